@@ -1,0 +1,1 @@
+"""Adapters and operations: settings, SQL, Kafka, notification channels."""

@@ -1,0 +1,38 @@
+"""Deployment settings, read from TOCSIN_* environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything an operator can configure; see README's Configuration table."""
+
+    model_config = SettingsConfigDict(env_prefix="TOCSIN_", extra="ignore")
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    """Kafka bootstrap servers (host:port[,host:port]); the local broker listens here by default."""
+    topic_prefix: str = "tocsin."
+    """Prefix of every topic name and of the worker's consumer group."""
+    partitions: int = 6
+    """Partition count of the topics the platform creates at start-up."""
+    database_url: str = "sqlite+aiosqlite:///var/tocsin.db"
+    """SQLAlchemy async URL of the read model (SQLite by default, postgresql+asyncpg:// for PostgreSQL)."""
+    data_dir: Path = Path("var")
+    """Working directory for the local broker, the worker's state and logs."""
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    worker_web_port: int = 6066
+    """Port of the faust worker's own web server (metrics and health of the worker)."""
+    playbook_dir: Path | None = None
+    """Directory of playbook YAML files; the built-in library when unset."""
+    grading_family: str = "family_a"
+    """Which rule set grades food-safety incidents: family_a (provincial manual) or family_b (county plans)."""
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    def topic(self, name: str) -> str:
+        """The full name of topic `name` under the configured prefix."""
+        return f"{self.topic_prefix}{name}"

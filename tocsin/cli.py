@@ -1,0 +1,21 @@
+"""`tocsin` command line: one sub-command group per part of the platform."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Tocsin emergency-response platform.")
+
+
+def _register() -> None:
+    from tocsin import cli_kafka, cli_playbook, cli_platform
+
+    app.add_typer(cli_kafka.app, name="kafka")
+    app.add_typer(cli_playbook.app, name="playbook")
+    cli_platform.register(app)
+
+
+def main() -> None:
+    """Run the `tocsin` command."""
+    _register()
+    app()
