@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Level(str, Enum):
+class Level(StrEnum):
     """A response level; compare severity with `rank` (higher is more severe)."""
 
     NON_GRADED = "non_graded"

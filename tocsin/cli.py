@@ -8,7 +8,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help="Tocsin emerg
 
 
 def _register() -> None:
-    from tocsin import cli_kafka, cli_playbook, cli_platform
+    from tocsin import cli_kafka, cli_platform, cli_playbook
 
     app.add_typer(cli_kafka.app, name="kafka")
     app.add_typer(cli_playbook.app, name="playbook")

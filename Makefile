@@ -1,0 +1,90 @@
+# Tocsin: two commands on a fresh clone —  `make setup`  then  `make run`  (or `make test`).
+# Needs GNU make, python3.11, java 17+ and mvn (scripts/bootstrap.sh installs them on Debian).
+#
+# Environment (nothing hidden; every TOCSIN_* variable is read by infra/settings.py):
+#   TOCSIN_KAFKA_BOOTSTRAP  Kafka to use (default 127.0.0.1:9092). When you set it, `make test`
+#                           uses that broker and does not start the local one (override: KAFKA_LOCAL=1).
+#   TOCSIN_DATA_DIR         where the local broker keeps its files (default var/).
+#   PYTHON                  interpreter for a new .venv (default python3.11).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-builtin-rules
+
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.tocsin-installed
+TOCSIN := $(BIN)/tocsin
+KAFKA  ?= $(TOCSIN) kafka
+
+# Start the local broker for `make test` unless the caller points us at another one.
+ifeq ($(origin TOCSIN_KAFKA_BOOTSTRAP),undefined)
+KAFKA_LOCAL ?= 1
+else
+KAFKA_LOCAL ?= 0
+endif
+export TOCSIN_KAFKA_BOOTSTRAP ?= 127.0.0.1:9092
+
+.PHONY: help setup run test lint typecheck imports playbook-check pytest kafka-start kafka-stop \
+        kafka-status clean distclean
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when pyproject.toml changed since the last successful install.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --disable-pip-version-check -q -e '.[dev]'
+	touch $@
+
+setup: $(STAMP) ## Create .venv, install tocsin + dev tools, resolve the Kafka broker's jars (idempotent)
+	$(KAFKA) classpath > /dev/null
+
+run: setup ## Run the platform (broker, worker, API)
+	$(TOCSIN) run
+
+test: setup ## Start the local broker, then lint, typecheck, import contracts, playbook check, pytest
+ifeq ($(KAFKA_LOCAL),1)
+	$(KAFKA) start
+endif
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(TOCSIN) playbook check
+	$(BIN)/pytest
+
+lint: $(STAMP) ## ruff
+	$(BIN)/ruff check .
+
+typecheck: $(STAMP) ## mypy --strict (configured in pyproject.toml)
+	$(BIN)/mypy
+
+imports: $(STAMP) ## import-linter layer contracts
+	$(BIN)/lint-imports
+
+playbook-check: $(STAMP) ## validate the playbook library
+	$(TOCSIN) playbook check
+
+pytest: $(STAMP) ## pytest only (expects a broker at TOCSIN_KAFKA_BOOTSTRAP)
+	$(BIN)/pytest
+
+kafka-start: $(STAMP) ## Start the local Kafka broker (no-op if running)
+	$(KAFKA) start
+
+kafka-stop: $(STAMP) ## Stop the local Kafka broker
+	$(KAFKA) stop
+
+kafka-status: $(STAMP) ## Show the local Kafka broker's state
+	$(KAFKA) status
+
+clean: ## Remove caches and build output (keeps .venv and var/)
+	rm -rf .mypy_cache .ruff_cache .pytest_cache .hypothesis build dist *.egg-info
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean ## Also stop the broker and remove var/ and .venv
+	if [ -x $(TOCSIN) ]; then $(KAFKA) stop; fi
+	rm -rf var $(VENV)

@@ -1,0 +1,1 @@
+"""The HTTP API: reads the SQL read model, writes only by publishing to Kafka."""

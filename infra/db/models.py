@@ -1,0 +1,74 @@
+"""Tables of the read model. They are a projection of the incident event log and can be rebuilt from it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, DateTime, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the read model."""
+
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class IncidentRow(Base):
+    """The current picture of one incident."""
+
+    __tablename__ = "incidents"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    incident_type: Mapped[str] = mapped_column(String(64), index=True)
+    mode: Mapped[str] = mapped_column(String(16), index=True)
+    exercise_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    level: Mapped[str] = mapped_column(String(16), index=True)
+    rule_id: Mapped[str | None] = mapped_column(String(200))
+    explanation: Mapped[str] = mapped_column(Text, default="")
+    playbook_id: Mapped[str] = mapped_column(String(64))
+    playbook_version: Mapped[str] = mapped_column(String(80))
+    location: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    venue_type: Mapped[str | None] = mapped_column(String(64))
+    town: Mapped[str | None] = mapped_column(String(200), index=True)
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    report_count: Mapped[int] = mapped_column(Integer, default=0)
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    first_report_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TimelineRow(Base):
+    """One incident event, in order; the event id makes projection idempotent."""
+
+    __tablename__ = "timeline"
+    __table_args__ = (Index("ix_timeline_incident_seq", "incident_id", "seq"),)
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    incident_id: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    mode: Mapped[str] = mapped_column(String(16))
+    causation: Mapped[str | None] = mapped_column(String(200))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class LevelHistoryRow(Base):
+    """A level change: from, to, the rule or the commander's reason, and when."""
+
+    __tablename__ = "level_history"
+    __table_args__ = (Index("ix_level_history_incident", "incident_id", "seq"),)
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    incident_id: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int] = mapped_column(Integer)
+    from_level: Mapped[str] = mapped_column(String(16))
+    to_level: Mapped[str] = mapped_column(String(16))
+    rule_id: Mapped[str | None] = mapped_column(String(200))
+    explanation: Mapped[str] = mapped_column(Text, default="")
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,82 @@
+"""Pure helpers for the local broker: address parsing, server.properties, process identification."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["BrokerAddress", "cmdline_is_broker", "parse_bootstrap", "render_server_properties"]
+
+
+@dataclass(frozen=True)
+class BrokerAddress:
+    """Where the local broker listens: clients on `port`, the KRaft controller on `controller_port`."""
+
+    host: str
+    port: int
+
+    @property
+    def controller_port(self) -> int:
+        """The controller listener sits right above the client port."""
+        return self.port + 1
+
+    @property
+    def bootstrap(self) -> str:
+        """`host:port` as clients use it."""
+        return f"{self.host}:{self.port}"
+
+
+def parse_bootstrap(bootstrap: str) -> BrokerAddress:
+    """The first `host:port` of a bootstrap list ("127.0.0.1:9092,other:9092" -> 127.0.0.1, 9092)."""
+    first = bootstrap.split(",")[0].strip()
+    if first.startswith("kafka://"):
+        first = first.removeprefix("kafka://")
+    host, sep, port_text = first.rpartition(":")
+    if not sep or not host or not port_text.isdigit():
+        raise ValueError(f"bootstrap {bootstrap!r}: expected host:port, e.g. 127.0.0.1:9092")
+    port = int(port_text)
+    if not 0 < port < 65535:
+        raise ValueError(f"bootstrap {bootstrap!r}: port {port} is out of range 1..65534")
+    return BrokerAddress(host=host, port=port)
+
+
+def render_server_properties(
+    address: BrokerAddress, log_dir: Path, extra: Mapping[str, str] | None = None
+) -> str:
+    """server.properties for a single-node KRaft broker in combined (broker+controller) mode.
+
+    Formatted with `StorageTool format --standalone`, so `controller.quorum.voters` must stay unset.
+    """
+    host, port, cport = address.host, address.port, address.controller_port
+    props: dict[str, str] = {
+        "process.roles": "broker,controller",
+        "node.id": "1",
+        "controller.quorum.bootstrap.servers": f"{host}:{cport}",
+        "listeners": f"PLAINTEXT://{host}:{port},CONTROLLER://{host}:{cport}",
+        "advertised.listeners": f"PLAINTEXT://{host}:{port}",
+        "controller.listener.names": "CONTROLLER",
+        "inter.broker.listener.name": "PLAINTEXT",
+        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "log.dirs": str(log_dir),
+        "num.partitions": "1",
+        "offsets.topic.replication.factor": "1",
+        "share.coordinator.state.topic.replication.factor": "1",
+        "share.coordinator.state.topic.min.isr": "1",
+        "transaction.state.log.replication.factor": "1",
+        "transaction.state.log.min.isr": "1",
+        "group.initial.rebalance.delay.ms": "0",
+    }
+    if extra:
+        props.update(extra)
+    lines = ["# Written by infra.kafka.broker.LocalBroker on every start; edits are overwritten."]
+    lines += [f"{key}={value}" for key, value in props.items()]
+    return "\n".join(lines) + "\n"
+
+
+def cmdline_is_broker(cmdline: bytes, config_path: Path) -> bool:
+    """Whether a /proc/PID/cmdline (NUL-separated) is a `kafka.Kafka` JVM running `config_path`."""
+    args = [arg.decode("utf-8", "replace") for arg in cmdline.split(b"\0") if arg]
+    if not args or not Path(args[0]).name.startswith("java"):
+        return False
+    return "kafka.Kafka" in args and str(config_path) in args

@@ -1,0 +1,196 @@
+"""The incident aggregate: its state, the events that change it, and the rules for applying reports."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from playbooks.facts import Facts, aggregate
+from playbooks.levels import Level
+from playbooks.report import Report
+
+MONITORING = "monitoring"
+ACTIVE = "active"
+TERMINATION_PROPOSED = "termination_proposed"
+CLOSED = "closed"
+
+STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
+    MONITORING: frozenset({ACTIVE, CLOSED}),
+    ACTIVE: frozenset({TERMINATION_PROPOSED}),
+    TERMINATION_PROPOSED: frozenset({ACTIVE, CLOSED}),
+    CLOSED: frozenset(),
+}
+"""Allowed status changes. Non-graded incidents are monitored; a graded one is active until closed."""
+
+
+class InvalidTransition(ValueError):
+    """A status change the transition table does not allow."""
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened to an incident; `data` is JSON-ready."""
+
+    type: str
+    at: datetime
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class SourceFigures:
+    """The newest figures one reporting unit has given."""
+
+    report_id: str
+    reported_at: datetime
+    facts: Facts
+
+
+@dataclass
+class Incident:
+    """State of one incident, owned by the single writer for its id."""
+
+    id: str
+    incident_type: str
+    mode: str
+    exercise_id: str | None
+    opened_at: datetime
+    first_report_at: datetime
+    playbook_id: str
+    playbook_version: str
+    location: dict[str, Any] = field(default_factory=dict)
+    venue_type: str | None = None
+    status: str = MONITORING
+    level: Level = Level.NON_GRADED
+    rule_id: str | None = None
+    explanation: str = ""
+    sources: dict[str, SourceFigures] = field(default_factory=dict)
+    report_ids: list[str] = field(default_factory=list)
+    level_history: list[dict[str, Any]] = field(default_factory=list)
+    seq: int = 0
+
+    @property
+    def facts(self) -> Facts:
+        """The aggregate over sources: each source's newest figures, summed."""
+        return aggregate(s.facts for s in self.sources.values())
+
+    def move_to(self, status: str) -> None:
+        """Change status if the transition table allows it; raise InvalidTransition otherwise."""
+        if status == self.status:
+            return
+        if status not in STATUS_TRANSITIONS[self.status]:
+            raise InvalidTransition(f"incident {self.id}: cannot go from {self.status} to {status}")
+        self.status = status
+
+    def snapshot(self) -> dict[str, Any]:
+        """A JSON-ready picture of the incident, carried on every event for the read model."""
+        return {
+            "id": self.id,
+            "incident_type": self.incident_type,
+            "mode": self.mode,
+            "exercise_id": self.exercise_id,
+            "status": self.status,
+            "level": self.level.value,
+            "rule_id": self.rule_id,
+            "explanation": self.explanation,
+            "playbook_id": self.playbook_id,
+            "playbook_version": self.playbook_version,
+            "location": dict(self.location),
+            "venue_type": self.venue_type,
+            "facts": self.facts.to_mapping(),
+            "opened_at": self.opened_at.isoformat(),
+            "first_report_at": self.first_report_at.isoformat(),
+            "report_count": len(self.report_ids),
+            "seq": self.seq,
+        }
+
+
+def open_incident(incident_id: str, report: Report, *, playbook_id: str, playbook_version: str,
+                  now: datetime) -> tuple[Incident, Event]:
+    """Open an incident from its first report, recording the playbook version it runs under."""
+    incident = Incident(
+        id=incident_id,
+        incident_type=report.incident_type,
+        mode=report.mode,
+        exercise_id=report.exercise_id,
+        opened_at=now,
+        first_report_at=report.reported_at,
+        playbook_id=playbook_id,
+        playbook_version=playbook_version,
+        location=dict(report.location),
+        venue_type=report.venue_type,
+    )
+    opened = Event("IncidentOpened", now, {
+        "report_id": report.report_id,
+        "playbook_id": playbook_id,
+        "playbook_version": playbook_version,
+    })
+    return incident, opened
+
+
+def attach_report(incident: Incident, report: Report, *, now: datetime) -> list[Event]:
+    """Record a report's figures as its source's newest; an already-seen report changes nothing."""
+    if report.report_id in incident.report_ids:
+        return []
+    incident.report_ids.append(report.report_id)
+    previous = incident.sources.get(report.source_key)
+    newer = previous is None or report.reported_at >= previous.reported_at
+    if newer:
+        incident.sources[report.source_key] = SourceFigures(report.report_id, report.reported_at, report.facts)
+    if report.venue_type and not incident.venue_type:
+        incident.venue_type = report.venue_type
+    incident.first_report_at = min(incident.first_report_at, report.reported_at)
+    return [Event("ReportReceived", now, {
+        "report_id": report.report_id,
+        "source": report.source_key,
+        "reported_at": report.reported_at.isoformat(),
+        "facts": report.facts.to_mapping(),
+        "superseded": not newer,
+        "description": report.description,
+    })]
+
+
+def change_level(incident: Incident, level: Level, *, rule_id: str | None, explanation: str,
+                 decided_by: str | None, now: datetime) -> Event:
+    """Set a new level, record it in the history, and activate or keep the response running."""
+    entry = {
+        "from": incident.level.value,
+        "to": level.value,
+        "rule_id": rule_id,
+        "explanation": explanation,
+        "decided_by": decided_by,
+        "at": now.isoformat(),
+    }
+    incident.level_history.append(entry)
+    incident.level = level
+    incident.rule_id = rule_id
+    incident.explanation = explanation
+    if level is not Level.NON_GRADED and incident.status == MONITORING:
+        incident.move_to(ACTIVE)
+    return Event("LevelChanged", now, dict(entry))
+
+
+def to_dict(incident: Incident) -> dict[str, Any]:
+    """Serialise the full state (for the agent's changelog-backed table)."""
+    data = asdict(incident)
+    data["level"] = incident.level.value
+    for key in ("opened_at", "first_report_at"):
+        data[key] = getattr(incident, key).isoformat()
+    data["sources"] = {
+        k: {"report_id": s.report_id, "reported_at": s.reported_at.isoformat(), "facts": s.facts.to_mapping()}
+        for k, s in incident.sources.items()
+    }
+    return data
+
+
+def from_dict(data: dict[str, Any]) -> Incident:
+    """Rebuild state serialised by `to_dict`."""
+    fields_ = dict(data)
+    fields_["level"] = Level(data["level"])
+    fields_["opened_at"] = datetime.fromisoformat(data["opened_at"])
+    fields_["first_report_at"] = datetime.fromisoformat(data["first_report_at"])
+    fields_["sources"] = {
+        k: SourceFigures(s["report_id"], datetime.fromisoformat(s["reported_at"]), Facts.from_mapping(s["facts"]))
+        for k, s in data["sources"].items()
+    }
+    return Incident(**fields_)

@@ -1,0 +1,1 @@
+"""The faust stream-processing app: wire records, topics and agents."""

@@ -1,0 +1,135 @@
+"""A running Tocsin platform for end-to-end tests: real worker and API processes on the real broker."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+
+T = TypeVar("T")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Platform:
+    """Worker and API processes under their own topic prefix and database, so test runs never mix."""
+
+    bootstrap: str
+    workdir: Path
+    prefix: str = field(default_factory=lambda: f"e2e-{uuid.uuid4().hex[:8]}.")
+    api_port: int = field(default_factory=free_port)
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def env(self) -> dict[str, str]:
+        """Environment of the platform's processes."""
+        return {
+            **os.environ,
+            "TOCSIN_KAFKA_BOOTSTRAP": self.bootstrap,
+            "TOCSIN_TOPIC_PREFIX": self.prefix,
+            "TOCSIN_DATABASE_URL": f"sqlite+aiosqlite:///{self.workdir / 'tocsin.db'}",
+            "TOCSIN_DATA_DIR": str(self.workdir / "var"),
+            "TOCSIN_API_PORT": str(self.api_port),
+            "TOCSIN_PARTITIONS": "3",
+            "TOCSIN_LOG_LEVEL": "INFO",
+        }
+
+    @property
+    def base_url(self) -> str:
+        """Root URL of the API."""
+        return f"http://127.0.0.1:{self.api_port}"
+
+    def topic(self, name: str) -> str:
+        """Full name of a platform topic under this run's prefix."""
+        return f"{self.prefix}{name}"
+
+    def start(self, name: str) -> None:
+        """Start `tocsin worker` or `tocsin api` as a child process logging to the work dir."""
+        log = (self.workdir / f"{name}.log").open("ab")
+        self.processes[name] = subprocess.Popen(
+            [sys.executable, "-m", "tocsin", name], env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def kill(self, name: str, sig: int = signal.SIGTERM, timeout: float = 30) -> None:
+        """Stop a child process with `sig` and wait for it."""
+        proc = self.processes.pop(name, None)
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    def stop_all(self) -> None:
+        """Stop every child process."""
+        for name in list(self.processes):
+            self.kill(name)
+
+    def check_alive(self) -> None:
+        """Raise with the log tail if a child process has died."""
+        for name, proc in self.processes.items():
+            if proc.poll() is not None:
+                tail = (self.workdir / f"{name}.log").read_text(errors="replace")[-4000:]
+                raise AssertionError(f"{name} exited with {proc.returncode}:\n{tail}")
+
+    def client(self) -> httpx.Client:
+        """An HTTP client for the API."""
+        return httpx.Client(base_url=self.base_url, timeout=10)
+
+    def wait_for(self, probe: Callable[[], T | None], *, timeout: float = 60, what: str = "condition") -> T:
+        """Poll `probe` until it returns something truthy; fail with `what` after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.check_alive()
+            try:
+                result = probe()
+            except httpx.HTTPError:
+                result = None
+            if result:
+                return result
+            time.sleep(0.25)
+        raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+    def wait_ready(self, timeout: float = 90) -> None:
+        """Wait until the API answers /readyz with 200."""
+        def ready() -> bool:
+            with self.client() as client:
+                return client.get("/readyz").status_code == 200
+        self.wait_for(ready, timeout=timeout, what="the API to be ready")
+
+
+def incidents(platform: Platform, **params: Any) -> list[dict[str, Any]]:
+    """The API's incident list."""
+    with platform.client() as client:
+        reply = client.get("/api/v1/incidents", params=params)
+        reply.raise_for_status()
+        items: list[dict[str, Any]] = reply.json()["items"]
+        return items
+
+
+def incident_for_venue(platform: Platform, venue: str) -> dict[str, Any] | None:
+    """The incident at `venue`, if the read model has one."""
+    for item in incidents(platform):
+        if item["location"].get("venue") == venue:
+            return item
+    return None

@@ -1,0 +1,185 @@
+"""Platform commands: `tocsin worker`, `tocsin api`, `tocsin run`, `tocsin report send`, `tocsin db init`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+
+from infra.db.engine import Database
+from infra.kafka.admin import ensure_topics
+from infra.logs import configure_logging
+from infra.settings import Settings
+
+report_app = typer.Typer(no_args_is_help=True, help="Send reports.")
+db_app = typer.Typer(no_args_is_help=True, help="The SQL read model.")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the platform commands to the root `tocsin` app."""
+    app.command()(worker)
+    app.command()(api)
+    app.command()(run)
+    report_app.command("send")(report_send)
+    app.add_typer(report_app, name="report")
+    db_app.command("init")(db_init)
+    app.add_typer(db_app, name="db")
+
+
+def worker() -> None:
+    """Run the stream-processing worker (all agents); creates the platform's topics first."""
+    settings = Settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+    from streams.topics import ALL_TOPICS
+
+    created = asyncio.run(ensure_topics(settings.kafka_bootstrap, ALL_TOPICS, settings.partitions))
+    if created:
+        typer.echo(f"created topics: {', '.join(created)}", err=True)
+    import faust
+
+    import streams.agents  # noqa: F401 - registers the agents on the app
+    from streams.app import app as faust_app
+
+    faust.Worker(faust_app, loglevel=settings.log_level.lower(), redirect_stdouts=False).execute_from_commandline()
+
+
+def api() -> None:
+    """Serve the HTTP API on TOCSIN_API_HOST:TOCSIN_API_PORT."""
+    import uvicorn
+
+    settings = Settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+    uvicorn.run("api.app:create_app", factory=True, host=settings.api_host, port=settings.api_port,
+                log_config=None, access_log=False)
+
+
+def db_init() -> None:
+    """Create the read model's tables if they are missing."""
+    settings = Settings()
+
+    async def go() -> None:
+        db = Database(settings.database_url)
+        await db.create_schema()
+        await db.dispose()
+
+    asyncio.run(go())
+    typer.echo(f"database ready: {settings.database_url}")
+
+
+def sample_reports() -> list[dict[str, Any]]:
+    """The sample district's demo reports, stamped with the current time."""
+    text = resources.files("infra.sample").joinpath("reports.json").read_text(encoding="utf-8")
+    reports: list[dict[str, Any]] = json.loads(text)
+    now = datetime.now(UTC).replace(microsecond=0).isoformat()
+    return [{**r, "reported_at": r.get("reported_at", now)} for r in reports]
+
+
+def report_send(
+    file: Annotated[Path | None, typer.Argument(help="JSON file: a report or a list; default: the sample")] = None,
+    api_url: Annotated[str, typer.Option(help="Base URL of the API")] = "",
+) -> None:
+    """Post reports to the API and print the ids it accepted."""
+    settings = Settings()
+    base = api_url or f"http://{settings.api_host}:{settings.api_port}"
+    if file is None:
+        reports = sample_reports()
+    else:
+        loaded = json.loads(file.read_text(encoding="utf-8"))
+        reports = loaded if isinstance(loaded, list) else [loaded]
+    for report in reports:
+        reply = httpx.post(f"{base}/api/v1/reports", json=report, timeout=30)
+        if reply.status_code != 202:
+            typer.echo(f"{report.get('report_id')}: HTTP {reply.status_code} {reply.text}", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"accepted {report.get('report_id')}: {reply.json()}")
+
+
+def _wait_ready(url: str, processes: list[subprocess.Popen[bytes]], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for proc in processes:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{' '.join(map(str, proc.args))} exited with {proc.returncode}")  # type: ignore[arg-type]
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"{url} was not ready within {timeout:.0f} s")
+
+
+def _wait_for_incidents(base: str, timeout: float) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        items: list[dict[str, Any]] = httpx.get(f"{base}/api/v1/incidents", timeout=5).json()["items"]
+        if items:
+            return items
+        time.sleep(0.5)
+    return []
+
+
+def run(
+    sample: Annotated[bool, typer.Option(help="Load the sample incident")] = True,
+) -> None:
+    """Start the broker (unless TOCSIN_KAFKA_BOOTSTRAP is set), the worker and the API; Ctrl-C stops them."""
+    settings = Settings()
+    broker = None
+    if "TOCSIN_KAFKA_BOOTSTRAP" not in os.environ:
+        from infra.kafka.broker import LocalBroker
+
+        broker = LocalBroker(settings)
+        typer.echo("starting the local Kafka broker ...")
+        broker.start()
+    logs = settings.data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    children: list[subprocess.Popen[bytes]] = []
+    for name in ("worker", "api"):
+        log_file = (logs / f"{name}.log").open("ab")
+        children.append(subprocess.Popen([sys.executable, "-m", "tocsin", name], stdout=log_file,
+                                         stderr=subprocess.STDOUT, start_new_session=True))
+    base = f"http://{settings.api_host}:{settings.api_port}"
+    try:
+        typer.echo("starting the worker and the API ...")
+        _wait_ready(f"{base}/readyz", children, timeout=90)
+        if sample:
+            report_send(None, api_url=base)
+            for item in _wait_for_incidents(base, timeout=60):
+                typer.echo(f"incident {item['id']}: level {item['level']} ({item['explanation']})")
+        typer.echo(
+            f"\nTocsin is ready.\n  API       {base}/api/v1/incidents\n  API docs  {base}/docs\n"
+            f"  logs      {logs}/\nPress Ctrl-C to stop."
+        )
+        _block_until_interrupted(children)
+    finally:
+        typer.echo("stopping ...")
+        for proc in children:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in children:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if broker is not None:
+            broker.stop()
+
+
+def _block_until_interrupted(children: list[subprocess.Popen[bytes]]) -> None:
+    try:
+        while all(proc.poll() is None for proc in children):
+            time.sleep(1)
+        typer.echo("a platform process exited; see the logs", err=True)
+    except KeyboardInterrupt:
+        pass
