@@ -67,6 +67,12 @@ async def intake(stream: faust.StreamT[bytes]) -> None:
             log.warning("report.rejected", reason=exc.reason, at=where)
             continue
         report = report_in.to_domain()
+        known_types = sorted(p.incident_type for p in library().all())
+        if report.incident_type not in known_types:
+            reason = f"incident_type: no playbook for {report.incident_type!r} (known: {', '.join(known_types)})"
+            await topics.reports_dlq.send(key=event.key, value=dead_letter(raw, reason, event))
+            log.warning("report.rejected", reason=reason, at=where)
+            continue
         accepted = envelope(
             "ReportAccepted", at=clock.now(), mode=report.mode, exercise_id=report.exercise_id,
             causation=where, payload=report_in.model_dump(mode="json"), id_=stable_id("accepted", where),
@@ -98,7 +104,7 @@ async def correlate(stream: faust.StreamT[Envelope]) -> None:
     async for accepted in stream:
         report = ReportIn.model_validate(accepted.payload).to_domain()
         key = report.correlation_key
-        known: dict[str, Any] | None = correlations[key]
+        known: dict[str, Any] | None = correlations.get(key)
         if known and _within_window(report.reported_at, known["last_report_at"]):
             incident_id = str(known["incident_id"])
             last = max(report.reported_at, datetime.fromisoformat(known["last_report_at"]))
@@ -121,7 +127,7 @@ async def incident(stream: faust.StreamT[Envelope]) -> None:
             log.warning("command.unknown", type=command.type, id=command.id)
             continue
         report = ReportIn.model_validate(command.payload).to_domain()
-        stored: dict[str, Any] | None = incidents[incident_id]
+        stored: dict[str, Any] | None = incidents.get(incident_id)
         state = from_dict(stored) if stored else None
         playbook = library().get(report.incident_type if state is None else state.incident_type)
         outcome = receive_report(state, incident_id, report, playbook=playbook, now=clock.now())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import faust
+from mode import CrashingSupervisor
 
 from infra.settings import Settings
 
@@ -32,6 +33,9 @@ def create_app(config: Settings) -> faust.App:
         broker_commit_interval=1.0,
         table_standby_replicas=0,
         origin="streams",
+        # An agent that raises stops the worker: its uncommitted input is processed again on restart,
+        # never skipped. (faust's default restarts the agent and moves on.)
+        agent_supervisor=CrashingSupervisor,
     )
 
 

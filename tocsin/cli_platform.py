@@ -51,6 +51,8 @@ def worker() -> None:
     import streams.agents  # noqa: F401 - registers the agents on the app
     from streams.app import app as faust_app
 
+    Path(faust_app.conf.datadir).mkdir(parents=True, exist_ok=True)
+
     faust.Worker(faust_app, loglevel=settings.log_level.lower(), redirect_stdouts=False).execute_from_commandline()
 
 

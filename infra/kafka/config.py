@@ -41,9 +41,7 @@ def parse_bootstrap(bootstrap: str) -> BrokerAddress:
     return BrokerAddress(host=host, port=port)
 
 
-def render_server_properties(
-    address: BrokerAddress, log_dir: Path, extra: Mapping[str, str] | None = None
-) -> str:
+def render_server_properties(address: BrokerAddress, log_dir: Path, extra: Mapping[str, str] | None = None) -> str:
     """server.properties for a single-node KRaft broker in combined (broker+controller) mode.
 
     Formatted with `StorageTool format --standalone`, so `controller.quorum.voters` must stay unset.

@@ -83,3 +83,14 @@ async def test_garbage_and_invalid_reports_go_to_the_dlq_and_the_pipeline_keeps_
     incident = platform.wait_for(lambda: incident_for_venue(platform, valid["location"]["venue"]),
                                  what="the valid report written by a plain Kafka client")
     assert incident["level"] == "IV"
+
+
+async def test_a_report_of_a_type_without_a_playbook_goes_to_the_dlq(platform: Platform) -> None:
+    report = report_dict(incident_type="volcano")
+    await produce_raw(platform.bootstrap, platform.topic("reports"), json.dumps(report).encode(),
+                      key=report["report_id"].encode())
+
+    dead = await read_json_until(platform.bootstrap, platform.topic("reports.dlq"), count=1,
+                                 match=lambda m: m.get("key") == report["report_id"])
+    assert dead, "the report was not dead-lettered"
+    assert "no playbook for 'volcano'" in dead[0]["reason"]
