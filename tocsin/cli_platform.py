@@ -141,9 +141,13 @@ def run(
     if "TOCSIN_KAFKA_BOOTSTRAP" not in os.environ:
         from infra.kafka.broker import LocalBroker
 
-        broker = LocalBroker(settings)
-        typer.echo("starting the local Kafka broker ...")
-        broker.start()
+        local = LocalBroker(settings)
+        if local.status().running:
+            typer.echo(f"using the local Kafka broker already running at {local.bootstrap}")
+        else:
+            typer.echo("starting the local Kafka broker ...")
+            local.start()
+            broker = local  # started here, so stopped here
     logs = settings.data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     children: list[subprocess.Popen[bytes]] = []
@@ -178,7 +182,13 @@ def run(
             broker.stop()
 
 
+def _interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 def _block_until_interrupted(children: list[subprocess.Popen[bytes]]) -> None:
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGHUP, _interrupt)
     try:
         while all(proc.poll() is None for proc in children):
             time.sleep(1)
