@@ -30,6 +30,12 @@ class Settings(BaseSettings):
     """Directory of playbook YAML files; the built-in library when unset."""
     grading_family: str = "family_a"
     """Which rule set grades food-safety incidents: family_a (provincial manual) or family_b (county plans)."""
+    clock_speed: float = 1.0
+    """Speed of the worker's clock relative to the wall clock (1 in production; >1 only for demos and tests)."""
+    sweep_interval: float = 10.0
+    """Seconds between deadline sweeps of the worker (real time)."""
+    correlation_window_hours: float = 72.0
+    """Reports at the same place within this window join the same incident."""
     log_level: str = "INFO"
     log_json: bool = True
 

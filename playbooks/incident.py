@@ -9,6 +9,7 @@ from typing import Any
 from playbooks.facts import Facts, aggregate
 from playbooks.levels import Level
 from playbooks.report import Report
+from playbooks.response import Item
 
 MONITORING = "monitoring"
 ACTIVE = "active"
@@ -68,11 +69,33 @@ class Incident:
     report_ids: list[str] = field(default_factory=list)
     level_history: list[dict[str, Any]] = field(default_factory=list)
     seq: int = 0
+    rule_set: str = ""
+    correlation_key: str = ""
+    automatic_level: Level = Level.NON_GRADED
+    suggested_level: str | None = None
+    items: dict[str, Item] = field(default_factory=dict)
+    verified: dict[str, Any] | None = None
+    signals: dict[str, Any] = field(default_factory=dict)
+    last_case_at: datetime | None = None
+    closed_at: datetime | None = None
+    termination: dict[str, Any] | None = None
+
+    @property
+    def aggregated_facts(self) -> Facts:
+        """The aggregate over sources: each source's newest figures, summed."""
+        return aggregate(s.facts for s in self.sources.values())
 
     @property
     def facts(self) -> Facts:
-        """The aggregate over sources: each source's newest figures, summed."""
-        return aggregate(s.facts for s in self.sources.values())
+        """The facts the response works from: a duty officer's verified figures if set, else the aggregate."""
+        if self.verified is not None:
+            return Facts.from_mapping(self.verified["facts"])
+        return self.aggregated_facts
+
+    def next_seq(self) -> int:
+        """Number the next event of this incident."""
+        self.seq += 1
+        return self.seq
 
     def move_to(self, status: str) -> None:
         """Change status if the transition table allows it; raise InvalidTransition otherwise."""
@@ -98,6 +121,14 @@ class Incident:
             "location": dict(self.location),
             "venue_type": self.venue_type,
             "facts": self.facts.to_mapping(),
+            "aggregated_facts": self.aggregated_facts.to_mapping(),
+            "verified": self.verified,
+            "rule_set": self.rule_set,
+            "suggested_level": self.suggested_level,
+            "signals": dict(self.signals),
+            "termination": self.termination,
+            "closed_at": self.closed_at.isoformat() if self.closed_at else None,
+            "open_items": sum(1 for i in self.items.values() if not i.done),
             "opened_at": self.opened_at.isoformat(),
             "first_report_at": self.first_report_at.isoformat(),
             "report_count": len(self.report_ids),
@@ -105,9 +136,9 @@ class Incident:
         }
 
 
-def open_incident(incident_id: str, report: Report, *, playbook_id: str, playbook_version: str,
+def open_incident(incident_id: str, report: Report, *, playbook_id: str, playbook_version: str, rule_set: str,
                   now: datetime) -> tuple[Incident, Event]:
-    """Open an incident from its first report, recording the playbook version it runs under."""
+    """Open an incident from its first report, recording the playbook version and rule set it runs under."""
     incident = Incident(
         id=incident_id,
         incident_type=report.incident_type,
@@ -117,6 +148,8 @@ def open_incident(incident_id: str, report: Report, *, playbook_id: str, playboo
         first_report_at=report.reported_at,
         playbook_id=playbook_id,
         playbook_version=playbook_version,
+        rule_set=rule_set,
+        correlation_key=report.correlation_key,
         location=dict(report.location),
         venue_type=report.venue_type,
     )
@@ -124,6 +157,7 @@ def open_incident(incident_id: str, report: Report, *, playbook_id: str, playboo
         "report_id": report.report_id,
         "playbook_id": playbook_id,
         "playbook_version": playbook_version,
+        "rule_set": rule_set,
     })
     return incident, opened
 
@@ -139,6 +173,8 @@ def attach_report(incident: Incident, report: Report, *, now: datetime) -> list[
         incident.sources[report.source_key] = SourceFigures(report.report_id, report.reported_at, report.facts)
     if report.venue_type and not incident.venue_type:
         incident.venue_type = report.venue_type
+    if newer and report.facts.cases > (previous.facts.cases if previous else 0):
+        incident.last_case_at = max(incident.last_case_at or report.reported_at, report.reported_at)
     incident.first_report_at = min(incident.first_report_at, report.reported_at)
     return [Event("ReportReceived", now, {
         "report_id": report.report_id,
@@ -151,14 +187,15 @@ def attach_report(incident: Incident, report: Report, *, now: datetime) -> list[
 
 
 def change_level(incident: Incident, level: Level, *, rule_id: str | None, explanation: str,
-                 decided_by: str | None, now: datetime) -> Event:
-    """Set a new level, record it in the history, and activate or keep the response running."""
+                 decided_by: str | None, reason: str | None, now: datetime) -> Event:
+    """Set a new level, record it in the history, and activate the response when it becomes graded."""
     entry = {
         "from": incident.level.value,
         "to": level.value,
         "rule_id": rule_id,
         "explanation": explanation,
         "decided_by": decided_by,
+        "reason": reason,
         "at": now.isoformat(),
     }
     incident.level_history.append(entry)
@@ -174,8 +211,11 @@ def to_dict(incident: Incident) -> dict[str, Any]:
     """Serialise the full state (for the agent's changelog-backed table)."""
     data = asdict(incident)
     data["level"] = incident.level.value
-    for key in ("opened_at", "first_report_at"):
-        data[key] = getattr(incident, key).isoformat()
+    data["automatic_level"] = incident.automatic_level.value
+    for key in ("opened_at", "first_report_at", "last_case_at", "closed_at"):
+        value = getattr(incident, key)
+        data[key] = value.isoformat() if value else None
+    data["items"] = {k: i.to_dict() for k, i in incident.items.items()}
     data["sources"] = {
         k: {"report_id": s.report_id, "reported_at": s.reported_at.isoformat(), "facts": s.facts.to_mapping()}
         for k, s in incident.sources.items()
@@ -187,8 +227,10 @@ def from_dict(data: dict[str, Any]) -> Incident:
     """Rebuild state serialised by `to_dict`."""
     fields_ = dict(data)
     fields_["level"] = Level(data["level"])
-    fields_["opened_at"] = datetime.fromisoformat(data["opened_at"])
-    fields_["first_report_at"] = datetime.fromisoformat(data["first_report_at"])
+    fields_["automatic_level"] = Level(data.get("automatic_level") or data["level"])
+    for key in ("opened_at", "first_report_at", "last_case_at", "closed_at"):
+        fields_[key] = datetime.fromisoformat(data[key]) if data.get(key) else None
+    fields_["items"] = {k: Item.from_dict(i) for k, i in (data.get("items") or {}).items()}
     fields_["sources"] = {
         k: SourceFigures(s["report_id"], datetime.fromisoformat(s["reported_at"]), Facts.from_mapping(s["facts"]))
         for k, s in data["sources"].items()

@@ -1,4 +1,4 @@
-"""The agents: intake (validate), correlate (assign incident), incident (single writer), projector (read model)."""
+"""Agents: intake (validate), correlate (assign incident), incident (single writer) and the deadline sweep."""
 
 from __future__ import annotations
 
@@ -9,34 +9,23 @@ from typing import Any
 import faust
 import structlog
 
-from infra.clock import SystemClock
-from infra.db.engine import Database
-from infra.db.projection import apply_event
+from infra.clock import clock_for
 from infra.report_contract import ReportIn, ReportRejected, parse_report
-from playbooks import PlaybookLibrary, load_library
-from playbooks.handlers import receive_report
-from playbooks.incident import from_dict, to_dict
+from playbooks.handlers import CommandRejected, Context, Outcome, escalation_interval, handle, receive_report
+from playbooks.incident import CLOSED, Event, Incident, from_dict, to_dict
 from playbooks.report import ACTUAL, Report
+from playbooks.response import next_deadline
 from streams import topics
 from streams.app import app, settings
+from streams.playbooks_cache import library, playbook_for
 from streams.records import DeadLetter, Envelope, envelope, stable_id
 
 log = structlog.get_logger("tocsin.streams")
-clock = SystemClock()
-CORRELATION_WINDOW = timedelta(hours=72)
+clock = clock_for(settings.clock_speed)
+CORRELATION_WINDOW = timedelta(hours=settings.correlation_window_hours)
 
 correlations = app.Table("correlations", default=None, partitions=settings.partitions)
 incidents = app.Table("incidents", default=None, partitions=settings.partitions)
-
-_library: PlaybookLibrary | None = None
-
-
-def library() -> PlaybookLibrary:
-    """The playbook library, loaded once per worker."""
-    global _library
-    if _library is None:
-        _library = load_library(settings.playbook_dir, selections={"food_safety": settings.grading_family})
-    return _library
 
 
 def dead_letter(raw: bytes, reason: str, event: Any) -> DeadLetter:
@@ -54,6 +43,17 @@ def dead_letter(raw: bytes, reason: str, event: Any) -> DeadLetter:
     )
 
 
+def check_report(raw: bytes) -> tuple[ReportIn, Report]:
+    """Validate raw bytes as a report of a type the library has a playbook for; raise ReportRejected."""
+    report_in = parse_report(raw)
+    report = report_in.to_domain()
+    known_types = sorted(p.incident_type for p in library().all())
+    if report.incident_type not in known_types:
+        known = ", ".join(known_types)
+        raise ReportRejected(f"incident_type: no playbook for {report.incident_type!r} (known: {known})")
+    return report_in, report
+
+
 @app.agent(topics.reports)
 async def intake(stream: faust.StreamT[bytes]) -> None:
     """Validate raw reports: bad ones go to the dead-letter topic with the reason, good ones on to correlation."""
@@ -61,34 +61,29 @@ async def intake(stream: faust.StreamT[bytes]) -> None:
         raw = event.value if isinstance(event.value, bytes) else bytes(event.value or b"")
         where = f"{event.message.topic}:{event.message.partition}:{event.message.offset}"
         try:
-            report_in = parse_report(raw)
+            report_in, report = check_report(raw)
         except ReportRejected as exc:
             await topics.reports_dlq.send(key=event.key, value=dead_letter(raw, exc.reason, event))
             log.warning("report.rejected", reason=exc.reason, at=where)
-            continue
-        report = report_in.to_domain()
-        known_types = sorted(p.incident_type for p in library().all())
-        if report.incident_type not in known_types:
-            reason = f"incident_type: no playbook for {report.incident_type!r} (known: {', '.join(known_types)})"
-            await topics.reports_dlq.send(key=event.key, value=dead_letter(raw, reason, event))
-            log.warning("report.rejected", reason=reason, at=where)
             continue
         accepted = envelope(
             "ReportAccepted", at=clock.now(), mode=report.mode, exercise_id=report.exercise_id,
             causation=where, payload=report_in.model_dump(mode="json"), id_=stable_id("accepted", where),
         )
         if report.incident_ref:
-            await topics.incident_commands.send(key=report.incident_ref, value=_receive(accepted, report.incident_ref))
+            command = receive_command(accepted, report.incident_ref)
+            await topics.incident_commands.send(key=report.incident_ref, value=command)
         else:
             await topics.reports_accepted.send(key=report.correlation_key, value=accepted)
         log.info("report.accepted", report_id=report.report_id, at=where)
 
 
-def _receive(accepted: Envelope, incident_id: str) -> Envelope:
+def receive_command(accepted: Envelope, incident_id: str) -> Envelope:
     """The ReceiveReport command that sends an accepted report to its incident's writer."""
     return Envelope(
-        id=stable_id("receive", accepted.id), type="ReceiveReport", time=accepted.time, mode=accepted.mode,
-        payload=accepted.payload, causation=accepted.id, exercise_id=accepted.exercise_id, incident_id=incident_id,
+        id=stable_id("receive", accepted.id, incident_id), type="ReceiveReport", time=accepted.time,
+        mode=accepted.mode, payload=accepted.payload, causation=accepted.id, exercise_id=accepted.exercise_id,
+        incident_id=incident_id,
     )
 
 
@@ -101,17 +96,23 @@ def new_incident_id(report: Report) -> str:
 @app.agent(topics.reports_accepted)
 async def correlate(stream: faust.StreamT[Envelope]) -> None:
     """Join a report to the open incident at the same place within the window, or open a new one."""
-    async for accepted in stream:
-        report = ReportIn.model_validate(accepted.payload).to_domain()
+    async for message in stream:
+        if message.type == "CorrelationClosed":
+            key = str(message.payload["correlation_key"])
+            known = correlations.get(key)
+            if known and known["incident_id"] == message.incident_id:
+                correlations.pop(key, None)
+            continue
+        report = ReportIn.model_validate(message.payload).to_domain()
         key = report.correlation_key
-        known: dict[str, Any] | None = correlations.get(key)
+        known = correlations.get(key)
         if known and _within_window(report.reported_at, known["last_report_at"]):
             incident_id = str(known["incident_id"])
             last = max(report.reported_at, datetime.fromisoformat(known["last_report_at"]))
         else:
             incident_id, last = new_incident_id(report), report.reported_at
         correlations[key] = {"incident_id": incident_id, "last_report_at": last.isoformat()}
-        await topics.incident_commands.send(key=incident_id, value=_receive(accepted, incident_id))
+        await topics.incident_commands.send(key=incident_id, value=receive_command(message, incident_id))
 
 
 def _within_window(reported_at: datetime, last_iso: str) -> bool:
@@ -122,36 +123,78 @@ def _within_window(reported_at: datetime, last_iso: str) -> bool:
 async def incident(stream: faust.StreamT[Envelope]) -> None:
     """The single writer per incident: apply commands through the domain and emit events."""
     async for command in stream:
-        incident_id = str(command.incident_id)
-        if command.type != "ReceiveReport":
-            log.warning("command.unknown", type=command.type, id=command.id)
-            continue
+        await apply_command(command)
+
+
+async def apply_command(command: Envelope) -> None:
+    """Apply one command to its incident's state, emit the events, and store the new state."""
+    incident_id = str(command.incident_id)
+    stored: dict[str, Any] | None = incidents.get(incident_id)
+    state = from_dict(stored) if stored else None
+    now = clock.now()
+    actor = command.payload.get("actor") if isinstance(command.payload.get("actor"), dict) else {}
+    if command.type == "ReceiveReport":
         report = ReportIn.model_validate(command.payload).to_domain()
-        stored: dict[str, Any] | None = incidents.get(incident_id)
-        state = from_dict(stored) if stored else None
-        playbook = library().get(report.incident_type if state is None else state.incident_type)
-        outcome = receive_report(state, incident_id, report, playbook=playbook, now=clock.now())
-        for event in outcome.events:
-            outcome.incident.seq += 1
-            await topics.incident_events.send(key=incident_id, value=envelope(
-                event.type, at=event.at, mode=outcome.incident.mode, exercise_id=outcome.incident.exercise_id,
-                causation=command.id, incident_id=incident_id,
-                id_=stable_id("event", incident_id, str(outcome.incident.seq)),
-                payload={"seq": outcome.incident.seq, "event": event.data, "incident": outcome.incident.snapshot()},
+        if state is not None and state.status == CLOSED:
+            await _reopen_elsewhere(command, state)
+            return
+        playbook = await playbook_for(report.incident_type, state.playbook_version if state else None,
+                                      state.rule_set if state else None)
+        outcome = receive_report(state, incident_id, report, Context(playbook, now))
+    elif state is None:
+        log.warning("command.unknown_incident", type=command.type, id=command.id, incident_id=incident_id)
+        return
+    else:
+        playbook = await playbook_for(state.incident_type, state.playbook_version, state.rule_set)
+        try:
+            outcome = handle(state, command.type, command.payload, Context(playbook, now, actor or {}))
+        except CommandRejected as exc:
+            outcome = Outcome(state, [Event("CommandRejected", now, {
+                "command_id": command.id, "command": command.type, "reason": str(exc), "by": (actor or {}).get("user"),
+            })])
+    await emit(outcome, command)
+    if outcome.events:
+        data = to_dict(outcome.incident)
+        deadline = next_deadline(outcome.incident.items, escalation_interval(playbook))
+        data["next_attention_at"] = deadline.isoformat() if deadline else None
+        incidents[incident_id] = data
+
+
+async def emit(outcome: Outcome, command: Envelope) -> None:
+    """Publish the outcome's events, numbered and with deterministic ids, on the incident's partition."""
+    current: Incident = outcome.incident
+    for event in outcome.events:
+        seq = current.next_seq()
+        await topics.incident_events.send(key=current.id, value=envelope(
+            event.type, at=event.at, mode=current.mode, exercise_id=current.exercise_id, causation=command.id,
+            incident_id=current.id, id_=stable_id("event", current.id, str(seq)),
+            payload={"seq": seq, "event": event.data, "incident": current.snapshot()},
+        ))
+        if event.type == "IncidentClosed":
+            await topics.reports_accepted.send(key=current.correlation_key, value=envelope(
+                "CorrelationClosed", at=event.at, mode=current.mode, exercise_id=current.exercise_id,
+                causation=command.id, incident_id=current.id, id_=stable_id("closed", current.id),
+                payload={"correlation_key": current.correlation_key},
             ))
-        if outcome.events:
-            incidents[incident_id] = to_dict(outcome.incident)
 
 
-_database: Database | None = None
+async def _reopen_elsewhere(command: Envelope, closed: Incident) -> None:
+    """A report for a closed incident goes back to correlation, which opens a new incident for it."""
+    log.info("report.after_close", incident_id=closed.id, command=command.id)
+    await topics.reports_accepted.send(key=closed.correlation_key, value=Envelope(
+        id=stable_id("redirect", command.id), type="ReportAccepted", time=command.time, mode=command.mode,
+        payload=command.payload, causation=command.id, exercise_id=command.exercise_id,
+    ))
 
 
-@app.agent(topics.incident_events)
-async def projector(stream: faust.StreamT[Envelope]) -> None:
-    """Project incident events into the SQL read model with idempotent upserts."""
-    global _database
-    if _database is None:
-        _database = Database(settings.database_url)
-        await _database.create_schema()
-    async for event in stream:
-        await apply_event(_database, event.asdict())
+@app.timer(interval=settings.sweep_interval)  # type: ignore[untyped-decorator]
+async def sweep_deadlines() -> None:
+    """Ask the writer of each local incident with something due to check its deadlines (never mutate here)."""
+    now = clock.now()
+    for incident_id, stored in list(incidents.items()):
+        due = stored.get("next_attention_at") if isinstance(stored, dict) else None
+        if due and datetime.fromisoformat(due) <= now:
+            await topics.incident_commands.send(key=incident_id, value=envelope(
+                "CheckDeadlines", at=now, mode=stored["mode"], exercise_id=stored.get("exercise_id"),
+                causation=None, incident_id=incident_id, payload={"now": now.isoformat()},
+            ))

@@ -41,18 +41,20 @@ def worker() -> None:
     """Run the stream-processing worker (all agents); creates the platform's topics first."""
     settings = Settings()
     configure_logging(settings.log_level, json=settings.log_json)
+    import faust
+
+    from infra.playbook_archive import with_archive
+    from streams import playbooks_cache
     from streams.topics import ALL_TOPICS
+    from streams.worker import app as faust_app
 
     created = asyncio.run(ensure_topics(settings.kafka_bootstrap, ALL_TOPICS, settings.partitions))
     if created:
         typer.echo(f"created topics: {', '.join(created)}", err=True)
-    import faust
-
-    import streams.agents  # noqa: F401 - registers the agents on the app
-    from streams.app import app as faust_app
-
+    playbooks_cache.install(asyncio.run(with_archive(
+        settings.kafka_bootstrap, playbooks_cache.ARCHIVE_TOPIC, playbooks_cache.library(),
+    )))
     Path(faust_app.conf.datadir).mkdir(parents=True, exist_ok=True)
-
     faust.Worker(faust_app, loglevel=settings.log_level.lower(), redirect_stdouts=False).execute_from_commandline()
 
 

@@ -72,3 +72,63 @@ class LevelHistoryRow(Base):
     explanation: Mapped[str] = mapped_column(Text, default="")
     decided_by: Mapped[str | None] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ActionRow(Base):
+    """A planned response step of an incident (task order, notification, report-up...) and its progress."""
+
+    __tablename__ = "actions"
+    __table_args__ = (Index("ix_actions_incident", "incident_id"), Index("ix_actions_owner_status", "owner", "status"))
+
+    incident_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    title: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(String(120))
+    recipients: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    level: Mapped[str] = mapped_column(String(16))
+    group: Mapped[str | None] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(32))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    deadline: Mapped[str] = mapped_column(String(64))
+    escalation: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    escalation_step: Mapped[int] = mapped_column(Integer, default=0)
+    planned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    acknowledged_by: Mapped[str | None] = mapped_column(String(200))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_by: Mapped[str | None] = mapped_column(String(200))
+    mode: Mapped[str] = mapped_column(String(16))
+    updated_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class NotificationRow(Base):
+    """One message to one recipient over one channel, and how its delivery went."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_incident", "incident_id"),)
+
+    idempotency_key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    incident_id: Mapped[str] = mapped_column(String(64))
+    action_key: Mapped[str] = mapped_column(String(120))
+    recipient_id: Mapped[str] = mapped_column(String(120))
+    recipient_name: Mapped[str] = mapped_column(String(200), default="")
+    channel: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    attempts: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    subject: Mapped[str] = mapped_column(Text, default="")
+    mode: Mapped[str] = mapped_column(String(16))
+    exercise_id: Mapped[str | None] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CommandResultRow(Base):
+    """What became of a command: applied or rejected with a reason (for read-your-writes)."""
+
+    __tablename__ = "command_results"
+
+    command_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    incident_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

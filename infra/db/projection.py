@@ -8,7 +8,15 @@ from typing import Any
 from sqlalchemy.dialects import postgresql, sqlite
 
 from infra.db.engine import Database
-from infra.db.models import Base, IncidentRow, LevelHistoryRow, TimelineRow
+from infra.db.models import (
+    ActionRow,
+    Base,
+    CommandResultRow,
+    IncidentRow,
+    LevelHistoryRow,
+    NotificationRow,
+    TimelineRow,
+)
 
 
 def _insert(db: Database, table: type[Base]) -> Any:
@@ -62,10 +70,70 @@ async def apply_event(db: Database, message: dict[str, Any]) -> None:
     async with db.session() as session, session.begin():
         await session.execute(upsert)
         await session.execute(timeline)
-        if message["type"] == "LevelChanged":
-            change = payload["event"]
-            await session.execute(_insert(db, LevelHistoryRow).values(
-                event_id=message["id"], incident_id=message["incident_id"], seq=seq,
-                from_level=change["from"], to_level=change["to"], rule_id=change.get("rule_id"),
-                explanation=change.get("explanation") or "", decided_by=change.get("decided_by"), at=at,
-            ).on_conflict_do_nothing(index_elements=[LevelHistoryRow.event_id]))
+        for statement in _effects(db, message, seq=seq, at=at):
+            await session.execute(statement)
+
+
+def _effects(db: Database, message: dict[str, Any], *, seq: int, at: datetime) -> list[Any]:
+    """The statements an event adds besides the incident row and the timeline row."""
+    data = message["payload"].get("event") or {}
+    kind = message["type"]
+    statements: list[Any] = []
+    if kind == "LevelChanged":
+        statements.append(_insert(db, LevelHistoryRow).values(
+            event_id=message["id"], incident_id=message["incident_id"], seq=seq,
+            from_level=data["from"], to_level=data["to"], rule_id=data.get("rule_id"),
+            explanation=data.get("explanation") or "", decided_by=data.get("decided_by"), at=at,
+        ).on_conflict_do_nothing(index_elements=[LevelHistoryRow.event_id]))
+    elif kind == "ActionsPlanned":
+        statements.extend(_upsert_action(db, message, item, seq) for item in data.get("items", []))
+    elif kind == "ActionUpdated":
+        statements.append(_upsert_action(db, message, data["item"], seq))
+    elif kind in ("NotificationSent", "NotificationFailed"):
+        statements.append(_upsert_notification(db, message, data, at))
+    causation = message.get("causation")
+    if causation:
+        rejected = kind == "CommandRejected"
+        statements.append(_insert(db, CommandResultRow).values(
+            command_id=str(data.get("command_id") or causation)[:64], incident_id=message["incident_id"],
+            status="rejected" if rejected else "applied", reason=data.get("reason", "") if rejected else "", at=at,
+        ).on_conflict_do_nothing(index_elements=[CommandResultRow.command_id]))
+    return statements
+
+
+def _upsert_action(db: Database, message: dict[str, Any], item: dict[str, Any], seq: int) -> Any:
+    """Insert or update one action row, never going back to an older picture of it."""
+    def when(key: str) -> datetime | None:
+        return datetime.fromisoformat(item[key]) if item.get(key) else None
+
+    values = {
+        "incident_id": message["incident_id"], "key": item["key"], "kind": item["kind"], "title": item["title"],
+        "owner": item["owner"], "recipients": item.get("recipients") or [], "level": item["level"],
+        "group": item.get("group"), "status": item["status"], "due_at": when("due_at"), "deadline": item["deadline"],
+        "escalation": item.get("escalation") or [], "escalation_step": item.get("escalation_step", 0),
+        "planned_at": when("planned_at"), "acknowledged_at": when("acknowledged_at"),
+        "acknowledged_by": item.get("acknowledged_by"), "completed_at": when("completed_at"),
+        "completed_by": item.get("completed_by"), "mode": message["mode"], "updated_seq": seq,
+    }
+    statement = _insert(db, ActionRow).values(**values)
+    return statement.on_conflict_do_update(
+        index_elements=[ActionRow.incident_id, ActionRow.key],
+        set_={k: statement.excluded[k] for k in values if k not in ("incident_id", "key")},
+        where=ActionRow.updated_seq < statement.excluded.updated_seq,
+    )
+
+
+def _upsert_notification(db: Database, message: dict[str, Any], data: dict[str, Any], at: datetime) -> Any:
+    """Record a delivery outcome under its idempotency key (the last outcome wins)."""
+    values = {
+        "idempotency_key": data["idempotency_key"], "incident_id": message["incident_id"],
+        "action_key": data.get("action_key", ""), "recipient_id": data.get("recipient_id", ""),
+        "recipient_name": data.get("recipient_name", ""), "channel": data.get("channel", ""),
+        "status": data.get("status", ""), "attempts": data.get("attempts") or [], "subject": data.get("subject", ""),
+        "mode": message["mode"], "exercise_id": message.get("exercise_id"), "at": at,
+    }
+    statement = _insert(db, NotificationRow).values(**values)
+    return statement.on_conflict_do_update(
+        index_elements=[NotificationRow.idempotency_key],
+        set_={k: statement.excluded[k] for k in values if k != "idempotency_key"},
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import structlog
@@ -82,6 +82,7 @@ async def ensure_topics(
     partitions: int,
     *,
     replication: int = 1,
+    configs: Mapping[str, str] | None = None,
     timeout: float = 30.0,  # noqa: ASYNC109 - bounds retries and the metadata wait
 ) -> list[str]:
     """Create the missing topics among `names`; return those this call created.
@@ -102,7 +103,8 @@ async def ensure_topics(
             created: list[str] = []
             if missing:
                 response = await client.create_topics(
-                    [NewTopic(name, num_partitions=partitions, replication_factor=replication)
+                    [NewTopic(name, num_partitions=partitions, replication_factor=replication,
+                              topic_configs=dict(configs or {}))
                      for name in missing]
                 )  # fmt: skip
                 errors = _create_errors(response)

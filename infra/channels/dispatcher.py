@@ -1,0 +1,174 @@
+"""The Dispatcher: the only public way to deliver. It deduplicates, applies the exercise guard, and retries."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+import structlog
+
+from infra.channels.base import Channel, cleared
+from infra.channels.errors import DeliveryError, PermanentDeliveryError, TemporaryDeliveryError, UnknownChannelError
+from infra.channels.isolation import ExerciseRegistry, Route, route
+from infra.channels.model import (
+    AttemptOutcome,
+    DeliveryAttempt,
+    DeliveryResult,
+    DeliveryStatus,
+    OutboundMessage,
+    Recipient,
+)
+from infra.channels.store import DeliveryStore
+from infra.clock import Clock
+
+__all__ = ["Dispatcher", "RetryPolicy", "delivery_key"]
+
+log = structlog.get_logger("tocsin.channels")
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff: attempt n waits min(max_delay, base_delay * factor**(n-1)) seconds before n+1."""
+
+    max_attempts: int = 5
+    base_delay: float = 1.0
+    factor: float = 2.0
+    max_delay: float = 60.0
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1 or self.base_delay < 0 or self.factor < 1 or self.max_delay < 0:
+            raise ValueError(f"invalid retry policy {self!r}")
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt number `attempt` (1-based)."""
+        return float(min(self.max_delay, self.base_delay * self.factor ** (attempt - 1)))
+
+
+def delivery_key(message: OutboundMessage, channel: str) -> str:
+    """The deduplication key of one delivery: the message's idempotency key on one channel."""
+    return f"{message.idempotency_key}@{channel}"
+
+
+class Dispatcher:
+    """Delivers messages through named channels, guarding exercises and retrying temporary failures."""
+
+    def __init__(
+        self,
+        channels: Mapping[str, Channel],
+        registry: ExerciseRegistry,
+        sink: Channel,
+        store: DeliveryStore,
+        clock: Clock,
+        retry: RetryPolicy | None = None,
+        *,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        if any(channel is sink for channel in channels.values()):
+            raise ValueError("the exercise sink must not also be an ordinary channel")
+        self._channels = dict(channels)
+        self._registry = registry
+        self._sink = sink
+        self._store = store
+        self._clock = clock
+        self._retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    async def deliver(self, message: OutboundMessage, recipient: Recipient, channel_name: str) -> DeliveryResult:
+        """Deliver `message` to `recipient` on `channel_name` once; raise only ExerciseIsolationViolation."""
+        key = delivery_key(message, channel_name)
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                return await self._deliver_once(key, message, recipient, channel_name)
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    async def _deliver_once(
+        self, key: str, message: OutboundMessage, recipient: Recipient, channel_name: str
+    ) -> DeliveryResult:
+        fields = {"message_id": message.id, "incident_id": message.incident_id, "action": message.action_key,
+                  "recipient_id": recipient.id, "channel": channel_name, "mode": message.mode,
+                  "exercise_id": message.exercise_id}
+        if await self._store.seen(key):
+            log.info("delivery.duplicate", **fields)
+            return self._result(message, recipient, channel_name, "", DeliveryStatus.DUPLICATE, (), None)
+        try:
+            decision = route(message, recipient, channel_name, self._registry)
+            channel = self._sink if decision.to_sink else self._channel(channel_name)
+        except (PermanentDeliveryError, UnknownChannelError) as error:
+            result = self._result(message, recipient, channel_name, "", DeliveryStatus.FAILED, (), str(error))
+            log.warning("delivery.failed", reason=str(error), **fields)
+            await self._store.record(key, result)
+            return result
+        attempts = await self._attempt(channel, decision)
+        last = attempts[-1]
+        if last.outcome is AttemptOutcome.OK and decision.to_sink:
+            diversion = decision.message.diversion
+            status, reason = DeliveryStatus.DIVERTED, diversion.reason if diversion else None
+        elif last.outcome is AttemptOutcome.OK:
+            status, reason = DeliveryStatus.DELIVERED, None
+        else:
+            status, reason = DeliveryStatus.FAILED, last.error
+        result = self._result(message, recipient, channel_name, channel.name, status, attempts, reason)
+        await self._store.record(key, result)
+        emit = log.info if result.succeeded else log.warning
+        emit(f"delivery.{status.value}", routed_to=channel.name, attempts=len(attempts), reason=reason, **fields)
+        return result
+
+    def _channel(self, name: str) -> Channel:
+        try:
+            return self._channels[name]
+        except KeyError:
+            raise UnknownChannelError(f"no channel named {name!r} (configured: {sorted(self._channels)})") from None
+
+    async def _attempt(self, channel: Channel, decision: Route) -> tuple[DeliveryAttempt, ...]:
+        attempts: list[DeliveryAttempt] = []
+        for number in range(1, self._retry.max_attempts + 1):
+            at = self._clock.now()
+            try:
+                with cleared(channel, decision.message, decision.address):
+                    await channel.send(decision.message, decision.address)
+            except TemporaryDeliveryError as error:
+                attempts.append(DeliveryAttempt(number, at, channel.name, AttemptOutcome.TEMPORARY_ERROR, str(error)))
+                log.info("delivery.retrying", message_id=decision.message.id, channel=channel.name,
+                         attempt=number, error=str(error))
+                if number < self._retry.max_attempts:
+                    await self._sleep(self._retry.delay(number))
+                continue
+            except (PermanentDeliveryError, UnknownChannelError) as error:
+                attempts.append(DeliveryAttempt(number, at, channel.name, AttemptOutcome.PERMANENT_ERROR, str(error)))
+            except DeliveryError:
+                raise
+            except Exception as error:  # a channel bug: fail loudly into the result, do not retry it
+                log.exception("delivery.channel_bug", message_id=decision.message.id, channel=channel.name)
+                text = f"{type(error).__name__}: {error}"
+                attempts.append(DeliveryAttempt(number, at, channel.name, AttemptOutcome.PERMANENT_ERROR, text))
+            else:
+                attempts.append(DeliveryAttempt(number, at, channel.name, AttemptOutcome.OK))
+            break
+        return tuple(attempts)
+
+    @staticmethod
+    def _result(
+        message: OutboundMessage,
+        recipient: Recipient,
+        channel: str,
+        routed_to: str,
+        status: DeliveryStatus,
+        attempts: tuple[DeliveryAttempt, ...],
+        reason: str | None,
+    ) -> DeliveryResult:
+        return DeliveryResult(
+            message_id=message.id, idempotency_key=message.idempotency_key, recipient_id=recipient.id,
+            channel=channel, routed_to=routed_to, status=status, mode=message.mode, exercise_id=message.exercise_id,
+            attempts=attempts, reason=reason,
+        )
