@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -224,8 +224,9 @@ def to_dict(incident: Incident) -> dict[str, Any]:
 
 
 def from_dict(data: dict[str, Any]) -> Incident:
-    """Rebuild state serialised by `to_dict`."""
-    fields_ = dict(data)
+    """Rebuild state serialised by `to_dict`; keys it does not know (added by newer versions) are ignored."""
+    known = {f.name for f in fields(Incident)}
+    fields_ = {k: v for k, v in data.items() if k in known}
     fields_["level"] = Level(data["level"])
     fields_["automatic_level"] = Level(data.get("automatic_level") or data["level"])
     for key in ("opened_at", "first_report_at", "last_case_at", "closed_at"):
