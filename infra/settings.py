@@ -36,8 +36,24 @@ class Settings(BaseSettings):
     """Seconds between deadline sweeps of the worker (real time)."""
     correlation_window_hours: float = 72.0
     """Reports at the same place within this window join the same incident."""
+    district_dir: Path | None = None
+    """Directory of the district's organisation and duty roster files; the sample district when unset."""
+    notify_channels: str = "outbox"
+    """Enabled delivery channels, comma-separated: outbox, email, sms, webhook, dingtalk, wecom, feishu."""
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_from: str = "tocsin@example.gov.cn"
+    sms_gateway_url: str = "http://127.0.0.1:9800/sms"
+    notify_max_attempts: int = 5
+    notify_retry_base_delay: float = 1.0
+    notify_retry_max_delay: float = 30.0
     log_level: str = "INFO"
     log_json: bool = True
+
+    @property
+    def notify_channel_list(self) -> list[str]:
+        """The enabled channel names, in order."""
+        return [n.strip() for n in self.notify_channels.split(",") if n.strip()]
 
     def topic(self, name: str) -> str:
         """The full name of topic `name` under the configured prefix."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from types import MappingProxyType
 from typing import Literal, TypeVar
 
 UnitKind = Literal["leading_group", "member_unit", "town", "village"]
@@ -59,6 +60,10 @@ class Person:
     roles: tuple[str, ...]
     contacts: Mapping[str, str] = field(default_factory=dict)
     title: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "roles", tuple(self.roles))
+        object.__setattr__(self, "contacts", MappingProxyType(dict(self.contacts)))
 
     def has_role(self, role: str) -> bool:
         """Whether this person holds `role` (aliases such as `unit_leader` included)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from streams import agents, projector
+from streams import agents, notifier, projector
 from streams.app import app
 
-__all__ = ["agents", "app", "projector"]
+__all__ = ["agents", "app", "notifier", "projector"]

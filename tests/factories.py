@@ -15,7 +15,7 @@ def report_dict(**overrides: Any) -> dict[str, Any]:
         "source": "school",
         "reported_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
         "incident_type": "food_safety",
-        "location": {"admin_code": "330102001", "town": "城关街道", "venue": f"测试学校食堂-{unique}"},
+        "location": {"admin_code": "990101001", "town": "城关街道", "venue": f"测试学校食堂-{unique}"},
         "venue_type": "school",
         "facts": {"cases": 5},
         "description": "测试报告",

@@ -79,7 +79,7 @@ class CapChannel(Channel):
 
 
 def _atom(parent: ET.Element, tag: str, text: str | None = None, **attributes: str) -> ET.Element:
-    node = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attributes)
+    node = ET.SubElement(parent, tag, attributes)
     if text is not None:
         node.text = xml_text(text)
     return node
@@ -95,7 +95,8 @@ def render_atom_feed(
     alert_url: str | None = None,
 ) -> str:
     """An Atom feed of `alerts`, each entry embedding its CAP alert; `alert_url` may hold "{identifier}"."""
-    feed = ET.Element(f"{{{ATOM_NS}}}feed")
+    # Atom tags stay unqualified under a literal xmlns: ElementTree's default_namespace rejects plain attributes.
+    feed = ET.Element("feed", {"xmlns": ATOM_NS})
     _atom(feed, "id", feed_id)
     _atom(feed, "title", title)
     _atom(feed, "updated", cap_time(updated))
@@ -116,5 +117,5 @@ def render_atom_feed(
         if info and info.description:
             _atom(entry, "summary", info.description)
         _atom(entry, "content", type="application/cap+xml").append(cap_element(alert))
-    body = ET.tostring(feed, encoding="unicode", default_namespace=ATOM_NS)
+    body = ET.tostring(feed, encoding="unicode")
     return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}'

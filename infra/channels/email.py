@@ -17,11 +17,11 @@ __all__ = ["EmailChannel", "build_email"]
 def build_email(message: OutboundMessage, sender: str, address: str) -> EmailMessage:
     """The MIME message for `message` to `address` (UTF-8; the exercise headers for drills)."""
     mail = EmailMessage()
+    mail["Subject"] = " ".join(message.subject.split())  # a report's line breaks must not end the header
     try:
-        mail["Subject"] = message.subject
         mail["From"] = sender
         mail["To"] = address
-    except ValueError as error:  # a header with a line break: refuse rather than let it inject headers
+    except ValueError as error:  # an address with a line break: refuse rather than let it inject headers
         raise PermanentDeliveryError(f"invalid e-mail header: {error}") from error
     mail["Date"] = format_datetime(message.created_at)
     mail["Message-ID"] = f"<{message.id}@tocsin>"

@@ -132,3 +132,23 @@ class CommandResultRow(Base):
     status: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DeliveryLogRow(Base):
+    """The notifier's own record of deliveries made, so a replayed event never pages anyone twice."""
+
+    __tablename__ = "delivery_log"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    status: Mapped[str] = mapped_column(String(32))
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ExerciseParticipantRow(Base):
+    """Who takes part in a drill: the only people its messages may reach."""
+
+    __tablename__ = "exercise_participants"
+
+    exercise_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    person_id: Mapped[str] = mapped_column(String(120), primary_key=True)

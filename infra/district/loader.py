@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from infra.district.errors import DistrictDataError, Problem
 from infra.district.located import Located, YamlSyntaxError, load_located
+from infra.district.located import Path as Path_
 from infra.district.reader import Reader
 from playbooks.organisation import (
     UNIT_KINDS,
@@ -60,9 +61,9 @@ def build_organisation(documents: Mapping[str, Located]) -> Organisation:
     units_file = Reader("units.yaml", documents["units.yaml"])
     people_file = Reader("people.yaml", documents["people.yaml"])
     roster_file = Reader("roster.yaml", documents["roster.yaml"])
-    units = _units(units_file)
-    people = _people(people_file, {u.id for u in units})
-    roster = _roster(roster_file, {u.id for u in units}, {p.id: p for p in people})
+    units, unit_ids = _units(units_file)
+    people, person_ids = _people(people_file, unit_ids)
+    roster = _roster(roster_file, unit_ids, person_ids, {p.id: p for p in people})
     problems = units_file.problems + people_file.problems + roster_file.problems
     if problems or roster is None:
         raise DistrictDataError(problems)
@@ -80,10 +81,15 @@ def _section(reader: Reader, key: str) -> Any:
     return data[key]
 
 
-def _units(reader: Reader) -> list[Unit]:
+def _declared(entries: list[tuple[Path_, Mapping[str, Any]]], key: str) -> set[str]:
+    """Every id an entry declares, valid or not, so one broken entry does not make its references errors too."""
+    return {entry[key] for _, entry in entries if isinstance(entry.get(key), str)}
+
+
+def _units(reader: Reader) -> tuple[list[Unit], set[str]]:
     units: list[Unit] = []
     entries = reader.entries(("units",), _section(reader, "units"), _UNIT_FIELDS)
-    ids = {str(entry.get("id")) for _, entry in entries}
+    ids = _declared(entries, "id")
     seen: set[str] = set()
     for path, entry in entries:
         unit_id, name = reader.text(path, entry, "id"), reader.text(path, entry, "name")
@@ -101,13 +107,14 @@ def _units(reader: Reader) -> list[Unit]:
             continue
         seen.add(unit_id)
         units.append(Unit(unit_id, name, kind, parent, admin_code))
-    return units
+    return units, ids
 
 
-def _people(reader: Reader, unit_ids: set[str]) -> list[Person]:
+def _people(reader: Reader, unit_ids: set[str]) -> tuple[list[Person], set[str]]:
     people: list[Person] = []
     seen: set[str] = set()
-    for path, entry in reader.entries(("people",), _section(reader, "people"), _PERSON_FIELDS):
+    entries = reader.entries(("people",), _section(reader, "people"), _PERSON_FIELDS)
+    for path, entry in entries:
         person_id, name, unit = (reader.text(path, entry, key) for key in ("id", "name", "unit"))
         roles, contacts = reader.strings(path, entry, "roles"), reader.string_map(path, entry, "contacts")
         title = reader.text(path, entry, "title", required=False) or ""
@@ -120,14 +127,15 @@ def _people(reader: Reader, unit_ids: set[str]) -> list[Person]:
             continue
         seen.add(person_id)
         people.append(Person(person_id, name, unit, roles, contacts, title))
-    return people
+    return people, _declared(entries, "id")
 
 
-def _roster(reader: Reader, unit_ids: set[str], people: Mapping[str, Person]) -> Roster | None:
+def _roster(reader: Reader, unit_ids: set[str], person_ids: set[str], people: Mapping[str, Person]) -> Roster | None:
     data = reader.located.data if isinstance(reader.located.data, Mapping) else {}
     timezone = _timezone(reader, data.get("timezone"))
     shifts: list[ShiftTimes] = []
-    for path, entry in reader.entries(("shifts",), _section(reader, "shifts"), _SHIFT_FIELDS):
+    shift_entries = reader.entries(("shifts",), _section(reader, "shifts"), _SHIFT_FIELDS)
+    for path, entry in shift_entries:
         name = reader.text(path, entry, "name")
         start, end = reader.clock(path, entry, "start"), reader.clock(path, entry, "end")
         if name is not None and start is not None and end is not None:
@@ -140,7 +148,7 @@ def _roster(reader: Reader, unit_ids: set[str], people: Mapping[str, Person]) ->
     if anchor is not None and anchor.weekday() != 0:
         reader.problem(("rotation", "anchor"), f"{anchor} is a {WEEKDAYS[anchor.weekday()]}, not a Monday")
     weeks = reader.integer(("rotation",), rotation, "weeks", 1, 52)
-    check = _DutyCheck(reader, unit_ids, people, {s.name for s in shifts})
+    check = _DutyCheck(reader, unit_ids, person_ids, people, _declared(shift_entries, "name"))
     slots: list[RotationSlot] = []
     for path, entry in reader.entries(("rotation", "slots"), rotation.get("slots"), _SLOT_FIELDS):
         week = reader.integer(path, entry, "week", 1, weeks or 52)
@@ -161,10 +169,18 @@ def _roster(reader: Reader, unit_ids: set[str], people: Mapping[str, Person]) ->
 class _DutyCheck:
     """Checks an entry's unit, shift, leader_on_duty and duty_officer against the organisation."""
 
-    def __init__(self, reader: Reader, unit_ids: set[str], people: Mapping[str, Person], shifts: set[str]) -> None:
-        self.reader, self.unit_ids, self.people, self.shifts = reader, unit_ids, people, shifts
+    def __init__(
+        self, reader: Reader, unit_ids: set[str], person_ids: set[str], people: Mapping[str, Person], shifts: set[str]
+    ) -> None:
+        self.reader, self.unit_ids, self.person_ids, self.people, self.shifts = (
+            reader,
+            unit_ids,
+            person_ids,
+            people,
+            shifts,
+        )
 
-    def __call__(self, path: tuple[str | int, ...], entry: Mapping[str, Any]) -> tuple[str, str, str, str] | None:
+    def __call__(self, path: Path_, entry: Mapping[str, Any]) -> tuple[str, str, str, str] | None:
         reader = self.reader
         unit, shift = reader.text(path, entry, "unit"), reader.text(path, entry, "shift")
         if unit is not None and unit not in self.unit_ids:
@@ -179,8 +195,10 @@ class _DutyCheck:
             if person_id is None:
                 continue
             person = self.people.get(person_id)
-            if person is None:
+            if person_id not in self.person_ids:
                 reader.problem((*path, role), f"{person_id!r} is not a known person")
+            elif person is None:
+                continue  # declared but invalid: people.yaml already reports it
             elif unit is not None and person.unit != unit:
                 reader.problem((*path, role), f"{person_id!r} belongs to {person.unit!r}, not {unit!r}")
             else:
@@ -200,7 +218,7 @@ def _timezone(reader: Reader, name: object) -> ZoneInfo | None:
     return None
 
 
-def _weekday(reader: Reader, path: tuple[str | int, ...], entry: Mapping[str, Any]) -> int | None:
+def _weekday(reader: Reader, path: Path_, entry: Mapping[str, Any]) -> int | None:
     value = entry.get("weekday")
     if isinstance(value, str) and value.lower()[:3] in WEEKDAYS:
         return WEEKDAYS.index(value.lower()[:3])

@@ -89,3 +89,10 @@ def test_sixty_pupils_give_level_two_with_task_orders_planned(platform: Platform
     kinds = {i["kind"] for i in items}
     assert {"notify", "task", "report_up"} <= kinds
     assert any("education" in i["recipients"] for i in items), "a school incident must involve the education bureau"
+
+    def sent() -> list[dict[str, Any]]:
+        return [e["data"] for e in timeline(platform, incident["id"]) if e["type"] == "NotificationSent"]
+
+    notifications = platform.wait_for(lambda: len(sent()) >= 5 and sent(), what="notifications delivered")
+    assert {n["status"] for n in notifications} == {"delivered"}
+    assert all(n["recipient_name"] for n in notifications), "each notification names the person on duty"

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, Self, cast
+from typing import Any, Self
 
 from aiosmtpd.controller import Controller
 
@@ -174,7 +174,7 @@ class _SmtpHandler:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         raw = envelope.original_content or envelope.content
-        message = cast(EmailMessage, email.message_from_bytes(raw, policy=email.policy.default))
+        message = email.message_from_bytes(raw, policy=email.policy.default)
         self._receiver._record(ReceivedMail(envelope.mail_from, tuple(envelope.rcpt_tos), message))
         return "250 Message accepted for delivery"
 

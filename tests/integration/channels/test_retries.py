@@ -24,7 +24,8 @@ async def test_webhook_failing_three_times_gets_through_on_the_fourth_attempt(
     result = await dispatcher([WebhookChannel(client)], time=time).deliver(
         message(), recipient(webhook=http.url), "webhook")
     assert result.status is DeliveryStatus.DELIVERED
-    assert [attempt.outcome for attempt in result.attempts] == [AttemptOutcome.TEMPORARY_ERROR] * 3 + [AttemptOutcome.OK]
+    outcomes = [attempt.outcome for attempt in result.attempts]
+    assert outcomes == [AttemptOutcome.TEMPORARY_ERROR] * 3 + [AttemptOutcome.OK]
     assert [attempt.number for attempt in result.attempts] == [1, 2, 3, 4]
     assert all("503" in (attempt.error or "") for attempt in result.attempts[:3])
     assert time.sleeps == [0.5, 1.0, 2.0]

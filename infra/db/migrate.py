@@ -1,0 +1,105 @@
+"""Alembic, configured in code (no alembic.ini): upgrade a database and tell whether it is up to date.
+
+Every function is async and runs Alembic on a connection of an async engine, so the same code serves the
+CLI (`tocsin db upgrade`), the API's start-up check and the tests, on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from infra.db.engine import Database
+
+__all__ = ["MIGRATIONS_DIR", "SchemaNotMigrated", "alembic_config", "check_migrated", "current_revision",
+           "head_revision", "is_up_to_date", "safe_url", "upgrade"]
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+class SchemaNotMigrated(RuntimeError):
+    """The database's schema is not at the revision this code needs; the message says what to run."""
+
+
+def safe_url(url: str) -> str:
+    """The URL with its password hidden, for messages and logs."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def alembic_config(url: str, connection: Connection | None = None) -> Config:
+    """An Alembic config for `url`; with `connection`, migrations run on that connection."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    """The newest revision of the migration scripts."""
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    if head is None:
+        raise RuntimeError(f"no migration scripts in {MIGRATIONS_DIR}")
+    return head
+
+
+async def _on_connection(url: str, work: Any) -> Any:
+    """Run the sync callable `work(connection)` in a transaction on an async engine for `url`."""
+    db = Database(url)  # same engine options (SQLite pragmas, directory creation) as the platform
+    try:
+        async with db.engine.begin() as conn:
+            return await conn.run_sync(work)
+    finally:
+        await db.dispose()
+
+
+async def upgrade(url: str, revision: str = "head") -> str | None:
+    """Migrate the database at `url` to `revision` (default: the newest); return the revision it is at."""
+    def work(connection: Connection) -> str | None:
+        command.upgrade(alembic_config(url, connection), revision)
+        return MigrationContext.configure(connection).get_current_revision()
+
+    result: str | None = await _on_connection(url, work)
+    return result
+
+
+async def current_revision(url: str) -> str | None:
+    """The revision the database is at, or None when it was never migrated."""
+    def work(connection: Connection) -> str | None:
+        return MigrationContext.configure(connection).get_current_revision()
+
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            result: str | None = await conn.run_sync(work)
+            return result
+    finally:
+        await engine.dispose()
+
+
+async def is_up_to_date(url: str) -> bool:
+    """True when the database is at the newest revision."""
+    return await current_revision(url) == head_revision()
+
+
+async def check_migrated(url: str) -> None:
+    """Raise SchemaNotMigrated, saying what to do, unless the database is at the newest revision."""
+    current = await current_revision(url)
+    head = head_revision()
+    if current == head:
+        return
+    where = safe_url(url)
+    if current is None:
+        raise SchemaNotMigrated(
+            f"the database {where} has no Tocsin schema (it was never migrated); run `tocsin db upgrade` first")
+    raise SchemaNotMigrated(
+        f"the database {where} is at schema revision {current}, this version of Tocsin needs {head}; "
+        "run `tocsin db upgrade` first")

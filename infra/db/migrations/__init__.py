@@ -1,0 +1,1 @@
+"""Alembic migrations of the SQL schema (configured in code by infra.db.migrate)."""

@@ -1,0 +1,1 @@
+"""Composition of the delivery layer for the worker: channels from settings, durable stores, outbox and sink."""

@@ -1,0 +1,171 @@
+"""The notifier agent: planned steps and escalations become messages to whoever is on duty.
+
+Deliveries go through the Dispatcher only (exercise guard, retries, durable de-duplication); each outcome
+goes back to the incident's writer as a RecordDelivery command, so the timeline shows it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any
+
+import faust
+import httpx
+import structlog
+
+from infra.channels import (
+    DeliveryResult,
+    DeliveryStatus,
+    Dispatcher,
+    ExerciseRegistry,
+    MessageTemplate,
+    Recipient,
+    compose_message,
+    idempotency_key,
+)
+from infra.district import load_organisation
+from infra.notify.factory import build_dispatcher
+from infra.notify.stores import exercise_registry
+from playbooks.levels import Level
+from playbooks.organisation import Organisation, OrganisationError, Person, Resolution
+from streams import topics
+from streams.agents import clock
+from streams.app import app, settings
+from streams.projector import database
+from streams.records import Envelope, envelope, stable_id
+
+log = structlog.get_logger("tocsin.notifier")
+
+ISSUE = MessageTemplate(
+    name="issue",
+    subject="【${level_name}】${incident_title}：${action_title}",
+    body="${action_title}\n事件：${incident_title}（${incident_id}）\n${message}\n请在 ${deadline} 前处置并回执。",
+)
+ESCALATION = MessageTemplate(
+    name="escalation",
+    subject="【逾期升级】${incident_title}：${action_title}",
+    body="${action_title} 已逾期（应于 ${deadline} 前完成，负责单位 ${owner}）。\n"
+         "事件：${incident_title}（${incident_id}）\n请督促落实并回执。",
+)
+
+
+class Notifier:
+    """Resolves recipients on the duty roster and delivers through the Dispatcher."""
+
+    def __init__(self, organisation: Organisation, dispatcher: Dispatcher, registry: ExerciseRegistry) -> None:
+        self.organisation = organisation
+        self.dispatcher = dispatcher
+        self.registry = registry
+
+    async def handle(self, event: Envelope) -> list[dict[str, Any]]:
+        """Deliver what an incident event calls for; return the delivery records for the timeline."""
+        data = event.payload.get("event") or {}
+        incident = event.payload.get("incident") or {}
+        if event.type == "ActionsPlanned":
+            jobs = [(item, self._targets(item, incident, event), "issue", ISSUE) for item in data.get("items", [])]
+        elif event.type == "ActionUpdated" and data.get("change") == "escalated":
+            item = data["item"]
+            resolution = self._resolve(str(data["to_role"]), item["owner"], incident, event)
+            jobs = [(item, [resolution], f"escalation-{data['step']}", ESCALATION)]
+        else:
+            return []
+        if event.mode == "exercise" and event.exercise_id:
+            fresh = await exercise_registry(database(), event.exercise_id)
+            self.registry.register(event.exercise_id, fresh.participants(event.exercise_id))
+        work = [self._deliver_to(item, resolution, attempt, template, incident, event)
+                for item, resolutions, attempt, template in jobs for resolution in resolutions]
+        return [record for records in await asyncio.gather(*work) for record in records]
+
+    def _targets(self, item: dict[str, Any], incident: dict[str, Any], event: Envelope) -> list[Resolution | str]:
+        targets = item["recipients"] if item["kind"] == "notify" else [item["owner"]]
+        return [self._resolve(target, item["owner"], incident, event) for target in targets]
+
+    def _resolve(self, target: str, unit: str, incident: dict[str, Any], event: Envelope) -> Resolution | str:
+        town = (incident.get("location") or {}).get("town")
+        try:
+            return self.organisation.resolve(target, datetime.fromisoformat(event.time), unit=unit, town=town)
+        except OrganisationError as exc:
+            return f"{target}: {exc}"
+
+    async def _deliver_to(self, item: dict[str, Any], resolution: Resolution | str, attempt: str,
+                          template: MessageTemplate, incident: dict[str, Any], event: Envelope) -> list[dict[str, Any]]:
+        if isinstance(resolution, str) or not resolution.people:
+            reason = resolution if isinstance(resolution, str) else f"no one on duty: {resolution.explanation}"
+            return [_unresolved(item, reason, attempt, event)]
+        values = _values(item, incident)
+        records = []
+        for person in resolution.people:
+            message = compose_message(
+                template, values, incident_id=str(event.incident_id), action_key=item["key"], recipient_id=person.id,
+                created_at=datetime.fromisoformat(event.time),
+                mode="exercise" if event.mode == "exercise" else "actual",
+                exercise_id=event.exercise_id, level=incident.get("level"), attempt_key=attempt,
+            )
+            recipient = _recipient(person)
+            for channel in settings.notify_channel_list:
+                if channel != "outbox" and channel not in recipient.contacts:
+                    continue
+                result = await self.dispatcher.deliver(message, recipient, channel)
+                if result.status is not DeliveryStatus.DUPLICATE:
+                    records.append(_record(result, item, person, message.subject))
+        return records
+
+
+def _values(item: dict[str, Any], incident: dict[str, Any]) -> dict[str, object]:
+    venue = (incident.get("location") or {}).get("venue") or incident.get("id", "")
+    level = incident.get("level") or "non_graded"
+    return {
+        "level_name": Level(level).label, "incident_title": f"{venue} {incident.get('incident_type', '')}",
+        "incident_id": incident.get("id", ""), "action_title": item["title"], "message": item.get("message") or "",
+        "deadline": item["due_at"], "owner": item["owner"],
+    }
+
+
+def _recipient(person: Person) -> Recipient:
+    contacts = {**dict(person.contacts), "outbox": person.id}
+    return Recipient(id=person.id, name=person.name, unit=person.unit, role=",".join(person.roles), contacts=contacts)
+
+
+def _record(result: DeliveryResult, item: dict[str, Any], person: Person, subject: str) -> dict[str, Any]:
+    return {
+        "idempotency_key": f"{result.idempotency_key}@{result.channel}", "action_key": item["key"],
+        "recipient_id": person.id, "recipient_name": person.name, "channel": result.channel,
+        "routed_to": result.routed_to, "status": result.status.value, "reason": result.reason, "subject": subject,
+        "attempts": [{"number": a.number, "at": a.at.isoformat(), "outcome": a.outcome.value, "error": a.error}
+                     for a in result.attempts],
+    }
+
+
+def _unresolved(item: dict[str, Any], reason: str, attempt: str, event: Envelope) -> dict[str, Any]:
+    key = idempotency_key(str(event.incident_id), item["key"], "unresolved", attempt)
+    return {"idempotency_key": key, "action_key": item["key"], "recipient_id": "", "recipient_name": "",
+            "channel": "", "routed_to": "", "status": "failed", "reason": reason, "subject": item["title"],
+            "attempts": []}
+
+
+_notifier: Notifier | None = None
+_client: httpx.AsyncClient | None = None
+
+
+def notifier() -> Notifier:
+    """The worker's notifier, built on first use (inside the worker's event loop)."""
+    global _notifier, _client
+    if _notifier is None:
+        _client = httpx.AsyncClient(timeout=10)
+        registry = ExerciseRegistry()
+        dispatcher = build_dispatcher(settings, database(), registry, clock, _client)
+        _notifier = Notifier(load_organisation(settings.district_dir), dispatcher, registry)
+    return _notifier
+
+
+@app.agent(topics.incident_events, concurrency=4)
+async def notify(stream: faust.StreamT[Envelope]) -> None:
+    """Deliver notifications and task orders for planned steps and escalations; record every outcome."""
+    await database().create_schema()
+    async for event in stream:
+        for record in await notifier().handle(event):
+            await topics.incident_commands.send(key=str(event.incident_id), value=envelope(
+                "RecordDelivery", at=clock.now(), mode=event.mode, exercise_id=event.exercise_id, causation=event.id,
+                incident_id=event.incident_id, payload=record, id_=stable_id("delivery", record["idempotency_key"]),
+            ))
