@@ -18,15 +18,18 @@ from infra.channels import (
     DeliveryResult,
     DeliveryStatus,
     Dispatcher,
+    ExerciseIsolationViolation,
     ExerciseRegistry,
     MessageTemplate,
+    OutboundMessage,
     Recipient,
     compose_message,
+    delivery_key,
     idempotency_key,
 )
 from infra.district import load_organisation
 from infra.notify.factory import build_dispatcher
-from infra.notify.stores import exercise_registry
+from infra.notify.stores import SENDING, SqlDeliveryStore, exercise_registry
 from playbooks.levels import Level
 from playbooks.organisation import Organisation, OrganisationError, Person, Resolution
 from streams import topics
@@ -53,10 +56,12 @@ ESCALATION = MessageTemplate(
 class Notifier:
     """Resolves recipients on the duty roster and delivers through the Dispatcher."""
 
-    def __init__(self, organisation: Organisation, dispatcher: Dispatcher, registry: ExerciseRegistry) -> None:
+    def __init__(self, organisation: Organisation, dispatcher: Dispatcher, registry: ExerciseRegistry,
+                 store: SqlDeliveryStore) -> None:
         self.organisation = organisation
         self.dispatcher = dispatcher
         self.registry = registry
+        self.store = store
 
     async def handle(self, event: Envelope) -> list[dict[str, Any]]:
         """Deliver what an incident event calls for; return the delivery records for the timeline."""
@@ -106,10 +111,30 @@ class Notifier:
             for channel in settings.notify_channel_list:
                 if channel != "outbox" and channel not in recipient.contacts:
                     continue
-                result = await self.dispatcher.deliver(message, recipient, channel)
-                if result.status is not DeliveryStatus.DUPLICATE:
-                    records.append(_record(result, item, person, message.subject))
+                records.extend(await self._deliver(message, recipient, channel, item, person))
         return records
+
+
+    async def _deliver(self, message: OutboundMessage, recipient: Recipient, channel: str, item: dict[str, Any],
+                       person: Person) -> list[dict[str, Any]]:
+        """One delivery; a repeat is silent unless an earlier attempt was cut off by a crash (then it is flagged)."""
+        key = delivery_key(message, channel)
+        try:
+            result = await self.dispatcher.deliver(message, recipient, channel)
+        except ExerciseIsolationViolation as exc:
+            return [{**_base(item, person, channel, message.subject, key), "status": "failed", "reason": str(exc)}]
+        if result.status is not DeliveryStatus.DUPLICATE:
+            return [_record(result, item, person, message.subject)]
+        if await self.store.status(key) == SENDING:
+            reason = ("outcome unknown: the worker stopped during this send; not sent again to avoid a duplicate "
+                      "page — confirm receipt with the recipient")
+            return [{**_base(item, person, channel, message.subject, key), "status": "in_doubt", "reason": reason}]
+        return []
+
+
+def _base(item: dict[str, Any], person: Person, channel: str, subject: str, key: str) -> dict[str, Any]:
+    return {"idempotency_key": key, "action_key": item["key"], "recipient_id": person.id,
+            "recipient_name": person.name, "channel": channel, "routed_to": "", "subject": subject, "attempts": []}
 
 
 def _values(item: dict[str, Any], incident: dict[str, Any]) -> dict[str, object]:
@@ -129,7 +154,7 @@ def _recipient(person: Person) -> Recipient:
 
 def _record(result: DeliveryResult, item: dict[str, Any], person: Person, subject: str) -> dict[str, Any]:
     return {
-        "idempotency_key": f"{result.idempotency_key}@{result.channel}", "action_key": item["key"],
+        "idempotency_key": f"{result.idempotency_key}@{result.channel}", "action_key": item["key"],  # = delivery_key
         "recipient_id": person.id, "recipient_name": person.name, "channel": result.channel,
         "routed_to": result.routed_to, "status": result.status.value, "reason": result.reason, "subject": subject,
         "attempts": [{"number": a.number, "at": a.at.isoformat(), "outcome": a.outcome.value, "error": a.error}
@@ -154,8 +179,9 @@ def notifier() -> Notifier:
     if _notifier is None:
         _client = httpx.AsyncClient(timeout=10)
         registry = ExerciseRegistry()
-        dispatcher = build_dispatcher(settings, database(), registry, clock, _client)
-        _notifier = Notifier(load_organisation(settings.district_dir), dispatcher, registry)
+        store = SqlDeliveryStore(database())
+        dispatcher = build_dispatcher(settings, store, registry, clock, _client)
+        _notifier = Notifier(load_organisation(settings.district_dir), dispatcher, registry, store)
     return _notifier
 
 

@@ -8,9 +8,10 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help="Tocsin emerg
 
 
 def _register() -> None:
-    from tocsin import cli_kafka, cli_platform, cli_playbook
+    from tocsin import cli_kafka, cli_platform, cli_playbook, cli_projector
 
     app.add_typer(cli_kafka.app, name="kafka")
+    app.add_typer(cli_projector.app, name="projector")
     app.add_typer(cli_playbook.app, name="playbook")
     cli_platform.register(app)
 

@@ -109,6 +109,7 @@ class Dispatcher:
             log.warning("delivery.failed", reason=str(error), **fields)
             await self._store.record(key, result)
             return result
+        await self._store.begin(key)
         attempts = await self._attempt(channel, decision)
         last = attempts[-1]
         if last.outcome is AttemptOutcome.OK and decision.to_sink:

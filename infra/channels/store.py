@@ -16,6 +16,10 @@ class DeliveryStore(Protocol):
         """True when a delivery under `key` already succeeded (delivered, or diverted to the exercise sink)."""
         ...
 
+    async def begin(self, key: str) -> None:
+        """Note, durably, that a send under `key` starts now: after a crash the key is in doubt, not free."""
+        ...
+
     async def record(self, key: str, result: DeliveryResult) -> None:
         """Remember the final result of a delivery under `key` (failed ones too, for the timeline)."""
         ...
@@ -30,6 +34,9 @@ class InMemoryDeliveryStore:
     async def seen(self, key: str) -> bool:
         """True when a delivery under `key` already succeeded."""
         return any(result.succeeded for result in self.results.get(key, ()))
+
+    async def begin(self, key: str) -> None:
+        """Nothing to do: an in-memory store does not outlive a crash."""
 
     async def record(self, key: str, result: DeliveryResult) -> None:
         """Append `result` to the history of `key`."""

@@ -19,7 +19,6 @@ from infra.channels import (
     WeComChannel,
 )
 from infra.clock import Clock
-from infra.db.engine import Database
 from infra.notify.outbox import ExerciseSinkFile, OutboxChannel
 from infra.notify.stores import SqlDeliveryStore
 from infra.settings import Settings
@@ -44,7 +43,7 @@ def build_channels(settings: Settings, client: httpx.AsyncClient, clock: Clock) 
     return channels
 
 
-def build_dispatcher(settings: Settings, db: Database, registry: ExerciseRegistry, clock: Clock,
+def build_dispatcher(settings: Settings, store: SqlDeliveryStore, registry: ExerciseRegistry, clock: Clock,
                      client: httpx.AsyncClient) -> Dispatcher:
     """The Dispatcher with the enabled channels, the file exercise sink and the durable delivery log."""
     retry = RetryPolicy(max_attempts=settings.notify_max_attempts, base_delay=settings.notify_retry_base_delay,
@@ -52,5 +51,5 @@ def build_dispatcher(settings: Settings, db: Database, registry: ExerciseRegistr
     return Dispatcher(
         build_channels(settings, client, clock), registry,
         ExerciseSinkFile(settings.data_dir / "outbox" / "exercise-sink.jsonl"),
-        SqlDeliveryStore(db), clock, retry,
+        store, clock, retry,
     )

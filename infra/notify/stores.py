@@ -13,6 +13,8 @@ from infra.db.engine import Database
 from infra.db.models import DeliveryLogRow, ExerciseParticipantRow
 from infra.db.projection import _insert
 
+SENDING = "sending"
+
 
 class SqlDeliveryStore:
     """Deliveries made, by key; a key seen once is never delivered again (also after a restart)."""
@@ -21,10 +23,21 @@ class SqlDeliveryStore:
         self.db = db
 
     async def seen(self, key: str) -> bool:
-        """True if a delivery with this key has been made or has finally failed."""
+        """True if a delivery with this key succeeded, or started and never finished (in doubt after a crash)."""
+        return await self.status(key) not in (None, DeliveryStatus.FAILED.value)
+
+    async def status(self, key: str) -> str | None:
+        """The logged status of `key`: delivered, failed, diverted_to_exercise_sink, sending, or None."""
         async with self.db.session() as session:
             row = await session.get(DeliveryLogRow, key)
-            return row is not None and row.status != DeliveryStatus.FAILED
+            return row.status if row is not None else None
+
+    async def begin(self, key: str) -> None:
+        """Log that a send under `key` starts; a crash before `record` leaves it 'sending' (in doubt)."""
+        statement = _insert(self.db, DeliveryLogRow).values(key=key, status=SENDING, result={}, at=datetime.now(UTC))
+        statement = statement.on_conflict_do_update(index_elements=[DeliveryLogRow.key], set_={"status": SENDING})
+        async with self.db.session() as session, session.begin():
+            await session.execute(statement)
 
     async def record(self, key: str, result: DeliveryResult) -> None:
         """Remember the outcome of a delivery."""

@@ -35,6 +35,7 @@ class Platform:
     workdir: Path
     prefix: str = field(default_factory=lambda: f"e2e-{uuid.uuid4().hex[:8]}.")
     api_port: int = field(default_factory=free_port)
+    extra_env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     @property
@@ -49,6 +50,7 @@ class Platform:
             "TOCSIN_API_PORT": str(self.api_port),
             "TOCSIN_PARTITIONS": "3",
             "TOCSIN_LOG_LEVEL": "INFO",
+            **self.extra_env,
         }
 
     @property

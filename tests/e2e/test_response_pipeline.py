@@ -93,6 +93,10 @@ def test_sixty_pupils_give_level_two_with_task_orders_planned(platform: Platform
     def sent() -> list[dict[str, Any]]:
         return [e["data"] for e in timeline(platform, incident["id"]) if e["type"] == "NotificationSent"]
 
-    notifications = platform.wait_for(lambda: len(sent()) >= 5 and sent(), what="notifications delivered")
+    def several_sent() -> list[dict[str, Any]] | None:
+        found = sent()
+        return found if len(found) >= 5 else None
+
+    notifications = platform.wait_for(several_sent, what="notifications delivered")
     assert {n["status"] for n in notifications} == {"delivered"}
     assert all(n["recipient_name"] for n in notifications), "each notification names the person on duty"

@@ -16,6 +16,7 @@ import email.policy
 import json
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -61,6 +62,8 @@ class ReceivedRequest:
     headers: dict[str, str]
     body: bytes
     status: int
+    received_at: float = 0.0
+    """time.perf_counter() when the request arrived (for latency measurements)."""
 
     def json(self) -> Any:
         """The body parsed as UTF-8 JSON."""
@@ -116,7 +119,7 @@ class HttpReceiver(_Receiver):
     def _handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
         with self._lock:
             status, payload = self._failures.pop(0) if self._failures else self._answer
-            self._requests.append(ReceivedRequest(method, path, headers, body, status))
+            self._requests.append(ReceivedRequest(method, path, headers, body, status, time.perf_counter()))
         return status, payload
 
     def start(self) -> None:

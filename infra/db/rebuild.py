@@ -1,0 +1,71 @@
+"""Rebuild the read model from the incident event log (DESIGN invariant 1: the database is a projection)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from sqlalchemy import select
+
+from infra.db.engine import Database
+from infra.db.models import ActionRow, Base, IncidentRow, LevelHistoryRow, NotificationRow, TimelineRow
+from infra.db.projection import apply_event
+
+PROJECTED_TABLES: tuple[type[Base], ...] = (IncidentRow, TimelineRow, LevelHistoryRow, ActionRow, NotificationRow)
+"""The tables that are a pure function of the event log."""
+
+
+async def replay(bootstrap: str, topic: str, db: Database, *,
+                 progress: Callable[[int, int], None] | None = None) -> int:
+    """Apply every event on `topic`, from the beginning to the current end, to `db`; return how many."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+    await consumer.start()
+    applied = 0
+    try:
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        if not partitions:
+            await consumer.client.force_metadata_update()
+            partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        total = sum(ends.values())
+        remaining = {tp for tp in partitions if ends[tp] > 0}
+        while remaining:
+            batch = await consumer.getmany(*remaining, timeout_ms=1000)
+            for tp, messages in batch.items():
+                for message in messages:
+                    await apply_event(db, json.loads(message.value))
+                    applied += 1
+                if await consumer.position(tp) >= ends[tp]:
+                    remaining.discard(tp)
+            if progress is not None:
+                progress(applied, total)
+    finally:
+        await consumer.stop()
+    return applied
+
+
+async def table_rows(db: Database) -> dict[str, list[dict[str, Any]]]:
+    """Every projected table's rows as plain dicts, sorted by primary key (for comparing two databases)."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    async with db.session() as session:
+        for model in PROJECTED_TABLES:
+            table = model.__table__
+            keys = [c.name for c in model.__mapper__.primary_key]
+            rows = (await session.execute(select(table))).mappings().all()
+            found[model.__tablename__] = sorted(({k: _plain(v) for k, v in r.items()} for r in rows),
+                                       key=lambda r: [str(r[k]) for k in keys])
+    return found
+
+
+def _plain(value: Any) -> Any:
+    """Compare datetimes by instant in UTC: SQLite drops the offset that PostgreSQL keeps."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat()
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
