@@ -11,7 +11,7 @@ import json
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from infra.kafka.admin import ensure_topics
+from infra.kafka.admin import ensure_topics, partition_count
 from playbooks import Playbook, PlaybookLibrary, parse_playbook
 
 
@@ -34,7 +34,9 @@ async def read_versions(bootstrap: str, topic: str) -> list[Playbook]:
     await consumer.start()
     found: dict[bytes, bytes] = {}
     try:
-        partitions = [TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic) or {0})]
+        if not await partition_count(bootstrap, topic):
+            return []
+        partitions = [TopicPartition(topic, p) for p in range(await partition_count(bootstrap, topic))]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)

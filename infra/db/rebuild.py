@@ -13,6 +13,7 @@ from sqlalchemy import select
 from infra.db.engine import Database
 from infra.db.models import ActionRow, Base, IncidentRow, LevelHistoryRow, NotificationRow, TimelineRow
 from infra.db.projection import apply_event
+from infra.kafka.admin import partition_count
 
 PROJECTED_TABLES: tuple[type[Base], ...] = (IncidentRow, TimelineRow, LevelHistoryRow, ActionRow, NotificationRow)
 """The tables that are a pure function of the event log."""
@@ -25,10 +26,10 @@ async def replay(bootstrap: str, topic: str, db: Database, *,
     await consumer.start()
     applied = 0
     try:
-        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        if not partitions:
-            await consumer.client.force_metadata_update()
-            partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        count = await partition_count(bootstrap, topic)
+        if not count:
+            raise LookupError(f"topic {topic} does not exist on {bootstrap}: nothing to replay")
+        partitions = [TopicPartition(topic, p) for p in range(count)]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)

@@ -131,3 +131,14 @@ async def _wait_visible(client: Any, names: list[str], expected_partitions: dict
         if all(name in counts and counts[name] >= expected_partitions.get(name, 1) for name in names):
             return
         await asyncio.sleep(0.1)
+
+
+async def partition_count(bootstrap: str, topic: str, *, timeout: float = 30.0) -> int:  # noqa: ASYNC109
+    """How many partitions `topic` has; 0 when it does not exist (never auto-creates it)."""
+    client = _admin(bootstrap, request_timeout_ms=int(timeout * 1000))
+    try:
+        async with asyncio.timeout(timeout):
+            await client.start()
+            return (await _partition_counts(client)).get(topic, 0)
+    finally:
+        await client.close()

@@ -55,6 +55,7 @@ def make_platform(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory
         running.start("worker")
         running.start("api")
         running.wait_ready()
+        running.wait_worker_ready()
         return running
 
     try:
