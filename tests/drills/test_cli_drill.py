@@ -1,0 +1,54 @@
+"""`tocsin drill check|schema|score-demo` at the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from drills.schema import SCHEMA
+from tests.drills.factories import SMALL, line_of, write
+from tocsin.cli_drill import app
+
+runner = CliRunner()
+
+
+def test_check_of_the_samples_succeeds() -> None:
+    result = runner.invoke(app, ["check"])
+    assert result.exit_code == 0
+    assert result.stdout.startswith("OK: 4 scenario(s) valid")
+
+
+def test_check_of_a_broken_file_prints_file_line_field_and_fails(tmp_path: Path) -> None:
+    path = write(tmp_path, "school.yaml", SMALL.replace("at: T+0:20", "at: T+1:7x"))
+    result = runner.invoke(app, ["check", str(path)])
+    assert result.exit_code == 1
+    line = line_of(SMALL, "at: T+0:20")
+    assert f"{path}:{line} injects[1].at: 'T+1:7x' is not a scenario time" in result.stdout
+
+
+def test_check_of_a_missing_file_fails(tmp_path: Path) -> None:
+    assert runner.invoke(app, ["check", str(tmp_path / "nope.yaml")]).exit_code == 1
+
+
+def test_score_demo_prints_the_score_of_a_bot(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["score-demo", "school_canteen", "--bot", "late", "--report", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("score  50.0 / 100")
+    assert (tmp_path / "aar-demo-school_canteen-late.md").is_file()
+
+
+def test_score_demo_as_json() -> None:
+    result = runner.invoke(app, ["score-demo", "public_opinion", "--bot", "perfect", "--speed", "1", "--json"])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["percent"] == 100.0
+
+
+def test_score_demo_refuses_an_unknown_bot_or_speed() -> None:
+    assert runner.invoke(app, ["score-demo", "school_canteen", "--bot", "lazy"]).exit_code == 2
+    assert runner.invoke(app, ["score-demo", "school_canteen", "--speed", "1000"]).exit_code == 2
+
+
+def test_schema_prints_the_published_schema() -> None:
+    assert json.loads(runner.invoke(app, ["schema"]).stdout) == SCHEMA

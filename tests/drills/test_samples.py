@@ -1,0 +1,74 @@
+"""The sample scenarios validate, play through the real incident aggregate, and score the same at 1× and 600×."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from drills.observations import IncidentObserved
+from drills.scenario import load_scenario, sample_scenarios
+from drills.scoring import score_run
+from drills.simulate import simulate
+from tests.drills.factories import LIBRARY
+
+SAMPLES = {p.stem: p for p in sample_scenarios()}
+
+
+def test_the_four_samples_are_shipped() -> None:
+    assert sorted(SAMPLES) == ["public_opinion", "rural_dinner", "sampling_recall", "school_canteen"]
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_every_sample_validates_against_schema_and_playbook(name: str) -> None:
+    scenario = load_scenario(SAMPLES[name], LIBRARY)
+    assert scenario.id == name
+    assert scenario.expectations()
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_the_same_bot_scores_the_same_at_1x_and_600x(name: str) -> None:
+    scenario = load_scenario(SAMPLES[name], LIBRARY)
+    slow = simulate(scenario, "late", library=LIBRARY, speed=1, step=timedelta(seconds=7))
+    fast = simulate(scenario, "late", library=LIBRARY, speed=600, step=timedelta(seconds=1.3))
+    assert score_run(slow.result).to_dict() == score_run(fast.result).to_dict()
+    assert slow.result.injects == fast.result.injects
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_a_perfect_bot_scores_100_and_no_contingency_fires(name: str) -> None:
+    scenario = load_scenario(SAMPLES[name], LIBRARY)
+    simulation = simulate(scenario, "perfect", library=LIBRARY, speed=600)
+    assert simulation.rejected == ()
+    assert score_run(simulation.result).percent == 100.0
+    contingencies = [i for i in simulation.result.injects if i.delivery == "contingency"]
+    assert contingencies and all(i.state == "cancelled" for i in contingencies)
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_an_absent_bot_scores_0_and_every_contingency_fires(name: str) -> None:
+    scenario = load_scenario(SAMPLES[name], LIBRARY)
+    simulation = simulate(scenario, "absent", library=LIBRARY, speed=600)
+    assert score_run(simulation.result).percent == 0.0
+    contingencies = [i for i in simulation.result.injects if i.delivery == "contingency"]
+    assert contingencies and all(i.state == "executed" for i in contingencies)
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_a_late_bot_scores_half(name: str) -> None:
+    scenario = load_scenario(SAMPLES[name], LIBRARY)
+    assert score_run(simulate(scenario, "late", library=LIBRARY, speed=600).result).percent == 50.0
+
+
+def test_the_school_canteen_escalates_from_iv_to_ii_at_the_update() -> None:
+    scenario = load_scenario(SAMPLES["school_canteen"], LIBRARY)
+    result = simulate(scenario, "absent", library=LIBRARY, speed=600).result
+    levels = [(result.offset(o.at), o.level) for o in result.observations if isinstance(o, IncidentObserved)]
+    assert levels == [(timedelta(0), "IV"), (timedelta(minutes=40), "II")]
+
+
+def test_the_rural_dinner_plans_the_insurance_report() -> None:
+    scenario = load_scenario(SAMPLES["rural_dinner"], LIBRARY)
+    result = simulate(scenario, "perfect", library=LIBRARY, speed=600).result
+    done = [a for a in score_run(result).assessments if a.expectation.target == "insurance_report"]
+    assert [a.status for a in done] == ["met"]
