@@ -5,7 +5,7 @@ from __future__ import annotations
 import faust
 
 from infra.db.engine import Database
-from infra.db.projection import apply_event
+from infra.db.projection import apply_events
 from streams import topics
 from streams.app import app, settings
 from streams.records import Envelope
@@ -25,5 +25,5 @@ def database() -> Database:
 async def projector(stream: faust.StreamT[Envelope]) -> None:
     """Project incident events into the SQL read model with idempotent upserts."""
     await database().create_schema()
-    async for event in stream:
-        await apply_event(database(), event.asdict())
+    async for batch in stream.take(500, within=0.05):
+        await apply_events(database(), [event.asdict() for event in batch])

@@ -46,6 +46,7 @@ class AuditFilter:
 
     incident_id: str | None = None
     actor: str | None = None
+    exercise_id: str | None = None
     after: int | None = None
     limit: int = 100
 
@@ -71,6 +72,8 @@ async def entries(db: Database, flt: AuditFilter) -> Sequence[AuditRow]:
         query = query.where(AuditRow.incident_id == flt.incident_id)
     if flt.actor is not None:
         query = query.where(AuditRow.actor == flt.actor)
+    if flt.exercise_id is not None:
+        query = query.where(AuditRow.exercise_id == flt.exercise_id)
     if flt.after is not None:
         query = query.where(AuditRow.id > flt.after)
     async with db.session() as session:

@@ -58,7 +58,7 @@ class AuditRow(Base):
     unit: Mapped[str | None] = mapped_column(String(120))
     ip: Mapped[str | None] = mapped_column(String(64))
     request_id: Mapped[str | None] = mapped_column(String(64))
-    command_id: Mapped[str] = mapped_column(String(64), index=True)
+    command_id: Mapped[str] = mapped_column(String(200), index=True)
     command_type: Mapped[str] = mapped_column(String(64))
     topic: Mapped[str] = mapped_column(String(200))
     incident_id: Mapped[str | None] = mapped_column(String(64))

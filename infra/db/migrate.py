@@ -103,3 +103,39 @@ async def check_migrated(url: str) -> None:
     raise SchemaNotMigrated(
         f"the database {where} is at schema revision {current}, this version of Tocsin needs {head}; "
         "run `tocsin db upgrade` first")
+
+
+async def new_revision(message: str, *, rev_id: str | None = None) -> str:
+    """Write a migration script for what the models have that the newest revision lacks (autogenerate).
+
+    It compares against a scratch SQLite database migrated to head; review the script (and check it on
+    PostgreSQL: the database tests run both) before committing. Returns the new script's path.
+    """
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        url = f"sqlite+aiosqlite:///{scratch}/scratch.db"
+        await upgrade(url)
+
+        def work(connection: Connection) -> str:
+            from alembic.autogenerate import compare_metadata
+
+            import infra.db.auth_models  # noqa: F401 - the API's tables are part of the schema
+            from infra.db.models import Base
+
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            if not compare_metadata(context, Base.metadata):
+                return ""
+            script = command.revision(alembic_config(url, connection), message=message, autogenerate=True,
+                                      rev_id=rev_id or _next_rev_id())
+            scripts = script if isinstance(script, list) else [script]
+            return str(scripts[0].path) if scripts and scripts[0] is not None else ""
+
+        path: str = await _on_connection(url, work)
+        return path
+
+
+def _next_rev_id() -> str:
+    """Sequential revision ids: 0001, 0002, ..."""
+    head = head_revision()
+    return f"{int(head) + 1:04d}" if head.isdigit() else "0002"

@@ -51,7 +51,20 @@ def incident_values(snapshot: dict[str, Any], *, updated_at: datetime) -> dict[s
 
 
 async def apply_event(db: Database, message: dict[str, Any]) -> None:
-    """Upsert the incident (only forward in seq), and insert the timeline row once per event id."""
+    """Project one event (see `apply_events`)."""
+    await apply_events(db, [message])
+
+
+async def apply_events(db: Database, messages: list[dict[str, Any]]) -> None:
+    """Project events in one transaction: upsert each incident (only forward in seq), insert each timeline
+    row once per event id, and apply the event's own effects (level history, actions, notifications...)."""
+    async with db.session() as session, session.begin():
+        for message in messages:
+            for statement in _statements(db, message):
+                await session.execute(statement)
+
+
+def _statements(db: Database, message: dict[str, Any]) -> list[Any]:
     payload = message["payload"]
     at = datetime.fromisoformat(message["time"])
     seq = int(payload["seq"])
@@ -67,11 +80,7 @@ async def apply_event(db: Database, message: dict[str, Any]) -> None:
         event_id=message["id"], incident_id=message["incident_id"], seq=seq, type=message["type"], at=at,
         mode=message["mode"], causation=message.get("causation"), data=payload.get("event") or {},
     ).on_conflict_do_nothing(index_elements=[TimelineRow.event_id])
-    async with db.session() as session, session.begin():
-        await session.execute(upsert)
-        await session.execute(timeline)
-        for statement in _effects(db, message, seq=seq, at=at):
-            await session.execute(statement)
+    return [upsert, timeline, *_effects(db, message, seq=seq, at=at)]
 
 
 def _effects(db: Database, message: dict[str, Any], *, seq: int, at: datetime) -> list[Any]:

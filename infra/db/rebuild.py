@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from infra.db.engine import Database
 from infra.db.models import ActionRow, Base, IncidentRow, LevelHistoryRow, NotificationRow, TimelineRow
-from infra.db.projection import apply_event
+from infra.db.projection import apply_events
 from infra.kafka.admin import partition_count
 
 PROJECTED_TABLES: tuple[type[Base], ...] = (IncidentRow, TimelineRow, LevelHistoryRow, ActionRow, NotificationRow)
@@ -38,9 +38,8 @@ async def replay(bootstrap: str, topic: str, db: Database, *,
         while remaining:
             batch = await consumer.getmany(*remaining, timeout_ms=1000)
             for tp, messages in batch.items():
-                for message in messages:
-                    await apply_event(db, json.loads(message.value))
-                    applied += 1
+                await apply_events(db, [json.loads(m.value) for m in messages])
+                applied += len(messages)
                 if await consumer.position(tp) >= ends[tp]:
                     remaining.discard(tp)
             if progress is not None:

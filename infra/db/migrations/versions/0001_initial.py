@@ -57,7 +57,7 @@ def upgrade() -> None:
     sa.Column('unit', sa.String(length=120), nullable=True),
     sa.Column('ip', sa.String(length=64), nullable=True),
     sa.Column('request_id', sa.String(length=64), nullable=True),
-    sa.Column('command_id', sa.String(length=64), nullable=False),
+    sa.Column('command_id', sa.String(length=200), nullable=False),
     sa.Column('command_type', sa.String(length=64), nullable=False),
     sa.Column('topic', sa.String(length=200), nullable=False),
     sa.Column('incident_id', sa.String(length=64), nullable=True),
