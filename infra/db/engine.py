@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,7 @@ class Database:
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._write_lock = asyncio.Lock()
 
     async def create_schema(self) -> None:
         """Create missing tables (the migrations of a later revision take over from here)."""
@@ -37,6 +41,20 @@ class Database:
     def session(self) -> AsyncSession:
         """A new session; use it as `async with db.session() as s:`."""
         return self.sessions()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A session in a transaction, committed on exit.
+
+        On SQLite, writers of this process take turns (one lock), so they never sleep in SQLite's busy
+        handler; readers are not held up (WAL). PostgreSQL handles concurrent writers itself.
+        """
+        if self.is_sqlite:
+            async with self._write_lock, self.sessions() as session, session.begin():
+                yield session
+        else:
+            async with self.sessions() as session, session.begin():
+                yield session
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -58,7 +58,7 @@ async def apply_event(db: Database, message: dict[str, Any]) -> None:
 async def apply_events(db: Database, messages: list[dict[str, Any]]) -> None:
     """Project events in one transaction: upsert each incident (only forward in seq), insert each timeline
     row once per event id, and apply the event's own effects (level history, actions, notifications...)."""
-    async with db.session() as session, session.begin():
+    async with db.transaction() as session:
         for message in messages:
             for statement in _statements(db, message):
                 await session.execute(statement)

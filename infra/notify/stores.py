@@ -36,7 +36,7 @@ class SqlDeliveryStore:
         """Log that a send under `key` starts; a crash before `record` leaves it 'sending' (in doubt)."""
         statement = _insert(self.db, DeliveryLogRow).values(key=key, status=SENDING, result={}, at=datetime.now(UTC))
         statement = statement.on_conflict_do_update(index_elements=[DeliveryLogRow.key], set_={"status": SENDING})
-        async with self.db.session() as session, session.begin():
+        async with self.db.transaction() as session:
             await session.execute(statement)
 
     async def record(self, key: str, result: DeliveryResult) -> None:
@@ -47,7 +47,7 @@ class SqlDeliveryStore:
         statement = statement.on_conflict_do_update(
             index_elements=[DeliveryLogRow.key], set_={"status": values["status"], "result": values["result"]},
         )
-        async with self.db.session() as session, session.begin():
+        async with self.db.transaction() as session:
             await session.execute(statement)
 
 
@@ -75,7 +75,7 @@ async def exercise_registry(db: Database, exercise_id: str | None) -> ExerciseRe
 
 async def register_participants(db: Database, exercise_id: str, person_ids: list[str]) -> None:
     """Record a drill's participants (idempotent)."""
-    async with db.session() as session, session.begin():
+    async with db.transaction() as session:
         for person_id in person_ids:
             await session.execute(_insert(db, ExerciseParticipantRow).values(
                 exercise_id=exercise_id, person_id=person_id,
