@@ -140,6 +140,7 @@ async def main(args: argparse.Namespace) -> None:
         platform.start("worker")
         platform.start("api")
         platform.wait_ready()
+        platform.wait_worker_ready()
         try:
             latencies = await first_page_latency(platform, receiver, args.rate, args.seconds)
             print(f"report → first page at {args.rate:.0f} reports/s for {args.seconds:.0f} s: "

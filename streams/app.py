@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import faust
 from mode import CrashingSupervisor
 
@@ -40,3 +42,15 @@ def create_app(config: Settings) -> faust.App:
 
 
 app = create_app(settings)
+
+
+def ready_marker(config: Settings) -> Path:
+    """The file a worker touches once it has joined its group and recovered its tables."""
+    return config.data_dir / "worker" / config.topic_prefix.strip(".") / "ready"
+
+
+async def _mark_ready() -> None:
+    ready_marker(settings).touch()
+
+
+app.on_startup_finished = _mark_ready

@@ -36,7 +36,6 @@ class Platform:
     prefix: str = field(default_factory=lambda: f"e2e-{uuid.uuid4().hex[:8]}.")
     api_port: int = field(default_factory=free_port)
     extra_env: dict[str, str] = field(default_factory=dict)
-    worker_starts: int = 0
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     @property
@@ -66,7 +65,7 @@ class Platform:
     def start(self, name: str) -> None:
         """Start `tocsin worker` or `tocsin api` as a child process logging to the work dir."""
         if name == "worker":
-            self.worker_starts += 1
+            self.worker_marker.unlink(missing_ok=True)
         log = (self.workdir / f"{name}.log").open("ab")
         self.processes[name] = subprocess.Popen(
             [sys.executable, "-m", "tocsin", name], env=self.env, stdout=log, stderr=subprocess.STDOUT,
@@ -116,12 +115,13 @@ class Platform:
         raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
     def wait_worker_ready(self, timeout: float = 90) -> None:
-        """Wait until the worker has created its topics and joined its consumer group ("Worker: Ready")."""
-        log = self.workdir / "worker.log"
+        """Wait until the worker has created its topics, joined its group and recovered its tables."""
+        self.wait_for(self.worker_marker.exists, timeout=timeout, what="the worker to be ready")
 
-        def ready() -> bool:
-            return log.exists() and log.read_text(errors="replace").count("[^Worker]: Ready") >= self.worker_starts
-        self.wait_for(ready, timeout=timeout, what="the worker to be ready")
+    @property
+    def worker_marker(self) -> Path:
+        """The file the worker touches when it is ready (streams.app.ready_marker)."""
+        return self.workdir / "var" / "worker" / self.prefix.strip(".") / "ready"
 
     def wait_ready(self, timeout: float = 90) -> None:
         """Wait until the API answers /readyz with 200."""
