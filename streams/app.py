@@ -48,9 +48,3 @@ def ready_marker(config: Settings) -> Path:
     """The file a worker touches once it has joined its group and recovered its tables."""
     return config.data_dir / "worker" / config.topic_prefix.strip(".") / "ready"
 
-
-async def _mark_ready() -> None:
-    ready_marker(settings).touch()
-
-
-app.on_startup_finished = _mark_ready

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from streams import agents, notifier, projector
-from streams.app import app
+import faust
 
-__all__ = ["agents", "app", "notifier", "projector"]
+from streams import agents, notifier, projector
+from streams.app import app, ready_marker, settings
+
+__all__ = ["TocsinWorker", "agents", "app", "notifier", "projector"]
+
+
+class TocsinWorker(faust.Worker):
+    """faust's worker, which also touches the ready marker once the app has fully started."""
+
+    async def on_startup_finished(self) -> None:
+        """Say ready (log line and marker file) once tables are recovered and agents run."""
+        await super().on_startup_finished()
+        ready_marker(settings).touch()

@@ -17,7 +17,6 @@ from typing import Annotated, Any
 import httpx
 import typer
 
-from infra.db.engine import Database
 from infra.kafka.admin import ensure_topics
 from infra.logs import configure_logging
 from infra.settings import Settings
@@ -41,11 +40,10 @@ def worker() -> None:
     """Run the stream-processing worker (all agents); creates the platform's topics first."""
     settings = Settings()
     configure_logging(settings.log_level, json=settings.log_json)
-    import faust
-
     from infra.playbook_archive import with_archive
     from streams import playbooks_cache
     from streams.topics import ALL_TOPICS
+    from streams.worker import TocsinWorker
     from streams.worker import app as faust_app
 
     created = asyncio.run(ensure_topics(settings.kafka_bootstrap, ALL_TOPICS, settings.partitions))
@@ -55,7 +53,7 @@ def worker() -> None:
         settings.kafka_bootstrap, playbooks_cache.ARCHIVE_TOPIC, playbooks_cache.library(),
     )))
     Path(faust_app.conf.datadir).mkdir(parents=True, exist_ok=True)
-    faust.Worker(faust_app, loglevel=settings.log_level.lower(), redirect_stdouts=False).execute_from_commandline()
+    TocsinWorker(faust_app, loglevel=settings.log_level.lower(), redirect_stdouts=False).execute_from_commandline()
 
 
 def api() -> None:
@@ -69,16 +67,12 @@ def api() -> None:
 
 
 def db_init() -> None:
-    """Create the read model's tables if they are missing."""
+    """Create or migrate the database schema (the same as `tocsin db upgrade`)."""
+    from infra.db.migrate import safe_url, upgrade
+
     settings = Settings()
-
-    async def go() -> None:
-        db = Database(settings.database_url)
-        await db.create_schema()
-        await db.dispose()
-
-    asyncio.run(go())
-    typer.echo(f"database ready: {settings.database_url}")
+    revision = asyncio.run(upgrade(settings.database_url))
+    typer.echo(f"database ready: {safe_url(settings.database_url)} at revision {revision}")
 
 
 def sample_reports() -> list[dict[str, Any]]:
@@ -134,6 +128,18 @@ def _wait_for_incidents(base: str, timeout: float) -> list[dict[str, Any]]:
     return []
 
 
+def _wait_for_incidents_as(base: str, headers: dict[str, str], timeout: float) -> list[dict[str, Any]]:
+    """The incident list once it is not empty (or [] after `timeout`), read with `headers`' token."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        reply = httpx.get(f"{base}/api/v1/incidents", headers=headers, timeout=5)
+        items: list[dict[str, Any]] = reply.json().get("items", []) if reply.status_code == 200 else []
+        if items:
+            return items
+        time.sleep(0.5)
+    return []
+
+
 def run(
     sample: Annotated[bool, typer.Option(help="Load the sample incident")] = True,
 ) -> None:
@@ -150,6 +156,10 @@ def run(
             typer.echo("starting the local Kafka broker ...")
             local.start()
             broker = local  # started here, so stopped here
+    from tocsin.cli_admin import operator_token
+
+    db_init()  # migrations first: the API refuses to start on an unmigrated schema
+    token = operator_token(settings)
     logs = settings.data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     children: list[subprocess.Popen[bytes]] = []
@@ -161,12 +171,16 @@ def run(
     try:
         typer.echo("starting the worker and the API ...")
         _wait_ready(f"{base}/readyz", children, timeout=90)
+        auth = {"Authorization": f"Bearer {token}"}
         if sample:
-            report_send(None, api_url=base)
-            for item in _wait_for_incidents(base, timeout=60):
+            for report in sample_reports():
+                reply = httpx.post(f"{base}/api/v1/reports", json=report, headers=auth, timeout=30)
+                typer.echo(f"report {report.get('report_id')}: HTTP {reply.status_code}")
+            for item in _wait_for_incidents_as(base, auth, timeout=60):
                 typer.echo(f"incident {item['id']}: level {item['level']} ({item['explanation']})")
         typer.echo(
             f"\nTocsin is ready.\n  API       {base}/api/v1/incidents\n  API docs  {base}/docs\n"
+            f"  token     {token}   (user operator, 24 h; send as 'Authorization: Bearer ...')\n"
             f"  logs      {logs}/\nPress Ctrl-C to stop."
         )
         _block_until_interrupted(children)
