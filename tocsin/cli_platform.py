@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
@@ -76,11 +76,19 @@ def db_init() -> None:
 
 
 def sample_reports() -> list[dict[str, Any]]:
-    """The sample district's demo reports, stamped with the current time."""
+    """The sample district's demo reports, stamped `reported_minutes_ago` (each report says) before now.
+
+    The canteen report was made two hours ago and is entered late, so the demo shows its first-report
+    deadlines overdue and escalating within seconds.
+    """
     text = resources.files("infra.sample").joinpath("reports.json").read_text(encoding="utf-8")
     reports: list[dict[str, Any]] = json.loads(text)
-    now = datetime.now(UTC).replace(microsecond=0).isoformat()
-    return [{**r, "reported_at": r.get("reported_at", now)} for r in reports]
+    now = datetime.now(UTC).replace(microsecond=0)
+    stamped = []
+    for report in reports:
+        minutes = int(report.pop("reported_minutes_ago", 0))
+        stamped.append({**report, "reported_at": (now - timedelta(minutes=minutes)).isoformat()})
+    return stamped
 
 
 def report_send(
