@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     smtp_port: int = 25
     smtp_from: str = "tocsin@example.gov.cn"
     sms_gateway_url: str = "http://127.0.0.1:9800/sms"
+    cap_sender: str = "tocsin@district.example.gov.cn"
+    """CAP 1.2 `sender` of published alerts (no spaces or commas)."""
+    cap_sender_name: str = "区食品安全委员会办公室"
     notify_max_attempts: int = 5
     notify_retry_base_delay: float = 1.0
     notify_retry_max_delay: float = 30.0

@@ -290,9 +290,14 @@ def check_deadlines(incident: Incident, payload: Mapping[str, Any], ctx: Context
 
 
 def record_delivery(incident: Incident, payload: Mapping[str, Any], ctx: Context) -> list[Event]:
-    """Put a delivery (or its final failure) on the timeline."""
-    delivered = payload.get("status") in ("delivered", "diverted_to_exercise_sink")
-    return [Event("NotificationSent" if delivered else "NotificationFailed", ctx.now, dict(payload))]
+    """Put deliveries (or their final failures) on the timeline: `payload.deliveries`, or one delivery."""
+    deliveries = payload.get("deliveries")
+    records = deliveries if isinstance(deliveries, list) else [payload]
+    events = []
+    for record in records:
+        delivered = record.get("status") in ("delivered", "diverted_to_exercise_sink")
+        events.append(Event("NotificationSent" if delivered else "NotificationFailed", ctx.now, dict(record)))
+    return events
 
 
 def _require_open(incident: Incident) -> None:

@@ -15,6 +15,7 @@ import httpx
 import structlog
 
 from infra.channels import (
+    CapDetails,
     DeliveryResult,
     DeliveryStatus,
     Dispatcher,
@@ -28,6 +29,7 @@ from infra.channels import (
     idempotency_key,
 )
 from infra.district import load_organisation
+from infra.notify.cap_store import SqlCapAlertStore
 from infra.notify.factory import build_dispatcher
 from infra.notify.stores import SENDING, SqlDeliveryStore, exercise_registry
 from playbooks.levels import Level
@@ -51,6 +53,15 @@ ESCALATION = MessageTemplate(
     body="${action_title} 已逾期（应于 ${deadline} 前完成，负责单位 ${owner}）。\n"
          "事件：${incident_title}（${incident_id}）\n请督促落实并回执。",
 )
+
+
+CAP_TEMPLATE = MessageTemplate(
+    name="cap",
+    subject="${incident_title}：${action_title}",
+    body="${action_title}（${level_name}）。${message}",
+)
+PUBLIC_FEED = Recipient(id="cap:public", name="公众（CAP 预警）", contacts={"cap": "public"})
+PUBLIC_PERSON = Person(id="cap:public", name="公众（CAP 预警）", unit="publicity", roles=())
 
 
 class Notifier:
@@ -77,10 +88,31 @@ class Notifier:
             return []
         if event.mode == "exercise" and event.exercise_id:
             fresh = await exercise_registry(database(), event.exercise_id)
-            self.registry.register(event.exercise_id, fresh.participants(event.exercise_id))
+            # the drill's own CAP feed ("exercise:<id>") is part of the exercise
+            self.registry.register(event.exercise_id, {*fresh.participants(event.exercise_id), PUBLIC_FEED.id})
         work = [self._deliver_to(item, resolution, attempt, template, incident, event)
                 for item, resolutions, attempt, template in jobs for resolution in resolutions]
+        if event.type == "ActionsPlanned":
+            work.extend(self._publish_cap(item, incident, event) for item in data.get("items", [])
+                        if item["kind"] == "public_info")
         return [record for records in await asyncio.gather(*work) for record in records]
+
+    async def _publish_cap(self, item: dict[str, Any], incident: dict[str, Any],
+                           event: Envelope) -> list[dict[str, Any]]:
+        """A public-information step also publishes a CAP 1.2 alert (a drill's goes to its own feed)."""
+        location = incident.get("location") or {}
+        details = CapDetails(
+            event=str(incident.get("incident_type", "")), category="Health", sender_name=settings.cap_sender_name,
+            instruction=item.get("message") or "", area_desc=str(location.get("town") or location.get("venue") or ""),
+            admin_code=location.get("admin_code"),
+        )
+        message = compose_message(
+            CAP_TEMPLATE, _values(item, incident), incident_id=str(event.incident_id), action_key=item["key"],
+            recipient_id=PUBLIC_FEED.id, created_at=datetime.fromisoformat(event.time),
+            mode="exercise" if event.mode == "exercise" else "actual", exercise_id=event.exercise_id,
+            level=incident.get("level"), attempt_key="cap", cap=details,
+        )
+        return await self._deliver(message, PUBLIC_FEED, "cap", item, PUBLIC_PERSON)
 
     def _targets(self, item: dict[str, Any], incident: dict[str, Any], event: Envelope) -> list[Resolution | str]:
         targets = item["recipients"] if item["kind"] == "notify" else [item["owner"]]
@@ -125,10 +157,16 @@ class Notifier:
             return [{**_base(item, person, channel, message.subject, key), "status": "failed", "reason": str(exc)}]
         if result.status is not DeliveryStatus.DUPLICATE:
             return [_record(result, item, person, message.subject)]
-        if await self.store.status(key) == SENDING:
+        logged = await self.store.logged(key)
+        if logged is not None and logged[0] == SENDING:
             reason = ("outcome unknown: the worker stopped during this send; not sent again to avoid a duplicate "
                       "page — confirm receipt with the recipient")
             return [{**_base(item, person, channel, message.subject, key), "status": "in_doubt", "reason": reason}]
+        if logged is not None:  # sent before a restart: report it again so the timeline is complete
+            return [{**_base(item, person, channel, message.subject, key), "status": logged[0],
+                     "reason": logged[1].get("reason"), "replayed": True,
+                     "attempts": [{k: a.get(k) for k in ("number", "at", "outcome", "error")}
+                                  for a in logged[1].get("attempts") or []]}]
         return []
 
 
@@ -180,7 +218,7 @@ def notifier() -> Notifier:
         _client = httpx.AsyncClient(timeout=10)
         registry = ExerciseRegistry()
         store = SqlDeliveryStore(database())
-        dispatcher = build_dispatcher(settings, store, registry, clock, _client)
+        dispatcher = build_dispatcher(settings, store, registry, clock, _client, SqlCapAlertStore(database()))
         _notifier = Notifier(load_organisation(settings.district_dir), dispatcher, registry, store)
     return _notifier
 
@@ -190,8 +228,9 @@ async def notify(stream: faust.StreamT[Envelope]) -> None:
     """Deliver notifications and task orders for planned steps and escalations; record every outcome."""
     await database().create_schema()
     async for event in stream:
-        for record in await notifier().handle(event):
+        records = await notifier().handle(event)
+        if records:  # one command per event, so the writer handles a page burst in one step
             await topics.incident_commands.send(key=str(event.incident_id), value=envelope(
                 "RecordDelivery", at=clock.now(), mode=event.mode, exercise_id=event.exercise_id, causation=event.id,
-                incident_id=event.incident_id, payload=record, id_=stable_id("delivery", record["idempotency_key"]),
+                incident_id=event.incident_id, payload={"deliveries": records}, id_=stable_id("deliveries", event.id),
             ))

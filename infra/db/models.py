@@ -152,3 +152,14 @@ class ExerciseParticipantRow(Base):
 
     exercise_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     person_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+
+
+class CapAlertRow(Base):
+    """A published CAP 1.2 alert, by feed ("public", or "exercise:<id>" for a drill's own feed)."""
+
+    __tablename__ = "cap_alerts"
+
+    feed: Mapped[str] = mapped_column(String(200), primary_key=True)
+    identifier: Mapped[str] = mapped_column(String(200), primary_key=True)
+    sent: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    alert: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -7,6 +7,8 @@ from collections.abc import Callable
 import httpx
 
 from infra.channels import (
+    CapAlertStore,
+    CapChannel,
     Channel,
     DingTalkChannel,
     Dispatcher,
@@ -44,12 +46,13 @@ def build_channels(settings: Settings, client: httpx.AsyncClient, clock: Clock) 
 
 
 def build_dispatcher(settings: Settings, store: SqlDeliveryStore, registry: ExerciseRegistry, clock: Clock,
-                     client: httpx.AsyncClient) -> Dispatcher:
+                     client: httpx.AsyncClient, alerts: CapAlertStore) -> Dispatcher:
     """The Dispatcher with the enabled channels, the file exercise sink and the durable delivery log."""
     retry = RetryPolicy(max_attempts=settings.notify_max_attempts, base_delay=settings.notify_retry_base_delay,
                         max_delay=settings.notify_retry_max_delay)
+    channels = {**build_channels(settings, client, clock), "cap": CapChannel(alerts, settings.cap_sender)}
     return Dispatcher(
-        build_channels(settings, client, clock), registry,
+        channels, registry,
         ExerciseSinkFile(settings.data_dir / "outbox" / "exercise-sink.jsonl"),
         store, clock, retry,
     )

@@ -28,9 +28,14 @@ class SqlDeliveryStore:
 
     async def status(self, key: str) -> str | None:
         """The logged status of `key`: delivered, failed, diverted_to_exercise_sink, sending, or None."""
+        logged = await self.logged(key)
+        return logged[0] if logged is not None else None
+
+    async def logged(self, key: str) -> tuple[str, dict[str, Any]] | None:
+        """The logged status and result of `key`, or None."""
         async with self.db.session() as session:
             row = await session.get(DeliveryLogRow, key)
-            return row.status if row is not None else None
+            return (row.status, dict(row.result or {})) if row is not None else None
 
     async def begin(self, key: str) -> None:
         """Log that a send under `key` starts; a crash before `record` leaves it 'sending' (in doubt)."""
