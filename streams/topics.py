@@ -10,8 +10,9 @@ REPORTS_DLQ = settings.topic("reports.dlq")
 REPORTS_ACCEPTED = settings.topic("reports.accepted")
 INCIDENT_COMMANDS = settings.topic("incident-commands")
 INCIDENT_EVENTS = settings.topic("incident-events")
+ROSTER_COMMANDS = settings.topic("roster-commands")
 
-ALL_TOPICS = (REPORTS, REPORTS_DLQ, REPORTS_ACCEPTED, INCIDENT_COMMANDS, INCIDENT_EVENTS)
+ALL_TOPICS = (REPORTS, REPORTS_DLQ, REPORTS_ACCEPTED, INCIDENT_COMMANDS, INCIDENT_EVENTS, ROSTER_COMMANDS)
 """Topics the platform creates at start-up (faust creates its own changelog topics)."""
 
 reports = app.topic(REPORTS, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
