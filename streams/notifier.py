@@ -131,7 +131,7 @@ class Notifier:
             reason = resolution if isinstance(resolution, str) else f"no one on duty: {resolution.explanation}"
             return [_unresolved(item, reason, attempt, event)]
         values = _values(item, incident)
-        records = []
+        sends = []
         for person in resolution.people:
             message = compose_message(
                 template, values, incident_id=str(event.incident_id), action_key=item["key"], recipient_id=person.id,
@@ -140,11 +140,10 @@ class Notifier:
                 exercise_id=event.exercise_id, level=incident.get("level"), attempt_key=attempt,
             )
             recipient = _recipient(person)
-            for channel in settings.notify_channel_list:
-                if channel != "outbox" and channel not in recipient.contacts:
-                    continue
-                records.extend(await self._deliver(message, recipient, channel, item, person))
-        return records
+            sends.extend(self._deliver(message, recipient, channel, item, person)
+                         for channel in settings.notify_channel_list
+                         if channel == "outbox" or channel in recipient.contacts)
+        return [record for records in await asyncio.gather(*sends) for record in records]
 
 
     async def _deliver(self, message: OutboundMessage, recipient: Recipient, channel: str, item: dict[str, Any],
@@ -223,7 +222,7 @@ def notifier() -> Notifier:
     return _notifier
 
 
-@app.agent(topics.incident_events, concurrency=4)
+@app.agent(topics.incident_events, concurrency=8)
 async def notify(stream: faust.StreamT[Envelope]) -> None:
     """Deliver notifications and task orders for planned steps and escalations; record every outcome."""
     await database().create_schema()
