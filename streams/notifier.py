@@ -7,6 +7,7 @@ goes back to the incident's writer as a RecordDelivery command, so the timeline 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from datetime import datetime
 from typing import Any
 
@@ -131,7 +132,7 @@ class Notifier:
             reason = resolution if isinstance(resolution, str) else f"no one on duty: {resolution.explanation}"
             return [_unresolved(item, reason, attempt, event)]
         values = _values(item, incident)
-        sends = []
+        sends: list[Awaitable[list[dict[str, Any]]]] = []
         for person in resolution.people:
             message = compose_message(
                 template, values, incident_id=str(event.incident_id), action_key=item["key"], recipient_id=person.id,
