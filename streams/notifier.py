@@ -226,7 +226,6 @@ def notifier() -> Notifier:
 @app.agent(topics.incident_events, concurrency=8)
 async def notify(stream: faust.StreamT[Envelope]) -> None:
     """Deliver notifications and task orders for planned steps and escalations; record every outcome."""
-    await database().create_schema()
     async for event in stream:
         records = await notifier().handle(event)
         if records:  # one command per event, so the writer handles a page burst in one step

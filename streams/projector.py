@@ -24,6 +24,5 @@ def database() -> Database:
 @app.agent(topics.incident_events)
 async def projector(stream: faust.StreamT[Envelope]) -> None:
     """Project incident events into the SQL read model with idempotent upserts."""
-    await database().create_schema()
     async for batch in stream.take(500, within=0.05):
         await apply_events(database(), [event.asdict() for event in batch])

@@ -1,13 +1,13 @@
-"""`tocsin drill check|schema|score-demo`: validate scenarios and demonstrate scoring with player bots.
+"""`tocsin drill check|schema|score-demo|run|report`: validate scenarios, demonstrate scoring, run live drills.
 
-`run` and `report` (through Kafka and the API) are registered by the drill driver, not here.
+`run` plays a scenario through the real pipeline (drills/live.py, ADR 0015); `report` re-renders a stored run.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -96,6 +96,135 @@ def score_demo(
     if report is not None:
         for written in write_report(simulation.result, report, score=scored):
             typer.echo(f"wrote {written}", err=True)
+
+
+@app.command()
+def run(
+    scenario: Annotated[str, typer.Argument(help="A scenario file, or a sample's name (e.g. school_canteen).")],
+    speed: Annotated[float, typer.Option("--speed", help="Scenario clock speed, 1 to 600.")] = 60.0,
+    bot: Annotated[str | None, typer.Option("--bot", help=f"Player bot: {' | '.join(BEHAVIOURS)} "
+                                                          "(default: none, people play).")] = None,
+    exercise_id: Annotated[str | None, typer.Option("--exercise-id", help="Exercise id (default: generated).")] = None,
+    report_dir: Annotated[Path | None, typer.Option(
+        "--report-dir", help="Where the report goes (default: var/drills/<exercise-id>/).")] = None,
+) -> None:
+    """Run a drill through Kafka and the worker: live inject list, score at the end, after-action report."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from rich.console import Console
+
+    from drills.live import result_to_dict, run_live
+    from infra.settings import Settings
+
+    if bot is not None and bot not in BEHAVIOURS:
+        typer.echo(f"--bot {bot!r} is not one of {', '.join(BEHAVIOURS)}", err=True)
+        raise typer.Exit(2)
+    try:
+        check_speed(speed)
+    except ClockError as error:
+        typer.echo(f"--speed: {error}", err=True)
+        raise typer.Exit(2) from None
+    path = _scenario_path(scenario)
+    library = _library()
+    try:
+        loaded = load_scenario(path, library)
+    except ScenarioError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    settings = Settings()
+    exercise = exercise_id or f"EX-{loaded.id}-{datetime.now(UTC):%Y%m%d%H%M%S}"
+    directory = report_dir or settings.data_dir / "drills" / exercise
+    console = Console()
+    view = _LiveView(loaded.end.total_seconds())
+    with view.live(console):
+        try:
+            live = asyncio.run(run_live(loaded, bootstrap=settings.kafka_bootstrap, topic_prefix=settings.topic_prefix,
+                                        database_url=settings.database_url, speed=speed, bot=bot,
+                                        exercise_id=exercise, progress=view.update))
+        except RuntimeError as error:
+            typer.echo(str(error), err=True)
+            raise typer.Exit(1) from None
+    typer.echo(score_text(live.score))
+    for line in live.rejected:
+        typer.echo(f"rejected player command: {line}", err=True)
+    for line in live.unanswered:
+        typer.echo(f"no answer from the platform: {line}", err=True)
+    directory.mkdir(parents=True, exist_ok=True)
+    stored = directory / "run.json"
+    stored.write_text(json.dumps(result_to_dict(live, path.read_text(encoding="utf-8")), ensure_ascii=False,
+                                 indent=2), encoding="utf-8")
+    typer.echo(f"wrote {stored}", err=True)
+    for written in write_report(live.result, directory, score=live.score):
+        typer.echo(f"wrote {written}", err=True)
+
+
+@app.command("report")
+def report_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="A run's directory (with run.json), or the run.json itself.")],
+) -> None:
+    """Re-render the after-action report (Markdown, HTML, chart) of a stored live run."""
+    from drills.live import result_from_dict
+
+    stored = run_dir if run_dir.is_file() else run_dir / "run.json"
+    if not stored.is_file():
+        typer.echo(f"{stored}: no such file (run `tocsin drill run` first)", err=True)
+        raise typer.Exit(2)
+    result = result_from_dict(json.loads(stored.read_text(encoding="utf-8")), _library())
+    scored = score_run(result)
+    typer.echo(score_text(scored))
+    for written in write_report(result, stored.parent, score=scored):
+        typer.echo(f"wrote {written}", err=True)
+
+
+class _LiveView:
+    """The controller's view: a progress bar of scenario time and the live inject list."""
+
+    def __init__(self, total_seconds: float) -> None:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.total = total_seconds
+        self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                                 TextColumn("{task.fields[clock]}"), TimeElapsedColumn())
+        self.task = self.progress.add_task("drill", total=total_seconds, clock="T+0:00")
+        self.table_rows: list[tuple[str, str, str, str]] = []
+        self._live: Any = None
+
+    def live(self, console: Any) -> Any:
+        from rich.live import Live
+
+        self._live = Live(self._render(), console=console, refresh_per_second=4, transient=False)
+        return self._live
+
+    def update(self, drill: Any) -> None:
+        from drills.model import format_scenario_time
+
+        run = drill.run
+        elapsed = min(drill.scenario_now(), run.end_at) - run.start if not run.finished else run.end_at - run.start
+        self.progress.update(self.task, completed=elapsed.total_seconds(), clock=format_scenario_time(elapsed),
+                             description=run.exercise_id)
+        self.table_rows = [(s.id, s.title, s.state,
+                            format_scenario_time(s.executed_at - run.start) if s.executed_at else "—")
+                           for s in run.states()]
+        if self._live is not None:
+            self._live.update(self._render())
+
+    def _render(self) -> Any:
+        from rich.console import Group
+        from rich.table import Table
+
+        table = Table("inject", "title", "state", "executed", title="injects")
+        for row in self.table_rows:
+            table.add_row(*row)
+        return Group(self.progress, table)
+
+
+def _scenario_path(scenario: str) -> Path:
+    path = Path(scenario) if Path(scenario).is_file() else SCENARIO_DIR / f"{scenario}.yaml"
+    if not path.is_file():
+        typer.echo(f"{scenario}: no such scenario file or sample", err=True)
+        raise typer.Exit(2)
+    return path
 
 
 def score_text(score: Score) -> str:

@@ -40,12 +40,14 @@ def worker() -> None:
     """Run the stream-processing worker (all agents); creates the platform's topics first."""
     settings = Settings()
     configure_logging(settings.log_level, json=settings.log_json)
+    from infra.db.migrate import upgrade
     from infra.playbook_archive import with_archive
     from streams import playbooks_cache
     from streams.topics import ALL_TOPICS
     from streams.worker import TocsinWorker
     from streams.worker import app as faust_app
 
+    asyncio.run(upgrade(settings.database_url))  # idempotent: the worker writes the read model
     created = asyncio.run(ensure_topics(settings.kafka_bootstrap, ALL_TOPICS, settings.partitions))
     if created:
         typer.echo(f"created topics: {', '.join(created)}", err=True)

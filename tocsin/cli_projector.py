@@ -9,6 +9,7 @@ import typer
 from rich.progress import Progress
 
 from infra.db.engine import Database
+from infra.db.migrate import upgrade
 from infra.db.rebuild import replay
 from infra.settings import Settings
 
@@ -24,7 +25,7 @@ def rebuild(
     db = Database(database_url or settings.database_url)
 
     async def go() -> int:
-        await db.create_schema()
+        await upgrade(db.url.render_as_string(hide_password=False))
         with Progress() as bar:
             task = bar.add_task("replaying events", total=None)
             count = await replay(settings.kafka_bootstrap, settings.topic("incident-events"), db,
