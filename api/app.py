@@ -1,43 +1,114 @@
-"""The FastAPI application factory."""
+"""The FastAPI application factory: the API's composition root."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import OperationalError
 
+from api.deps import Services
+from api.guard import EdgeGuard
 from api.publisher import Publisher
-from api.routers import health, incidents, reports
+from api.routers import audit, cap, commands, events, exports, health, incidents, playbooks, reports, roster
+from infra.channels.cap_feed import CapAlertStore, InMemoryCapAlertStore
+from infra.clock import Clock, SystemClock
 from infra.db.engine import Database
+from infra.db.migrate import SchemaNotMigrated, check_migrated
+from infra.district import DistrictDataError, load_organisation
 from infra.settings import Settings
+from playbooks import PlaybookLibrary, load_library
+from playbooks.organisation import Organisation
 
 API_PREFIX = "/api/v1"
+log = structlog.get_logger("tocsin.api")
+
+DESCRIPTION = """
+Incident reports in, graded incidents and their response out. **Reads** come from the SQL read model;
+**writes** are commands published to Kafka (202 + command id; `?wait=N` waits for the outcome).
+
+**Authentication**: every endpoint except `/healthz` and `/readyz` needs `Authorization: Bearer <token>`.
+Tokens are issued by `tocsin token issue USER`. 401: no or bad token; 403: wrong role, unit or exercise
+(the body says which); 404: no such id, or one you may not see. Each operation lists its roles in
+`x-required-roles`. See docs/api.md.
+"""
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the API for one deployment; the database and Kafka producer open with the app's lifespan."""
+def _organisation(config: Settings) -> Organisation | None:
+    try:
+        return load_organisation(config.district_dir)
+    except (DistrictDataError, OSError) as exc:
+        log.warning("startup.no_district", error=str(exc), district_dir=str(config.district_dir or "sample"))
+        return None
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None, publisher: Publisher | None = None,
+               cap_alerts: CapAlertStore | None = None, organisation: Organisation | None = None,
+               playbook_library: PlaybookLibrary | None = None) -> FastAPI:
+    """Build the API for one deployment. At start-up it refuses an unmigrated database (run `tocsin db upgrade`).
+
+    Everything not given is built from `settings` at start-up: the playbook library, the organisation (from
+    the district files), the Kafka publisher, the wall clock.
+    """
     config = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            await check_migrated(config.database_url)
+        except SchemaNotMigrated as exc:
+            log.error("startup.refused", reason=str(exc))
+            raise
         db = Database(config.database_url)
-        await db.create_schema()
-        app.state.db = db
-        app.state.publisher = Publisher(config.kafka_bootstrap)
+        library = playbook_library or load_library(config.playbook_dir,
+                                                   selections={"food_safety": config.grading_family})
+        services = Services(settings=config, db=db, publisher=publisher or Publisher(config.kafka_bootstrap),
+                            clock=clock or SystemClock(), playbooks=library,
+                            organisation=organisation or _organisation(config),
+                            cap_alerts=cap_alerts or InMemoryCapAlertStore())
+        app.state.services = services
         try:
             yield
         finally:
-            await app.state.publisher.close()
+            await services.publisher.close()
             await db.dispose()
 
-    app = FastAPI(
-        title="Tocsin API", version="1", lifespan=lifespan,
-        description="Incident reports in, graded incidents and their response out. Writes go through Kafka.",
-    )
-    app.state.settings = config
-    app.include_router(reports.router, prefix=API_PREFIX)
-    app.include_router(incidents.router, prefix=API_PREFIX)
+    app = FastAPI(title="Tocsin API", version="1", lifespan=lifespan, description=DESCRIPTION)
+    for module in (reports, incidents, commands, exports, roster, playbooks, audit, events, cap):
+        app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(health.router)
-    app.include_router(health.router, prefix=API_PREFIX)
+    app.include_router(health.router, prefix=API_PREFIX, include_in_schema=False)
+    _install_handlers(app)
+    app.add_middleware(EdgeGuard)
     return app
+
+
+def _install_handlers(app: FastAPI) -> None:
+    async def on_validation(request: Request, exc: Exception) -> Response:
+        if request.url.path.endswith("/reports") and hasattr(request.app.state, "services"):
+            request.app.state.services.metrics.reports.labels("rejected").inc()
+        assert isinstance(exc, RequestValidationError)
+        return await request_validation_exception_handler(request, exc)
+
+    async def on_database_down(request: Request, exc: Exception) -> Response:
+        log.error("database.unavailable", error=repr(exc))
+        return _problem(503, "the database is unavailable; try again shortly")
+
+    async def on_crash(request: Request, exc: Exception) -> Response:
+        request_id = getattr(request.state, "request_id", "?")
+        log.exception("http.unhandled", error=repr(exc))
+        return _problem(500, f"internal error (request id {request_id}); the operators' log has the details")
+
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(OperationalError, on_database_down)
+    app.add_exception_handler(Exception, on_crash)
+
+
+def _problem(code: int, detail: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"detail": detail, **extra}, status_code=code)

@@ -1,34 +1,70 @@
-"""Dependencies shared by the routers: settings, database, publisher."""
+"""Dependencies shared by the routers: the app's services (built once at start-up) and the caller's address."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from api.metrics import ApiMetrics
 from api.publisher import Publisher
+from infra.channels.cap_feed import CapAlertStore, InMemoryCapAlertStore
+from infra.clock import Clock
 from infra.db.engine import Database
 from infra.settings import Settings
+from playbooks import PlaybookLibrary
+from playbooks.organisation import Organisation
+
+
+@dataclass
+class Services:
+    """Everything the routers use, built by the app's lifespan (the composition root of the API)."""
+
+    settings: Settings
+    db: Database
+    publisher: Publisher
+    clock: Clock
+    playbooks: PlaybookLibrary
+    organisation: Organisation | None
+    cap_alerts: CapAlertStore = field(default_factory=InMemoryCapAlertStore)
+    metrics: ApiMetrics = field(default_factory=ApiMetrics)
+
+
+def services(request: Request) -> Services:
+    """The app's services."""
+    found: Services = request.app.state.services
+    return found
 
 
 def get_settings(request: Request) -> Settings:
     """The app's settings."""
-    settings: Settings = request.app.state.settings
-    return settings
+    return services(request).settings
 
 
 def get_db(request: Request) -> Database:
     """The app's database handle."""
-    db: Database = request.app.state.db
-    return db
+    return services(request).db
 
 
 def get_publisher(request: Request) -> Publisher:
     """The app's Kafka publisher."""
-    publisher: Publisher = request.app.state.publisher
-    return publisher
+    return services(request).publisher
 
 
+def get_clock(request: Request) -> Clock:
+    """Where the API's time comes from."""
+    return services(request).clock
+
+
+def client_ip(request: Request) -> str | None:
+    """The caller's address as the socket sees it (put a proxy's X-Forwarded-For handling in the proxy)."""
+    return request.client.host if request.client else None
+
+
+ServicesDep = Annotated[Services, Depends(services)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DbDep = Annotated[Database, Depends(get_db)]
 PublisherDep = Annotated[Publisher, Depends(get_publisher)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
+ClientIp = Annotated[str | None, Depends(client_ip)]

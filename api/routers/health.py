@@ -1,33 +1,46 @@
-"""Liveness and readiness."""
+"""Operations: liveness, readiness (no token needed, for probes) and Prometheus metrics."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 from sqlalchemy import text
 
-from api.deps import DbDep, SettingsDep
+from api.auth import READ_ROLES, requires
+from api.deps import ServicesDep
+from api.errors import AUTH, Problem
+from api.metrics import CONTENT_TYPE
 from infra.kafka.admin import probe
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(tags=["operations"], responses={400: {"model": Problem, "description": "NUL in the URL"}})
 
 
 @router.get("/healthz")
 async def healthz() -> dict[str, str]:
-    """The process is alive."""
+    """The process is alive (no token needed)."""
     return {"status": "ok"}
 
 
-@router.get("/readyz")
-async def readyz(db: DbDep, settings: SettingsDep, response: Response) -> dict[str, str]:
-    """Kafka and the database are reachable; 503 names what is not."""
+@router.get("/readyz", responses={503: {"description": "Kafka or the database is unreachable; the body says which"}})
+async def readyz(svc: ServicesDep, response: Response) -> dict[str, str]:
+    """Kafka and the database are reachable (no token needed); 503 names what is not."""
     checks: dict[str, str] = {}
     try:
-        async with db.session() as session:
+        async with svc.db.session() as session:
             await session.execute(text("SELECT 1"))
         checks["database"] = "ok"
     except Exception as exc:  # any driver error means not ready
         checks["database"] = f"unreachable: {exc.__class__.__name__}"
-    checks["kafka"] = "ok" if await probe(settings.kafka_bootstrap, timeout=3.0) else "unreachable"
+    checks["kafka"] = "ok" if await probe(svc.settings.kafka_bootstrap, timeout=3.0) else "unreachable"
     ready = all(v == "ok" for v in checks.values())
     response.status_code = status.HTTP_200_OK if ready else status.HTTP_503_SERVICE_UNAVAILABLE
     return {"status": "ready" if ready else "not ready", **checks}
+
+
+@router.get("/metrics", response_class=Response, **requires(*READ_ROLES), responses={
+    **AUTH, 200: {"content": {CONTENT_TYPE: {"schema": {"type": "string"}}}, "description": "Prometheus text format"}})
+async def metrics(svc: ServicesDep) -> Response:
+    """Prometheus metrics: reports and commands accepted/rejected, open incidents by level, deliveries and
+    failures, overdue steps, consumer lag. Exercises are left out. Scrape with a bearer token."""
+    body = await svc.metrics.render(svc.db, now=svc.clock.now(), bootstrap=svc.settings.kafka_bootstrap,
+                                    group=f"{svc.settings.topic_prefix}worker")
+    return Response(body, media_type=CONTENT_TYPE)

@@ -6,6 +6,8 @@ CLI (`tocsin db upgrade`), the API's start-up check and the tests, on SQLite and
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -61,13 +63,26 @@ async def _on_connection(url: str, work: Any) -> Any:
         await db.dispose()
 
 
+_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _alembic_lock() -> asyncio.Lock:
+    """One Alembic command at a time per event loop: Alembic's `context` is a module-global proxy, and two
+    commands interleaving on one loop (their SQL awaits switch greenlets) would tear it down under each other."""
+    loop = asyncio.get_running_loop()
+    if loop not in _locks:
+        _locks[loop] = asyncio.Lock()
+    return _locks[loop]
+
+
 async def upgrade(url: str, revision: str = "head") -> str | None:
     """Migrate the database at `url` to `revision` (default: the newest); return the revision it is at."""
     def work(connection: Connection) -> str | None:
         command.upgrade(alembic_config(url, connection), revision)
         return MigrationContext.configure(connection).get_current_revision()
 
-    result: str | None = await _on_connection(url, work)
+    async with _alembic_lock():
+        result: str | None = await _on_connection(url, work)
     return result
 
 
@@ -131,7 +146,8 @@ async def new_revision(message: str, *, rev_id: str | None = None) -> str:
             scripts = script if isinstance(script, list) else [script]
             return str(scripts[0].path) if scripts and scripts[0] is not None else ""
 
-        path: str = await _on_connection(url, work)
+        async with _alembic_lock():
+            path: str = await _on_connection(url, work)
         return path
 
 

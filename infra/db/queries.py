@@ -35,16 +35,19 @@ __all__ = [
 class Visibility:
     """Which incidents a caller may see.
 
-    `exercise_id=None` means actual incidents only; otherwise only that exercise's incidents. With `unit`,
-    only incidents in which that unit owns a step (a unit responder's view).
+    `exercise_id=None` means actual incidents only (every incident with `all_modes`); otherwise only that
+    exercise's incidents. With `unit`, only incidents in which that unit owns a step (a unit responder's view).
     """
 
     exercise_id: str | None = None
     unit: str | None = None
+    all_modes: bool = False
 
     def apply(self, query: Select[IncidentRow]) -> Select[IncidentRow]:
         """Restrict an incident query to what this caller may see."""
-        if self.exercise_id is None:
+        if self.all_modes and self.exercise_id is None:
+            pass
+        elif self.exercise_id is None:
             query = query.where(IncidentRow.mode == "actual")
         else:
             query = query.where(IncidentRow.mode == "exercise", IncidentRow.exercise_id == self.exercise_id)

@@ -37,6 +37,8 @@ class Platform:
     api_port: int = field(default_factory=free_port)
     extra_env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    token: str = ""
+    """The API token of the platform's test user (a commander and duty officer), made by `create_api_user`."""
 
     @property
     def env(self) -> dict[str, str]:
@@ -62,8 +64,23 @@ class Platform:
         """Full name of a platform topic under this run's prefix."""
         return f"{self.prefix}{name}"
 
+    def create_api_user(self) -> None:
+        """Migrate the database and create the test user and its token, with the CLI an operator would use."""
+        def tocsin(*args: str) -> str:
+            done = subprocess.run([sys.executable, "-m", "tocsin", *args], env=self.env, capture_output=True,
+                                  text=True, check=False)
+            if done.returncode != 0:
+                raise AssertionError(f"tocsin {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+            return done.stdout.strip()
+
+        tocsin("db", "upgrade")
+        tocsin("user", "add", "e2e", "--role", "commander", "--role", "duty_officer")
+        self.token = tocsin("token", "issue", "e2e", "--label", "e2e tests").split()[-1]
+
     def start(self, name: str) -> None:
         """Start `tocsin worker` or `tocsin api` as a child process logging to the work dir."""
+        if not self.token:
+            self.create_api_user()
         if name == "worker":
             self.worker_marker.unlink(missing_ok=True)
         log = (self.workdir / f"{name}.log").open("ab")
@@ -98,7 +115,7 @@ class Platform:
 
     def client(self) -> httpx.Client:
         """An HTTP client for the API."""
-        return httpx.Client(base_url=self.base_url, timeout=10)
+        return httpx.Client(base_url=self.base_url, timeout=10, headers={"Authorization": f"Bearer {self.token}"})
 
     def wait_for(self, probe: Callable[[], T | None], *, timeout: float = 60, what: str = "condition") -> T:
         """Poll `probe` until it returns something truthy; fail with `what` after `timeout` seconds."""

@@ -1,0 +1,123 @@
+"""Submitting a command: build the envelope, publish it, audit it, and optionally wait for its outcome.
+
+The API never writes the read model: it puts a command on Kafka keyed by the incident (or unit) id, and
+reads what the single writer made of it from `command_results` (docs/messages.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+from fastapi import Response, status
+from pydantic import BaseModel, Field
+
+from api.deps import Services
+from api.errors import ApiError
+from api.publisher import PublishFailed
+from infra.db import audit, queries
+from infra.db.users import Identity
+
+SCHEMA_VERSION = 1
+MAX_WAIT_SECONDS = 30
+POLL_SECONDS = 0.1
+
+
+class CommandOutcome(BaseModel):
+    """What became of a command so far: accepted (on Kafka), pending (waited, no result yet), applied,
+    or rejected (with the reason)."""
+
+    command_id: str = Field(examples=["0f8c2b7e-2d5b-4b8e-9c39-3c1f0f4b9a61"])
+    type: str = Field(examples=["DecideLevel"])
+    status: Literal["accepted", "pending", "applied", "rejected"]
+    incident_id: str | None = None
+    detail: str = Field("", examples=["waited 5 s; the read model does not show the command yet"])
+
+
+class Unavailable(ApiError):
+    """503: Kafka did not take the command."""
+
+    code = status.HTTP_503_SERVICE_UNAVAILABLE
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a command goes: topic, key, and the incident's mode and exercise."""
+
+    topic: str
+    key: str
+    incident_id: str | None
+    mode: str = "actual"
+    exercise_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who sends a command and from where."""
+
+    identity: Identity
+    ip: str | None
+    request_id: str | None
+
+    def actor(self) -> dict[str, Any]:
+        """The `actor` object every command payload from a person carries."""
+        i = self.identity
+        return {"user": i.name, "roles": list(i.roles), "unit": i.unit, "ip": self.ip}
+
+
+def envelope(command_id: str, type_: str, target: Target, payload: dict[str, Any], *, at: str) -> dict[str, Any]:
+    """The JSON of a command `Envelope` (streams/records.py), built here because api never imports streams."""
+    return {
+        "id": command_id, "type": type_, "time": at, "mode": target.mode, "payload": payload,
+        "causation": None, "exercise_id": target.exercise_id, "incident_id": target.incident_id,
+        "v": SCHEMA_VERSION,
+    }
+
+
+async def submit(svc: Services, caller: Caller, type_: str, target: Target, payload: dict[str, Any], *,
+                 wait: int, response: Response) -> CommandOutcome:
+    """Publish, audit, then wait up to `wait` seconds for the outcome; set the status code on `response`."""
+    command_id = str(uuid.uuid4())
+    now = svc.clock.now()
+    body = {**payload, "actor": caller.actor()}
+    entry = audit.AuditEntry(
+        at=now, actor=caller.identity.name, roles=caller.identity.roles, unit=caller.identity.unit, ip=caller.ip,
+        request_id=caller.request_id, command_id=command_id, command_type=type_, topic=target.topic,
+        incident_id=target.incident_id, mode=target.mode, exercise_id=target.exercise_id, payload=payload,
+    )
+    try:
+        await svc.publisher.send_json(target.topic, target.key, envelope(command_id, type_, target, body,
+                                                                          at=now.isoformat()))
+    except PublishFailed as exc:
+        await audit.record(svc.db, replace(entry, outcome="publish_failed", detail=str(exc)))
+        svc.metrics.commands.labels(type_, "failed").inc()
+        raise Unavailable(str(exc)) from exc
+    await audit.record(svc.db, entry)
+    svc.metrics.commands.labels(type_, "accepted").inc()
+    outcome = CommandOutcome(command_id=command_id, type=type_, status="accepted", incident_id=target.incident_id)
+    if wait > 0:
+        outcome = await _wait(svc, outcome, wait)
+    if outcome.status in ("applied", "rejected"):
+        svc.metrics.commands.labels(type_, outcome.status).inc()
+    response.status_code = {"applied": status.HTTP_200_OK, "rejected": status.HTTP_409_CONFLICT}.get(
+        outcome.status, status.HTTP_202_ACCEPTED)
+    return outcome
+
+
+async def _wait(svc: Services, outcome: CommandOutcome, seconds: int) -> CommandOutcome:
+    """Poll command_results until the command's row appears or `seconds` pass (read-your-writes)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + min(seconds, MAX_WAIT_SECONDS)
+    while True:
+        result = await queries.command_result(svc.db, outcome.command_id)
+        if result is not None:
+            state: Literal["applied", "rejected"] = "rejected" if result.status == "rejected" else "applied"
+            return outcome.model_copy(update={"status": state, "detail": result.reason})
+        if loop.time() >= deadline:
+            return outcome.model_copy(update={
+                "status": "pending",
+                "detail": f"waited {seconds} s; the read model does not show the command yet (it is on Kafka "
+                          "and will be applied)"})
+        await asyncio.sleep(POLL_SECONDS)

@@ -1,0 +1,105 @@
+"""Renderings of an incident's timeline for export: CSV, JSON, and an ICS-214-style activity log."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from api.schemas import as_utc
+from infra.db.models import IncidentRow, TimelineRow
+
+CSV_COLUMNS = ("seq", "at", "type", "mode", "by", "summary", "event_id", "causation", "data")
+
+
+def who(data: dict[str, Any]) -> str:
+    """The person behind an event, when it names one."""
+    for key in ("by", "decided_by", "acknowledged_by", "completed_by"):
+        value = data.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return ""
+
+
+def summary(kind: str, data: dict[str, Any]) -> str:
+    """One line a person can read, per event type."""
+    if kind == "LevelChanged":
+        return f"level {data.get('from')} → {data.get('to')}: {data.get('explanation') or data.get('rule_id') or ''}"
+    if kind == "NoteAdded":
+        return str(data.get("text", ""))
+    if kind == "ActionUpdated":
+        item = data.get("item") or {}
+        return f"step {data.get('key')} ({item.get('title', '')}) {data.get('change', 'updated')}"
+    if kind == "ActionsPlanned":
+        return f"{len(data.get('items') or [])} response steps planned"
+    if kind in ("NotificationSent", "NotificationFailed"):
+        return f"{kind[12:].lower()} to {data.get('recipient_name') or data.get('recipient_id', '')} " \
+               f"via {data.get('channel', '')}"
+    if kind == "FactsVerified":
+        return f"verified facts: {data.get('reason', '')}"
+    if kind in ("TerminationProposed", "IncidentClosed"):
+        return f"{'termination proposed' if kind == 'TerminationProposed' else 'incident closed'}: " \
+               f"{data.get('reason', '')}"
+    if kind == "CommandRejected":
+        return f"{data.get('command')} rejected: {data.get('reason', '')}"
+    return kind
+
+
+def _iso(moment: datetime) -> str:
+    return as_utc(moment).isoformat()
+
+
+def timeline_csv(rows: Sequence[TimelineRow]) -> str:
+    """The timeline as CSV with a header row (UTF-8; data as a JSON column)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        writer.writerow([row.seq, _iso(row.at), row.type, row.mode, who(row.data), summary(row.type, row.data),
+                         row.event_id, row.causation or "", json.dumps(row.data, ensure_ascii=False, sort_keys=True)])
+    return out.getvalue()
+
+
+def timeline_json(incident: IncidentRow, rows: Sequence[TimelineRow]) -> dict[str, Any]:
+    """The timeline as one JSON document with the incident's identity."""
+    return {
+        "incident": {"id": incident.id, "incident_type": incident.incident_type, "mode": incident.mode,
+                     "exercise_id": incident.exercise_id, "level": incident.level, "status": incident.status},
+        "events": [{"seq": r.seq, "at": _iso(r.at), "type": r.type, "mode": r.mode, "by": who(r.data),
+                    "summary": summary(r.type, r.data), "event_id": r.event_id, "causation": r.causation,
+                    "data": r.data} for r in rows],
+    }
+
+
+def activity_log(incident: IncidentRow, rows: Sequence[TimelineRow], *, prepared_by: str,
+                 prepared_at: datetime) -> dict[str, Any]:
+    """An ICS 214 Activity Log: incident name, operational period, who prepared it, notable activities."""
+    start = rows[0].at if rows else incident.opened_at
+    end = rows[-1].at if rows else incident.updated_at
+    exercise = incident.mode == "exercise"
+    return {
+        "form": "ICS 214 Activity Log",
+        "1_incident_name": f"{'【演练】 EXERCISE ' if exercise else ''}{incident.incident_type} "
+                           f"{incident.location.get('venue') or incident.town or ''} ({incident.id})".strip(),
+        "2_operational_period": {"from": _iso(start), "to": _iso(end)},
+        "3_unit": "district emergency duty office",
+        "level": incident.level,
+        "mode": incident.mode,
+        "exercise_id": incident.exercise_id,
+        "6_activity_log": [{"date_time": _iso(r.at), "notable_activities": summary(r.type, r.data),
+                            "by": who(r.data), "event": r.type} for r in rows],
+        "8_prepared_by": {"name": prepared_by, "date_time": _iso(prepared_at)},
+    }
+
+
+def activity_log_csv(log: dict[str, Any]) -> str:
+    """The ICS 214 activity lines as CSV."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(("date_time", "notable_activities", "by", "event"))
+    for line in log["6_activity_log"]:
+        writer.writerow((line["date_time"], line["notable_activities"], line["by"], line["event"]))
+    return out.getvalue()
