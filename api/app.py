@@ -17,11 +17,12 @@ from api.deps import Services
 from api.guard import EdgeGuard
 from api.publisher import Publisher
 from api.routers import audit, cap, commands, events, exports, health, incidents, playbooks, reports, roster
-from infra.channels.cap_feed import CapAlertStore, InMemoryCapAlertStore
+from infra.channels.cap_feed import CapAlertStore
 from infra.clock import Clock, SystemClock
 from infra.db.engine import Database
 from infra.db.migrate import SchemaNotMigrated, check_migrated
 from infra.district import DistrictDataError, load_organisation
+from infra.notify.cap_store import SqlCapAlertStore
 from infra.settings import Settings
 from playbooks import PlaybookLibrary, load_library
 from playbooks.organisation import Organisation
@@ -71,7 +72,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         services = Services(settings=config, db=db, publisher=publisher or Publisher(config.kafka_bootstrap),
                             clock=clock or SystemClock(), playbooks=library,
                             organisation=organisation or _organisation(config),
-                            cap_alerts=cap_alerts or InMemoryCapAlertStore())
+                            cap_alerts=cap_alerts or SqlCapAlertStore(db))
         app.state.services = services
         try:
             yield

@@ -96,6 +96,7 @@ def sample_reports() -> list[dict[str, Any]]:
 def report_send(
     file: Annotated[Path | None, typer.Argument(help="JSON file: a report or a list; default: the sample")] = None,
     api_url: Annotated[str, typer.Option(help="Base URL of the API")] = "",
+    token: Annotated[str, typer.Option(envvar="TOCSIN_API_TOKEN", help="Bearer token (tocsin token issue)")] = "",
 ) -> None:
     """Post reports to the API and print the ids it accepted."""
     settings = Settings()
@@ -106,7 +107,8 @@ def report_send(
         loaded = json.loads(file.read_text(encoding="utf-8"))
         reports = loaded if isinstance(loaded, list) else [loaded]
     for report in reports:
-        reply = httpx.post(f"{base}/api/v1/reports", json=report, timeout=30)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        reply = httpx.post(f"{base}/api/v1/reports", json=report, headers=headers, timeout=30)
         if reply.status_code != 202:
             typer.echo(f"{report.get('report_id')}: HTTP {reply.status_code} {reply.text}", err=True)
             raise typer.Exit(1)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -17,6 +17,11 @@ from infra.db.models import (
     NotificationRow,
     TimelineRow,
 )
+
+
+def utc(text: str) -> datetime:
+    """An ISO-8601 time as an aware UTC datetime (SQLite keeps no offset, so every stored time is UTC)."""
+    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 def _insert(db: Database, table: type[Base]) -> Any:
@@ -43,8 +48,8 @@ def incident_values(snapshot: dict[str, Any], *, updated_at: datetime) -> dict[s
         "town": (snapshot.get("location") or {}).get("town"),
         "facts": snapshot.get("facts") or {},
         "report_count": snapshot.get("report_count", 0),
-        "opened_at": datetime.fromisoformat(snapshot["opened_at"]),
-        "first_report_at": datetime.fromisoformat(snapshot["first_report_at"]),
+        "opened_at": utc(snapshot["opened_at"]),
+        "first_report_at": utc(snapshot["first_report_at"]),
         "updated_at": updated_at,
         "seq": snapshot["seq"],
     }
@@ -66,7 +71,7 @@ async def apply_events(db: Database, messages: list[dict[str, Any]]) -> None:
 
 def _statements(db: Database, message: dict[str, Any]) -> list[Any]:
     payload = message["payload"]
-    at = datetime.fromisoformat(message["time"])
+    at = utc(message["time"])
     seq = int(payload["seq"])
     values = incident_values(payload["incident"], updated_at=at)
     values["seq"] = seq
@@ -113,7 +118,7 @@ def _effects(db: Database, message: dict[str, Any], *, seq: int, at: datetime) -
 def _upsert_action(db: Database, message: dict[str, Any], item: dict[str, Any], seq: int) -> Any:
     """Insert or update one action row, never going back to an older picture of it."""
     def when(key: str) -> datetime | None:
-        return datetime.fromisoformat(item[key]) if item.get(key) else None
+        return utc(item[key]) if item.get(key) else None
 
     values = {
         "incident_id": message["incident_id"], "key": item["key"], "kind": item["kind"], "title": item["title"],
