@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -22,10 +24,11 @@ from infra.clock import Clock, SystemClock
 from infra.db.engine import Database
 from infra.db.migrate import SchemaNotMigrated, check_migrated
 from infra.district import DistrictDataError, load_organisation
+from infra.district.commands import apply_roster_command, follow_roster_commands
 from infra.notify.cap_store import SqlCapAlertStore
 from infra.settings import Settings
 from playbooks import PlaybookLibrary, load_library
-from playbooks.organisation import Organisation
+from playbooks.organisation import Organisation, OrganisationError
 
 API_PREFIX = "/api/v1"
 log = structlog.get_logger("tocsin.api")
@@ -74,9 +77,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
                             organisation=organisation or _organisation(config),
                             cap_alerts=cap_alerts or SqlCapAlertStore(db))
         app.state.services = services
+        follower = asyncio.create_task(_follow_roster(services), name="roster-follower")
         try:
             yield
         finally:
+            follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await follower
             await services.publisher.close()
             await db.dispose()
 
@@ -88,6 +95,25 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     _install_handlers(app)
     app.add_middleware(EdgeGuard)
     return app
+
+
+async def _follow_roster(services: Services) -> None:
+    """Keep the roster views current: replay and follow the roster's command log onto the loaded district."""
+    async def apply(command: dict[str, Any]) -> None:
+        if services.organisation is None:
+            return
+        try:
+            services.organisation = apply_roster_command(services.organisation, command)
+        except OrganisationError as exc:
+            log.warning("roster.command.rejected", id=command.get("id"), reason=str(exc))
+
+    try:
+        await follow_roster_commands(services.settings.kafka_bootstrap, services.settings.topic("roster-commands"),
+                                     apply)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # Kafka down at start-up: the views stay on the district files
+        log.warning("roster.follow.failed", error=repr(exc))
 
 
 def _install_handlers(app: FastAPI) -> None:

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 from infra.district import load_organisation
+from infra.district.commands import apply_roster_command
 from playbooks.organisation import OrganisationError
-from streams.roster import apply_roster_command
 
 ORG = load_organisation()
 
