@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One thing wrong in a playbook file, located by file, line and field path."""
+    """One thing wrong in a data file (a playbook, a district file), located by file, line and field path."""
 
     file: str
     line: int

@@ -7,21 +7,10 @@ ValueError
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
+from playbooks.errors import Problem
 
-@dataclass(frozen=True, order=True)
-class Problem:
-    """One thing wrong in a district file, located by file, line and field path."""
-
-    file: str
-    line: int
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where} {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+__all__ = ["DistrictDataError", "Problem"]
 
 
 class DistrictDataError(ValueError):
