@@ -44,8 +44,12 @@ $(STAMP): pyproject.toml | $(BIN)/python
 setup: $(STAMP) ## Create .venv, install tocsin + dev tools, resolve the Kafka broker's jars (idempotent)
 	$(KAFKA) classpath > /dev/null
 
-run: setup ## Run the platform (broker, worker, API)
+run: setup ## Run the platform (broker, worker, API); Ctrl-C stops what it started
+ifeq ($(KAFKA_LOCAL),1)
+	env -u TOCSIN_KAFKA_BOOTSTRAP $(TOCSIN) run
+else
 	$(TOCSIN) run
+endif
 
 test: setup ## Start the local broker, then lint, typecheck, import contracts, playbook check, pytest
 ifeq ($(KAFKA_LOCAL),1)
