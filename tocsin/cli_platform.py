@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -115,6 +116,11 @@ def report_send(
         typer.echo(f"accepted {report.get('report_id')}: {reply.json()}")
 
 
+def _port_taken(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex((host, port)) == 0
+
+
 def _wait_ready(url: str, processes: list[subprocess.Popen[bytes]], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -170,6 +176,10 @@ def run(
             broker = local  # started here, so stopped here
     from tocsin.cli_admin import operator_token
 
+    if _port_taken(settings.api_host, settings.api_port):
+        typer.echo(f"port {settings.api_host}:{settings.api_port} is in use (another Tocsin API?); stop it or set "
+                   "TOCSIN_API_PORT", err=True)
+        raise typer.Exit(1)
     db_init()  # migrations first: the API refuses to start on an unmigrated schema
     token = operator_token(settings)
     logs = settings.data_dir / "logs"
