@@ -59,7 +59,7 @@ endif
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(TOCSIN) playbook check
-	$(BIN)/pytest
+	bash scripts/with-postgres.sh $(BIN)/pytest
 
 lint: $(STAMP) ## ruff
 	$(BIN)/ruff check .
