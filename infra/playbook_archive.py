@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 import json
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 
-from infra.kafka.admin import ensure_topics, partition_count
+from infra.kafka.admin import ensure_topics
+from infra.kafka.reading import from_start
 from playbooks import Playbook, PlaybookLibrary, parse_playbook
 
 
@@ -30,15 +31,10 @@ async def publish_versions(bootstrap: str, topic: str, library: PlaybookLibrary)
 
 async def read_versions(bootstrap: str, topic: str) -> list[Playbook]:
     """Every playbook version on the archive topic, parsed."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
-    await consumer.start()
     found: dict[bytes, bytes] = {}
-    try:
-        if not await partition_count(bootstrap, topic):
+    async with from_start(bootstrap, topic) as (consumer, partitions):
+        if not partitions:
             return []
-        partitions = [TopicPartition(topic, p) for p in range(await partition_count(bootstrap, topic))]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
         async with asyncio.timeout(30):
             while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
@@ -47,8 +43,6 @@ async def read_versions(bootstrap: str, topic: str) -> list[Playbook]:
                     for message in messages:
                         if message.key is not None and message.value is not None:
                             found[message.key] = message.value
-    finally:
-        await consumer.stop()
     archived = []
     for value in found.values():
         entry = json.loads(value)

@@ -8,7 +8,6 @@ from typing import Any
 import structlog
 
 from infra.db.models import CommandResultRow
-from infra.db.projection import _insert
 from infra.district.commands import apply_roster_command, follow_roster_commands
 from playbooks.organisation import OrganisationError
 from streams.app import app, settings
@@ -31,7 +30,7 @@ async def _apply(command: dict[str, Any]) -> None:
     log.info("roster.command", type=command.get("type"), id=command.get("id"), status=status, reason=reason)
     if command.get("id"):
         async with database().transaction() as session:
-            await session.execute(_insert(database(), CommandResultRow).values(
+            await session.execute(database().insert(CommandResultRow).values(
                 command_id=str(command["id"])[:64], incident_id=None, status=status, reason=reason,
                 at=datetime.now(UTC),
             ).on_conflict_do_nothing(index_elements=[CommandResultRow.command_id]))

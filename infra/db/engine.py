@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -37,6 +38,10 @@ class Database:
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
+
+    def insert(self, table: type[Base]) -> Any:
+        """This dialect's INSERT for `table`, which supports ON CONFLICT (upserts of the read model)."""
+        return (sqlite if self.is_sqlite else postgresql).insert(table)
 
     def session(self) -> AsyncSession:
         """A new session; use it as `async with db.session() as s:`."""

@@ -5,12 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
-
 from infra.db.engine import Database
 from infra.db.models import (
     ActionRow,
-    Base,
     CommandResultRow,
     IncidentRow,
     LevelHistoryRow,
@@ -22,12 +19,6 @@ from infra.db.models import (
 def utc(text: str) -> datetime:
     """An ISO-8601 time as an aware UTC datetime (SQLite keeps no offset, so every stored time is UTC)."""
     return datetime.fromisoformat(text).astimezone(UTC)
-
-
-def _insert(db: Database, table: type[Base]) -> Any:
-    """The dialect's INSERT that supports ON CONFLICT."""
-    dialect = sqlite if db.is_sqlite else postgresql
-    return dialect.insert(table)
 
 
 def incident_values(snapshot: dict[str, Any], *, updated_at: datetime) -> dict[str, Any]:
@@ -75,13 +66,13 @@ def _statements(db: Database, message: dict[str, Any]) -> list[Any]:
     seq = int(payload["seq"])
     values = incident_values(payload["incident"], updated_at=at)
     values["seq"] = seq
-    upsert = _insert(db, IncidentRow).values(**values)
+    upsert = db.insert(IncidentRow).values(**values)
     upsert = upsert.on_conflict_do_update(
         index_elements=[IncidentRow.id],
         set_={k: upsert.excluded[k] for k in values if k != "id"},
         where=IncidentRow.seq < upsert.excluded.seq,
     )
-    timeline = _insert(db, TimelineRow).values(
+    timeline = db.insert(TimelineRow).values(
         event_id=message["id"], incident_id=message["incident_id"], seq=seq, type=message["type"], at=at,
         mode=message["mode"], causation=message.get("causation"), data=payload.get("event") or {},
     ).on_conflict_do_nothing(index_elements=[TimelineRow.event_id])
@@ -94,7 +85,7 @@ def _effects(db: Database, message: dict[str, Any], *, seq: int, at: datetime) -
     kind = message["type"]
     statements: list[Any] = []
     if kind == "LevelChanged":
-        statements.append(_insert(db, LevelHistoryRow).values(
+        statements.append(db.insert(LevelHistoryRow).values(
             event_id=message["id"], incident_id=message["incident_id"], seq=seq,
             from_level=data["from"], to_level=data["to"], rule_id=data.get("rule_id"),
             explanation=data.get("explanation") or "", decided_by=data.get("decided_by"), at=at,
@@ -108,7 +99,7 @@ def _effects(db: Database, message: dict[str, Any], *, seq: int, at: datetime) -
     causation = message.get("causation")
     if causation:
         rejected = kind == "CommandRejected"
-        statements.append(_insert(db, CommandResultRow).values(
+        statements.append(db.insert(CommandResultRow).values(
             command_id=str(data.get("command_id") or causation)[:64], incident_id=message["incident_id"],
             status="rejected" if rejected else "applied", reason=data.get("reason", "") if rejected else "", at=at,
         ).on_conflict_do_nothing(index_elements=[CommandResultRow.command_id]))
@@ -129,7 +120,7 @@ def _upsert_action(db: Database, message: dict[str, Any], item: dict[str, Any], 
         "acknowledged_by": item.get("acknowledged_by"), "completed_at": when("completed_at"),
         "completed_by": item.get("completed_by"), "mode": message["mode"], "updated_seq": seq,
     }
-    statement = _insert(db, ActionRow).values(**values)
+    statement = db.insert(ActionRow).values(**values)
     return statement.on_conflict_do_update(
         index_elements=[ActionRow.incident_id, ActionRow.key],
         set_={k: statement.excluded[k] for k in values if k not in ("incident_id", "key")},
@@ -146,7 +137,7 @@ def _upsert_notification(db: Database, message: dict[str, Any], data: dict[str, 
         "status": data.get("status", ""), "attempts": data.get("attempts") or [], "subject": data.get("subject", ""),
         "mode": message["mode"], "exercise_id": message.get("exercise_id"), "at": at,
     }
-    statement = _insert(db, NotificationRow).values(**values)
+    statement = db.insert(NotificationRow).values(**values)
     return statement.on_conflict_do_update(
         index_elements=[NotificationRow.idempotency_key],
         set_={k: statement.excluded[k] for k in values if k != "idempotency_key"},

@@ -7,13 +7,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy import select
 
 from infra.db.engine import Database
 from infra.db.models import ActionRow, Base, IncidentRow, LevelHistoryRow, NotificationRow, TimelineRow
 from infra.db.projection import apply_events
-from infra.kafka.admin import partition_count
+from infra.kafka.reading import from_start
 
 PROJECTED_TABLES: tuple[type[Base], ...] = (IncidentRow, TimelineRow, LevelHistoryRow, ActionRow, NotificationRow)
 """The tables that are a pure function of the event log."""
@@ -22,16 +21,10 @@ PROJECTED_TABLES: tuple[type[Base], ...] = (IncidentRow, TimelineRow, LevelHisto
 async def replay(bootstrap: str, topic: str, db: Database, *,
                  progress: Callable[[int, int], None] | None = None) -> int:
     """Apply every event on `topic`, from the beginning to the current end, to `db`; return how many."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
-    await consumer.start()
     applied = 0
-    try:
-        count = await partition_count(bootstrap, topic)
-        if not count:
+    async with from_start(bootstrap, topic) as (consumer, partitions):
+        if not partitions:
             raise LookupError(f"topic {topic} does not exist on {bootstrap}: nothing to replay")
-        partitions = [TopicPartition(topic, p) for p in range(count)]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
         total = sum(ends.values())
         remaining = {tp for tp in partitions if ends[tp] > 0}
@@ -44,8 +37,6 @@ async def replay(bootstrap: str, topic: str, db: Database, *,
                     remaining.discard(tp)
             if progress is not None:
                 progress(applied, total)
-    finally:
-        await consumer.stop()
     return applied
 
 

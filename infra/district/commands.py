@@ -12,9 +12,8 @@ from datetime import date
 from typing import Any
 
 import structlog
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from infra.kafka.admin import partition_count
+from infra.kafka.reading import from_start
 from playbooks.organisation import Organisation, OrganisationError, assign_shift, update_contacts
 
 log = structlog.get_logger("tocsin.roster")
@@ -41,17 +40,10 @@ def apply_roster_command(org: Organisation, command: dict[str, Any]) -> Organisa
 
 async def follow_roster_commands(bootstrap: str, topic: str, on_command: OnCommand) -> None:
     """Call `on_command` for every roster command on `topic`, from the first, then keep following."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
-                                metadata_max_age_ms=5_000)
-    await consumer.start()
-    try:
-        count = await partition_count(bootstrap, topic)
-        if not count:
+    async with from_start(bootstrap, topic) as (consumer, partitions):
+        if not partitions:
             log.warning("roster.topic.missing", topic=topic)
             return
-        partitions = [TopicPartition(topic, p) for p in range(count)]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
         async for message in consumer:
             try:
                 command = json.loads(message.value)
@@ -59,5 +51,3 @@ async def follow_roster_commands(bootstrap: str, topic: str, on_command: OnComma
                 log.warning("roster.command.unreadable", offset=message.offset, partition=message.partition)
                 continue
             await on_command(command)
-    finally:
-        await consumer.stop()

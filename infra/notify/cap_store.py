@@ -12,7 +12,6 @@ from sqlalchemy import select
 from infra.channels import CapAlert, CapArea, CapInfo
 from infra.db.engine import Database
 from infra.db.models import CapAlertRow
-from infra.db.projection import _insert
 
 
 def alert_to_json(alert: CapAlert) -> dict[str, Any]:
@@ -42,7 +41,7 @@ class SqlCapAlertStore:
     async def publish(self, feed: str, alert: CapAlert) -> None:
         """Add or replace `alert` in `feed`."""
         values = {"feed": feed, "identifier": alert.identifier, "sent": alert.sent, "alert": alert_to_json(alert)}
-        statement = _insert(self.db, CapAlertRow).values(**values)
+        statement = self.db.insert(CapAlertRow).values(**values)
         statement = statement.on_conflict_do_update(
             index_elements=[CapAlertRow.feed, CapAlertRow.identifier],
             set_={"sent": values["sent"], "alert": values["alert"]},

@@ -11,7 +11,6 @@ from sqlalchemy import select
 from infra.channels import DeliveryResult, DeliveryStatus, ExerciseRegistry
 from infra.db.engine import Database
 from infra.db.models import DeliveryLogRow, ExerciseParticipantRow
-from infra.db.projection import _insert
 
 SENDING = "sending"
 
@@ -39,7 +38,7 @@ class SqlDeliveryStore:
 
     async def begin(self, key: str) -> None:
         """Log that a send under `key` starts; a crash before `record` leaves it 'sending' (in doubt)."""
-        statement = _insert(self.db, DeliveryLogRow).values(key=key, status=SENDING, result={}, at=datetime.now(UTC))
+        statement = self.db.insert(DeliveryLogRow).values(key=key, status=SENDING, result={}, at=datetime.now(UTC))
         statement = statement.on_conflict_do_update(index_elements=[DeliveryLogRow.key], set_={"status": SENDING})
         async with self.db.transaction() as session:
             await session.execute(statement)
@@ -48,7 +47,7 @@ class SqlDeliveryStore:
         """Remember the outcome of a delivery."""
         values: dict[str, Any] = {"key": key, "status": result.status.value, "result": _jsonable(asdict(result)),
                                   "at": datetime.now(UTC)}
-        statement = _insert(self.db, DeliveryLogRow).values(**values)
+        statement = self.db.insert(DeliveryLogRow).values(**values)
         statement = statement.on_conflict_do_update(
             index_elements=[DeliveryLogRow.key], set_={"status": values["status"], "result": values["result"]},
         )
@@ -82,6 +81,6 @@ async def register_participants(db: Database, exercise_id: str, person_ids: list
     """Record a drill's participants (idempotent)."""
     async with db.transaction() as session:
         for person_id in person_ids:
-            await session.execute(_insert(db, ExerciseParticipantRow).values(
+            await session.execute(db.insert(ExerciseParticipantRow).values(
                 exercise_id=exercise_id, person_id=person_id,
             ).on_conflict_do_nothing())

@@ -163,3 +163,10 @@ def incident_for_venue(platform: Platform, venue: str) -> dict[str, Any] | None:
         if item["location"].get("venue") == venue:
             return item
     return None
+
+
+def timeline(platform: Platform, incident_id: str, kind: str | None = None) -> list[dict[str, Any]]:
+    """The incident's timeline entries (of one event type, if given)."""
+    with platform.client() as client:
+        entries: list[dict[str, Any]] = client.get(f"/api/v1/incidents/{incident_id}/timeline").json()
+    return [e for e in entries if kind is None or e["type"] == kind]

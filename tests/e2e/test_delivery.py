@@ -15,7 +15,7 @@ import pytest
 from tests.e2e.conftest import PlatformFactory
 from tests.e2e.district import district_on_receivers
 from tests.e2e.kafka_io import produce_raw
-from tests.e2e.platform import Platform, incident_for_venue, incidents
+from tests.e2e.platform import Platform, incident_for_venue, incidents, timeline
 from tests.factories import report_dict
 from tests.integration.channels.receivers import HttpReceiver, SmtpReceiver
 
@@ -25,13 +25,6 @@ pytestmark = pytest.mark.e2e
 def header(headers: dict[str, str], name: str) -> str | None:
     """A header value, whatever the case of its name."""
     return next((v for k, v in headers.items() if k.lower() == name.lower()), None)
-
-
-def timeline(platform: Platform, incident_id: str, kind: str | None = None) -> list[dict[str, Any]]:
-    """The incident's timeline entries (of one type, if given)."""
-    with platform.client() as client:
-        entries: list[dict[str, Any]] = client.get(f"/api/v1/incidents/{incident_id}/timeline").json()
-    return [e for e in entries if kind is None or e["type"] == kind]
 
 
 def open_incident(platform: Platform, report: dict[str, Any]) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.platform import Platform, incident_for_venue
+from tests.e2e.platform import Platform, incident_for_venue, timeline
 from tests.factories import report_dict
 
 pytestmark = pytest.mark.e2e
@@ -23,13 +23,6 @@ def detail(platform: Platform, incident_id: str) -> dict[str, Any]:
     """The API's view of one incident."""
     with platform.client() as client:
         body: dict[str, Any] = client.get(f"/api/v1/incidents/{incident_id}").json()
-        return body
-
-
-def timeline(platform: Platform, incident_id: str) -> list[dict[str, Any]]:
-    """The API's timeline of one incident."""
-    with platform.client() as client:
-        body: list[dict[str, Any]] = client.get(f"/api/v1/incidents/{incident_id}/timeline").json()
         return body
 
 
