@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -15,10 +14,24 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import OperationalError
 
+from api.console import mount_console
 from api.deps import Services
+from api.drill_catalog import ScenarioCatalog
 from api.guard import EdgeGuard
 from api.publisher import Publisher
-from api.routers import audit, cap, commands, events, exports, health, incidents, playbooks, reports, roster
+from api.routers import (
+    audit,
+    cap,
+    commands,
+    drills,
+    events,
+    exports,
+    health,
+    incidents,
+    playbooks,
+    reports,
+    roster,
+)
 from infra.channels.cap_feed import CapAlertStore
 from infra.clock import Clock, SystemClock
 from infra.db.engine import Database
@@ -31,6 +44,8 @@ from playbooks import PlaybookLibrary, load_library
 from playbooks.organisation import Organisation, OrganisationError
 
 API_PREFIX = "/api/v1"
+FOLLOWER_STOP_SECONDS = 5.0
+"""How long shutting down waits for the roster follower to stop."""
 log = structlog.get_logger("tocsin.api")
 
 DESCRIPTION = """
@@ -54,11 +69,13 @@ def _organisation(config: Settings) -> Organisation | None:
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None, publisher: Publisher | None = None,
                cap_alerts: CapAlertStore | None = None, organisation: Organisation | None = None,
-               playbook_library: PlaybookLibrary | None = None) -> FastAPI:
+               playbook_library: PlaybookLibrary | None = None,
+               scenarios: ScenarioCatalog | None = None) -> FastAPI:
     """Build the API for one deployment. At start-up it refuses an unmigrated database (run `tocsin db upgrade`).
 
     Everything not given is built from `settings` at start-up: the playbook library, the organisation (from
-    the district files), the Kafka publisher, the wall clock.
+    the district files), the Kafka publisher, the wall clock. `scenarios` (the drill scenario catalog) comes
+    from the composition root (tocsin/api_factory.py); without it drills cannot be started (503).
     """
     config = settings or Settings()
 
@@ -75,26 +92,37 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         services = Services(settings=config, db=db, publisher=publisher or Publisher(config.kafka_bootstrap),
                             clock=clock or SystemClock(), playbooks=library,
                             organisation=organisation or _organisation(config),
-                            cap_alerts=cap_alerts or SqlCapAlertStore(db))
+                            cap_alerts=cap_alerts or SqlCapAlertStore(db), scenarios=scenarios)
         app.state.services = services
         follower = asyncio.create_task(_follow_roster(services), name="roster-follower")
         try:
             yield
         finally:
-            follower.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await follower
+            await _stop(follower)
             await services.publisher.close()
             await db.dispose()
 
     app = FastAPI(title="Tocsin API", version="1", lifespan=lifespan, description=DESCRIPTION)
-    for module in (reports, incidents, commands, exports, roster, playbooks, audit, events, cap):
+    for module in (reports, incidents, commands, exports, roster, playbooks, audit, events, cap, drills):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(health.router)
     app.include_router(health.router, prefix=API_PREFIX, include_in_schema=False)
+    mount_console(app)
     _install_handlers(app)
     app.add_middleware(EdgeGuard)
     return app
+
+
+async def _stop(task: asyncio.Task[None]) -> None:
+    """Cancel `task` and wait for it to end. aiokafka can swallow a cancellation that lands while its consumer
+    starts (the task then goes on to wait for messages), so cancel again until it ends, within a bound."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + FOLLOWER_STOP_SECONDS
+    while not task.done() and loop.time() < deadline:
+        task.cancel()
+        await asyncio.wait({task}, timeout=0.5)
+    if not task.done():
+        log.warning("task.stop_timeout", task=task.get_name(), seconds=FOLLOWER_STOP_SECONDS)
 
 
 async def _follow_roster(services: Services) -> None:

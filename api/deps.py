@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from api.drill_catalog import ScenarioCatalog
 from api.metrics import ApiMetrics
 from api.publisher import Publisher
 from infra.channels.cap_feed import CapAlertStore, InMemoryCapAlertStore
@@ -29,6 +30,8 @@ class Services:
     organisation: Organisation | None
     cap_alerts: CapAlertStore = field(default_factory=InMemoryCapAlertStore)
     metrics: ApiMetrics = field(default_factory=ApiMetrics)
+    scenarios: ScenarioCatalog | None = None
+    """Drill scenarios (given by the composition root, tocsin/api_factory.py); None: drills cannot be started."""
 
 
 def services(request: Request) -> Services:

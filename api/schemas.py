@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from api.commands.service import CommandOutcome
+from api.drill_catalog import ScenarioSummary
 from api.errors import Problem
 
 __all__ = [
-    "AuditEntryOut", "AuditPage", "IncidentDetail", "IncidentList", "IncidentSummary", "LevelChangeOut",
-    "NotificationOut", "Problem", "ReportAccepted", "TaskOut", "TimelineEntry",
+    "AuditEntryOut", "AuditPage", "DrillCommandOut", "DrillDetail", "DrillList", "DrillStarted", "DrillSummary",
+    "IncidentDetail", "IncidentList", "IncidentSummary", "LevelChangeOut", "NotificationOut", "Problem",
+    "ReportAccepted", "ScenarioDetail", "TaskOut", "TimelineEntry",
 ]
 
 
@@ -174,3 +177,80 @@ class AuditPage(BaseModel):
 
     items: list[AuditEntryOut]
     next_after: int | None = None
+
+
+# -- drills (docs/adr/0018) ---------------------------------------------------------------------------------
+
+_EXERCISE_EXAMPLE = "EX-school_canteen-20261130043000-3f9a"
+_SNAPSHOT_EXAMPLE = {
+    "exercise_id": _EXERCISE_EXAMPLE, "scenario_id": "school_canteen", "title": "城关实验小学食堂集体食物中毒桌面推演",
+    "state": "running", "reason": "", "speed": 60, "bot": None, "seq": 12,
+    "started_at": "2026-11-30T04:30:00+00:00", "updated_at": "2026-11-30T04:31:10+00:00",
+    "scenario_start": "2026-11-30T12:30:00+08:00", "scenario_now": "2026-11-30T13:40:00+08:00",
+    "elapsed_seconds": 4200, "end_seconds": 14400, "objectives": [{"id": "alerting", "title": "及时预警"}],
+    "units": ["district_office", "cdc"], "participants": ["p-cdc-01"], "incidents": ["INC-20261130-1a2b3c4d"],
+    "injects": [{"id": "first_report", "title": "First report: 35 pupils ill", "type": "report",
+                 "delivery": "automatic", "at_seconds": 0, "state": "executed",
+                 "executed_at": "2026-11-30T12:30:00+08:00", "fire_at": None, "note": ""}],
+    "messages": [], "rejected": [], "score": None,
+}
+
+
+class DrillSummary(BaseModel):
+    """A drill run as listed: its state, speed and progress (scenario seconds), who started it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    exercise_id: str = Field(examples=[_EXERCISE_EXAMPLE])
+    scenario_id: str = Field(examples=["school_canteen"])
+    title: str
+    state: str = Field(description="running | paused | finished | failed", examples=["running"])
+    speed: float = Field(description="scenario seconds per real second", examples=[60.0])
+    elapsed_seconds: float = Field(description="scenario time played so far", examples=[4200.0])
+    end_seconds: float = Field(description="scenario time at which the drill ends", examples=[14400.0])
+    bot: str | None = Field(None, description="the player bot's behaviour, or null (people play)")
+    seq: int = Field(description="the snapshot's number; it only grows")
+    started_at: Instant
+    updated_at: Instant
+    ended_at: Instant | None = None
+    requested_by: str | None = Field(None, description="the user who started it, when the host reports it")
+    score: dict[str, Any] | None = Field(None, description="the score once finished (null before)")
+    has_report: bool = Field(False, description="the after-action report is available (GET .../report)")
+
+
+class DrillDetail(DrillSummary):
+    """A drill run with its whole newest snapshot: injects and their states, messages, incidents, rejections."""
+
+    snapshot: dict[str, Any] = Field(description="the newest DrillUpdated payload (docs/adr/0018)",
+                                     examples=[_SNAPSHOT_EXAMPLE])
+
+
+class DrillList(BaseModel):
+    """Drill runs, newest start first."""
+
+    items: list[DrillSummary]
+
+
+class DrillStarted(BaseModel):
+    """A StartDrill command on Kafka. With `?wait`: the run's first snapshot (201), its rejection (409), or
+    still pending (202)."""
+
+    exercise_id: str = Field(examples=[_EXERCISE_EXAMPLE])
+    command_id: str = Field(examples=["0f8c2b7e-2d5b-4b8e-9c39-3c1f0f4b9a61"])
+    type: str = "StartDrill"
+    status: Literal["accepted", "pending", "applied", "rejected"]
+    detail: str = ""
+    drill: DrillDetail | None = Field(None, description="the run as first reported by the drill host (with ?wait)")
+
+
+class DrillCommandOut(CommandOutcome):
+    """What became of a drill command so far (see CommandOutcome), and the run it is for."""
+
+    exercise_id: str = Field(examples=[_EXERCISE_EXAMPLE])
+
+
+class ScenarioDetail(BaseModel):
+    """A scenario's summary and its YAML text (a starting point for a controller's own scenario)."""
+
+    scenario: ScenarioSummary
+    yaml: str

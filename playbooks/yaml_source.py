@@ -37,7 +37,10 @@ class YamlSyntaxError(ValueError):
 
 def load_located(text: str) -> Located:
     """Parse YAML safely (no tags, no code) and record where each field is."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)  # the reader rejects control characters here
+    except yaml.reader.ReaderError as error:
+        raise YamlSyntaxError(text.count("\n", 0, error.position) + 1, str(error)) from error
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None

@@ -15,7 +15,10 @@ from playbooks.handlers import CommandRejected, Context, Outcome, escalation_int
 from playbooks.incident import CLOSED, Event, Incident, from_dict, to_dict
 from playbooks.report import ACTUAL, Report
 from playbooks.response import next_deadline
-from streams import topics
+from streams import (
+    drill_projector,  # noqa: F401 - importing it registers the drill projector agent (ADR 0018)
+    topics,
+)
 from streams.app import app, settings
 from streams.playbooks_cache import library, playbook_for
 from streams.records import DeadLetter, Envelope, envelope, stable_id

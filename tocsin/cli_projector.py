@@ -28,7 +28,8 @@ def rebuild(
         await upgrade(db.url.render_as_string(hide_password=False))
         with Progress() as bar:
             task = bar.add_task("replaying events", total=None)
-            count = await replay(settings.kafka_bootstrap, settings.topic("incident-events"), db,
+            topics = [settings.topic("incident-events"), settings.topic("drill-events")]
+            count = await replay(settings.kafka_bootstrap, topics, db,
                                  progress=lambda done, total: bar.update(task, completed=done, total=total))
         await db.dispose()
         return count

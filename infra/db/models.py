@@ -1,11 +1,11 @@
-"""Tables of the read model. They are a projection of the incident event log and can be rebuilt from it."""
+"""Tables of the read model. They are a projection of the incident and drill event logs and can be rebuilt from them."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Index, Integer, String, Text
+from sqlalchemy import JSON, DateTime, Float, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -163,3 +163,27 @@ class CapAlertRow(Base):
     identifier: Mapped[str] = mapped_column(String(200), primary_key=True)
     sent: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     alert: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class DrillRunRow(Base):
+    """The newest picture of one drill run (docs/adr/0018): the last `DrillUpdated` by seq, and its report."""
+
+    __tablename__ = "drill_runs"
+
+    exercise_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    scenario_id: Mapped[str] = mapped_column(String(120), index=True)
+    title: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    speed: Mapped[float] = mapped_column(Float, default=1.0)
+    elapsed_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    end_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    bot: Mapped[str | None] = mapped_column(String(32))
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    requested_by: Mapped[str | None] = mapped_column(String(200))
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    score: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    report_markdown: Mapped[str | None] = mapped_column(Text)
+    report_html: Mapped[str | None] = mapped_column(Text)

@@ -1,43 +1,96 @@
-"""Rebuild the read model from the incident event log (DESIGN invariant 1: the database is a projection)."""
+"""Rebuild the read model from the event logs (DESIGN invariant 1: the database is a projection).
+
+`incident-events` and `drill-events` (docs/adr/0018) are replayed alike: each message goes to the projection of
+its type, so one replay may read both topics.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import structlog
 from sqlalchemy import select
 
+from infra.db.drills import DRILL_EVENT_TYPES, DrillEventInvalid, apply_drill_event
 from infra.db.engine import Database
-from infra.db.models import ActionRow, Base, IncidentRow, LevelHistoryRow, NotificationRow, TimelineRow
+from infra.db.models import (
+    ActionRow,
+    Base,
+    DrillRunRow,
+    IncidentRow,
+    LevelHistoryRow,
+    NotificationRow,
+    TimelineRow,
+)
 from infra.db.projection import apply_events
 from infra.kafka.reading import from_start
 
-PROJECTED_TABLES: tuple[type[Base], ...] = (IncidentRow, TimelineRow, LevelHistoryRow, ActionRow, NotificationRow)
-"""The tables that are a pure function of the event log."""
+PROJECTED_TABLES: tuple[type[Base], ...] = (IncidentRow, TimelineRow, LevelHistoryRow, ActionRow, NotificationRow,
+                                            DrillRunRow)
+"""The tables that are a pure function of the event logs."""
+log = structlog.get_logger("tocsin.rebuild")
 
 
-async def replay(bootstrap: str, topic: str, db: Database, *,
+async def replay(bootstrap: str, topic: str | Sequence[str], db: Database, *,
                  progress: Callable[[int, int], None] | None = None) -> int:
-    """Apply every event on `topic`, from the beginning to the current end, to `db`; return how many."""
-    applied = 0
+    """Apply every event on `topic` (or on each of several topics, in turn), from the beginning to the current
+    end, to `db`; return how many. With several topics, those that do not exist yet are skipped (an older
+    deployment has no `drill-events`); LookupError when none exists."""
+    topics = [topic] if isinstance(topic, str) else list(topic)
+    applied, found = 0, 0
+    for name in topics:
+        try:
+            applied = await _replay_topic(bootstrap, name, db, applied, progress)
+            found += 1
+        except LookupError:
+            if len(topics) == 1:
+                raise
+    if not found:
+        raise LookupError(f"none of the topics {', '.join(topics)} exists on {bootstrap}: nothing to replay")
+    return applied
+
+
+async def _replay_topic(bootstrap: str, topic: str, db: Database, applied: int,
+                        progress: Callable[[int, int], None] | None) -> int:
+    """Replay one topic; return the running count of applied events."""
     async with from_start(bootstrap, topic) as (consumer, partitions):
         if not partitions:
             raise LookupError(f"topic {topic} does not exist on {bootstrap}: nothing to replay")
         ends = await consumer.end_offsets(partitions)
-        total = sum(ends.values())
+        total = applied + sum(ends.values())
         remaining = {tp for tp in partitions if ends[tp] > 0}
         while remaining:
             batch = await consumer.getmany(*remaining, timeout_ms=1000)
             for tp, messages in batch.items():
-                await apply_events(db, [json.loads(m.value) for m in messages])
+                await apply_any(db, [json.loads(m.value) for m in messages])
                 applied += len(messages)
                 if await consumer.position(tp) >= ends[tp]:
                     remaining.discard(tp)
             if progress is not None:
                 progress(applied, total)
     return applied
+
+
+async def apply_any(db: Database, messages: Sequence[dict[str, Any]]) -> None:
+    """Project a batch in order: drill events one by one (a malformed one is skipped, as the worker does),
+    runs of incident events together."""
+    incident_batch: list[dict[str, Any]] = []
+    for message in messages:
+        if isinstance(message, dict) and message.get("type") in DRILL_EVENT_TYPES:
+            if incident_batch:
+                await apply_events(db, incident_batch)
+                incident_batch = []
+            try:
+                await apply_drill_event(db, message)
+            except DrillEventInvalid as exc:
+                log.warning("rebuild.drill_event.skipped", reason=str(exc))
+        else:
+            incident_batch.append(message)
+    if incident_batch:
+        await apply_events(db, incident_batch)
 
 
 async def table_rows(db: Database) -> dict[str, list[dict[str, Any]]]:

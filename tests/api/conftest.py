@@ -23,8 +23,9 @@ from infra.settings import Settings
 from playbooks import PlaybookLibrary, load_library
 from playbooks.organisation import Organisation
 from tests.integration.db import seed
+from tocsin.drill_catalog import FileScenarioCatalog
 
-TOPICS = ("reports", "incident-commands", "incident-events", "roster-commands")
+TOPICS = ("reports", "incident-commands", "incident-events", "roster-commands", "drill-commands", "drill-events")
 EXERCISE = "ex-2026-06"
 
 ROLE_USERS = {
@@ -67,6 +68,12 @@ def organisation() -> Organisation:
 def library() -> PlaybookLibrary:
     """The built-in playbooks, loaded once."""
     return load_library(selections={"food_safety": "family_a"})
+
+
+@pytest.fixture(scope="session")
+def scenarios(library: PlaybookLibrary) -> FileScenarioCatalog:
+    """The sample drill scenarios, as `tocsin run` gives them to the API."""
+    return FileScenarioCatalog(library)
 
 
 @pytest.fixture
@@ -113,10 +120,10 @@ async def tokens(db: Database) -> Tokens:
 
 
 @pytest.fixture
-async def app(settings: Settings, db: Database, organisation: Organisation,
-              library: PlaybookLibrary) -> AsyncIterator[FastAPI]:
+async def app(settings: Settings, db: Database, organisation: Organisation, library: PlaybookLibrary,
+              scenarios: FileScenarioCatalog) -> AsyncIterator[FastAPI]:
     """The API with its lifespan running (database checked, Kafka producer on first use)."""
-    application = create_app(settings, organisation=organisation, playbook_library=library)
+    application = create_app(settings, organisation=organisation, playbook_library=library, scenarios=scenarios)
     async with application.router.lifespan_context(application):
         yield application
 

@@ -9,13 +9,14 @@ import pytest
 
 from api.app import create_app
 from infra.db import users
+from infra.db.drills import apply_drill_event
 from infra.db.engine import Database
 from infra.db.migrate import upgrade
 from infra.settings import Settings
 from playbooks import PlaybookLibrary
 from playbooks.organisation import Organisation
 from tests.api import world
-from tests.integration.db import seed
+from tests.integration.db import drill_events, seed
 from tests.integration.db.conftest import postgres_url, reset_postgres
 
 
@@ -28,6 +29,8 @@ async def pg_client(settings: Settings, organisation: Organisation,
     db = Database(url)
     try:
         await world.build(db)
+        for event in (drill_events.updated(3), drill_events.updated(4, state="finished"), drill_events.report()):
+            await apply_drill_event(db, event)
         await users.add_user(db, "li", roles=["commander"], now=seed.T0)
         token = await users.issue_token(db, "li", now=seed.T0)
     finally:
@@ -59,3 +62,16 @@ async def test_reads_commands_and_audit_on_postgresql(pg_client: tuple[httpx.Asy
     metrics = (await client.get("/metrics", headers=headers)).text
     assert 'tocsin_incidents_open{level="III",status="active"} 1.0' in metrics
     assert (await client.get("/readyz")).json()["database"] == "ok"
+
+
+async def test_drill_runs_on_postgresql(pg_client: tuple[httpx.AsyncClient, dict[str, str]]) -> None:
+    client, headers = pg_client
+    run = (await client.get(f"/api/v1/drills/{drill_events.EXERCISE}", headers=headers)).json()
+    assert (run["state"], run["seq"], run["has_report"]) == ("finished", 4, True)
+    assert (run["started_at"], run["ended_at"]) == ("2026-06-01T08:00:00Z", "2026-06-01T08:00:04Z")
+    listed = (await client.get("/api/v1/drills", params={"state": "finished"}, headers=headers)).json()["items"]
+    assert [r["exercise_id"] for r in listed] == [drill_events.EXERCISE]
+    report = await client.get(f"/api/v1/drills/{drill_events.EXERCISE}/report", headers=headers)
+    assert report.text == "# After-action report\n"
+    refused = await client.post(f"/api/v1/drills/{drill_events.EXERCISE}/stop", headers=headers)
+    assert refused.status_code == 409

@@ -27,6 +27,7 @@ from schemathesis.checks import (
 
 from api.app import create_app
 from infra.db import users
+from infra.db.drills import apply_drill_event
 from infra.db.engine import Database
 from infra.db.migrate import upgrade
 from infra.settings import Settings
@@ -34,7 +35,8 @@ from playbooks import PlaybookLibrary
 from playbooks.organisation import Organisation
 from tests.api import world
 from tests.api.server import serving
-from tests.integration.db import seed
+from tests.integration.db import drill_events, seed
+from tocsin.drill_catalog import FileScenarioCatalog
 
 MAX_EXAMPLES = 20
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
@@ -46,6 +48,10 @@ async def _prepare(url: str) -> str:
     db = Database(url)
     try:
         await world.build(db)
+        for event in (drill_events.updated(3, exercise_id="EX-school_canteen-20261130043000-3f9a"),
+                      drill_events.updated(9, exercise_id="EX-finished", state="finished"),
+                      drill_events.report(exercise_id="EX-finished")):
+            await apply_drill_event(db, event)
         await seed.add(db, seed.incident("inc-2f3a9c", level="III"), seed.action("inc-2f3a9c", "sampling"))
         await users.add_user(db, "fuzzer", roles=("commander", "duty_officer"), now=seed.T0)
         return await users.issue_token(db, "fuzzer", now=seed.T0)
@@ -55,7 +61,8 @@ async def _prepare(url: str) -> str:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory, kafka_bootstrap: str, topic_prefix: str,
-         organisation: Organisation, library: PlaybookLibrary) -> Iterator[tuple[str, str]]:
+         organisation: Organisation, library: PlaybookLibrary,
+         scenarios: FileScenarioCatalog) -> Iterator[tuple[str, str]]:
     """(base URL, token) of a served API."""
     path = Path(tmp_path_factory.mktemp("fuzz")) / "tocsin.db"
     config = Settings(database_url=f"sqlite+aiosqlite:///{path}", kafka_bootstrap=kafka_bootstrap,
@@ -65,7 +72,8 @@ def live(tmp_path_factory: pytest.TempPathFactory, kafka_bootstrap: str, topic_p
         token = loop.run_until_complete(_prepare(config.database_url))
     finally:
         loop.close()
-    with serving(create_app(config, organisation=organisation, playbook_library=library)) as base:
+    with serving(create_app(config, organisation=organisation, playbook_library=library,
+                            scenarios=scenarios)) as base:
         yield base, token
 
 
