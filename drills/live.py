@@ -10,6 +10,10 @@ as observations. Scoring depends on scenario times only (ADR 0015):
   command) is observed at the scenario moment of its cause, never at the worker's wall-clock stamp;
 - an event nobody of ours caused (a human player acting through the API or console) is observed at the scenario
   moment it is read.
+
+Controller commands (drills/control.py, ADR 0018) are queued with `submit` and applied between steps, never
+during one: while the drill waits for its next due moment, or while the controller has it paused. A step's own
+pause of the clock never undoes the controller's.
 """
 
 from __future__ import annotations
@@ -25,12 +29,13 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from drills.bots import PlayerAction, bot_actions, check_behaviour
-from drills.clock import ScenarioClock
-from drills.effects import DeliverMessage, Effect, InjectStateChanged, PublishReport
+from drills.clock import PAUSED, RUNNING, ClockError, ScenarioClock
+from drills.control import DrillCommand, apply_command
+from drills.effects import DeliverMessage, Effect, ExerciseEnded, InjectStateChanged, PublishReport
 from drills.model import Scenario
 from drills.observations import ACKNOWLEDGED, COMPLETED, PLANNED, ActionObserved, IncidentObserved, Observation
 from drills.result import RunResult
-from drills.runner import DrillRun
+from drills.runner import DrillCommandError, DrillRun
 from drills.scoring import Score, score_run
 from drills.simulate import DEFAULT_START
 from infra.db.engine import Database
@@ -69,6 +74,47 @@ def participants_of(scenario: Scenario, organisation: Organisation) -> list[str]
     return found
 
 
+class DrillHooks:
+    """What a host does around a live drill (deliver messages, publish its state); every hook does nothing here."""
+
+    async def deliver(self, drill: LiveDrill, message: DeliverMessage) -> None:
+        """Deliver a message inject to its receivers (called inside the step, with the scenario clock paused)."""
+
+    async def changed(self, drill: LiveDrill, effects: Sequence[Effect]) -> None:
+        """Injects changed state or messages went out during a step of the drill."""
+
+    async def applied(self, drill: LiveDrill, command: DrillCommand, effects: Sequence[Effect]) -> None:
+        """A controller command was applied (its effects performed)."""
+
+    async def rejected(self, drill: LiveDrill, command: DrillCommand, reason: str) -> None:
+        """A controller command did not apply, for `reason`."""
+
+
+async def read_from_end(consumer: AIOKafkaConsumer, topic: str, after: tuple[int, int] | None = None) -> None:
+    """Assign every partition of `topic` to a group-less consumer and seek to the end offsets as of now.
+
+    `after` = (partition, offset): on that partition, read from just after that record instead. Raise
+    RuntimeError when the topic does not show up within 20 s.
+    """
+    partitions: set[int] | None = None
+    for _ in range(100):
+        await consumer._client.force_metadata_update()
+        partitions = consumer.partitions_for_topic(topic)
+        if partitions:
+            break
+        await asyncio.sleep(0.2)
+    if not partitions:
+        raise RuntimeError(f"topic {topic} does not exist")
+    assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
+    consumer.assign(assigned)
+    ends = await consumer.end_offsets(assigned)
+    for tp in assigned:
+        position = ends[tp]
+        if after is not None and after[0] == tp.partition:
+            position = min(position, after[1] + 1)
+        consumer.seek(tp, position)
+
+
 @dataclass(frozen=True)
 class LiveResult:
     """A live run's result and score, with what the platform did with the driver's commands."""
@@ -102,7 +148,7 @@ class LiveDrill:
 
     def __init__(self, scenario: Scenario, *, bootstrap: str, topic_prefix: str, exercise_id: str, speed: float,
                  bot: str | None, clock: Clock = wall_clock, scenario_start: datetime | None = None,
-                 settle: float = 0.4, answer_timeout: float = 20.0) -> None:
+                 settle: float = 0.4, answer_timeout: float = 20.0, hooks: DrillHooks | None = None) -> None:
         self.scenario, self.bootstrap, self.prefix = scenario, bootstrap, topic_prefix
         self.exercise_id, self.bot = exercise_id, check_behaviour(bot) if bot else None
         self.real = clock
@@ -120,6 +166,11 @@ class LiveDrill:
         self.messages: list[DeliverMessage] = []
         self.changes: list[InjectStateChanged] = []
         self.taken: set[str] = set()
+        self.hooks = hooks or DrillHooks()
+        self.commands: asyncio.Queue[DrillCommand] = asyncio.Queue()
+        self.held = False  # paused by the controller (not just for a step)
+        self.refused: list[str] = []  # controller commands that did not apply, with the reason
+        self.ended: ExerciseEnded | None = None
         self._producer: AIOKafkaProducer | None = None
         self._consumer: AIOKafkaConsumer | None = None
 
@@ -131,6 +182,17 @@ class LiveDrill:
         """The scenario moment now."""
         return self.clock.now(self.real())
 
+    def submit(self, command: DrillCommand) -> None:
+        """Queue a controller command; it is applied between steps, in order."""
+        self.commands.put_nowait(command)
+
+    async def reject_pending(self, reason: str) -> None:
+        """Refuse every queued command with `reason` (the drill is over and nobody will apply them)."""
+        while not self.commands.empty():
+            command = self.commands.get_nowait()
+            self.refused.append(f"{command.describe()}: {reason}")
+            await self.hooks.rejected(self, command, reason)
+
     async def open(self) -> None:
         """Connect; the events are read from their end offsets as of now (before the first publish)."""
         self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all", metadata_max_age_ms=2_000)
@@ -140,20 +202,11 @@ class LiveDrill:
         await consumer.start()
         self._consumer = consumer
         topic = self.topic("incident-events")
-        partitions: set[int] | None = None
-        for _ in range(100):
-            await consumer._client.force_metadata_update()
-            partitions = consumer.partitions_for_topic(topic)
-            if partitions:
-                break
-            await asyncio.sleep(0.2)
-        if not partitions:
-            raise RuntimeError(f"topic {topic} does not exist: is the worker running with prefix {self.prefix!r}?")
-        assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
-        consumer.assign(assigned)
-        ends = await consumer.end_offsets(assigned)
-        for tp in assigned:
-            consumer.seek(tp, ends[tp])
+        try:
+            await read_from_end(consumer, topic)
+        except RuntimeError:
+            raise RuntimeError(f"topic {topic} does not exist: is the worker running with prefix {self.prefix!r}?")\
+                from None
 
     async def close(self) -> None:
         """Disconnect."""
@@ -166,19 +219,14 @@ class LiveDrill:
         """Play the scenario to its end, in scenario-time order."""
         run = self.run
         self.clock = ScenarioClock(self.real(), self.speed, self.start)
+        self.held = False
         while not run.finished:
             await self._read(0)
-            now = min(self.scenario_now(), run.end_at)
-            action = self._next_action(now)
-            due = run.next_due()
-            if action is not None and (due is None or action.at <= due):
-                self.taken.add(action.expectation_id)
-                await self._paused(self._act(action))
-            elif due is not None and due <= now:
-                effects = run.tick(due)
-                await self._paused(self._perform(effects))
+            if self.held:  # paused by the controller: read events and commands, fire nothing
+                if not await self._control():
+                    await self._read(0.2)
             else:
-                await self._wait(due)
+                await self._step()
             if progress is not None:
                 progress(self)
         if progress is not None:
@@ -188,13 +236,55 @@ class LiveDrill:
         """The run's result so far."""
         return self.run.result()
 
+    async def _step(self) -> None:
+        """Do the next thing due (a bot action or the runner's tick), else apply commands or wait."""
+        run = self.run
+        now = min(self.scenario_now(), run.end_at)
+        action = self._next_action(now)
+        due = run.next_due()
+        if action is not None and (due is None or action.at <= due):
+            self.taken.add(action.expectation_id)
+            await self._paused(self._act(action))
+        elif due is not None and due <= now:
+            effects = run.tick(due)
+            await self._paused(self._perform(effects))
+        elif not await self._control():
+            await self._wait(due)
+
+    async def _control(self) -> bool:
+        """Apply the queued controller commands, in order; return whether there were any."""
+        if self.commands.empty():
+            return False
+        while not self.commands.empty():
+            await self._apply(self.commands.get_nowait())
+        return True
+
+    async def _apply(self, command: DrillCommand) -> None:
+        real = self.real()
+        try:
+            effects = apply_command(self.run, self.clock, command.type, command.payload, real_now=real,
+                                    scenario_now=min(self.clock.now(real), self.run.end_at))
+        except (DrillCommandError, ClockError) as error:
+            self.refused.append(f"{command.describe()}: {error}")
+            await self.hooks.rejected(self, command, str(error))
+            return
+        self.held, self.speed = self.clock.state == PAUSED, self.clock.speed
+        await self._paused(self._perform(effects, notify=False))
+        await self.hooks.applied(self, command, effects)
+
     async def _paused(self, step: Any) -> None:
-        """Run a step with the scenario clock paused, so the platform's answer takes no scenario time."""
-        self.clock.pause(self.real())
+        """Run a step with the scenario clock paused, so the platform's answer takes no scenario time.
+
+        Only a clock this step paused is resumed: a clock the controller paused (or stopped) stays so.
+        """
+        mine = self.clock.state == RUNNING
+        if mine:
+            self.clock.pause(self.real())
         try:
             await step
         finally:
-            self.clock.resume(self.real())
+            if mine and self.clock.state == PAUSED and not self.held:
+                self.clock.resume(self.real())
 
     async def _wait(self, due: datetime | None) -> None:
         upcoming = [t for t in (due, *(a.at for a in self._pending())) if t is not None]
@@ -211,14 +301,20 @@ class LiveDrill:
         pending = [a for a in self._pending() if a.at <= limit]
         return pending[0] if pending else None
 
-    async def _perform(self, effects: Iterable[Effect]) -> None:
-        for effect in effects:
+    async def _perform(self, effects: Iterable[Effect], *, notify: bool = True) -> None:
+        done = list(effects)
+        for effect in done:
             if isinstance(effect, PublishReport):
                 await self._publish(effect)
             elif isinstance(effect, DeliverMessage):
                 self.messages.append(effect)
+                await self.hooks.deliver(self, effect)
             elif isinstance(effect, InjectStateChanged):
                 self.changes.append(effect)
+            elif isinstance(effect, ExerciseEnded):
+                self.ended = effect
+        if notify and any(isinstance(e, InjectStateChanged | DeliverMessage | ExerciseEnded) for e in done):
+            await self.hooks.changed(self, done)
 
     async def _publish(self, effect: PublishReport) -> None:
         assert self._producer is not None
@@ -343,6 +439,29 @@ def observations(event: dict[str, Any], at: datetime) -> list[Observation]:
     return []
 
 
+async def prepare_participants(scenario: Scenario, database_url: str, exercise_id: str,
+                               participants: Sequence[str] | None = None,
+                               organisation: Organisation | None = None) -> list[str]:
+    """Register the exercise's participants where the notifier reads them; return them.
+
+    `participants` if given, else the people of the scenario's units in `organisation` (default: the configured
+    district). The database is migrated first (idempotent).
+    """
+    if participants is None:
+        if organisation is None:
+            from infra.district import load_organisation
+            from infra.settings import Settings
+            organisation = load_organisation(Settings().district_dir)
+        participants = participants_of(scenario, organisation)
+    await upgrade(database_url)  # idempotent; a fresh database gets the platform's schema
+    db = Database(database_url)
+    try:
+        await register_participants(db, exercise_id, list(participants))
+    finally:
+        await db.dispose()
+    return list(participants)
+
+
 async def run_live(scenario: Scenario, *, bootstrap: str, topic_prefix: str, database_url: str, speed: float = 60.0,
                    bot: str | None = None, exercise_id: str | None = None, participants: Sequence[str] | None = None,
                    organisation: Organisation | None = None, progress: Progress | None = None,
@@ -355,18 +474,7 @@ async def run_live(scenario: Scenario, *, bootstrap: str, topic_prefix: str, dat
     drill's messages to them only; everyone else's go to the exercise sink.
     """
     exercise = exercise_id or f"EX-{scenario.id}-{clock():%Y%m%d%H%M%S}"
-    if participants is None:
-        if organisation is None:
-            from infra.district import load_organisation
-            from infra.settings import Settings
-            organisation = load_organisation(Settings().district_dir)
-        participants = participants_of(scenario, organisation)
-    await upgrade(database_url)  # idempotent; a fresh database gets the platform's schema
-    db = Database(database_url)
-    try:
-        await register_participants(db, exercise, list(participants))
-    finally:
-        await db.dispose()
+    participants = await prepare_participants(scenario, database_url, exercise, participants, organisation)
     drill = LiveDrill(scenario, bootstrap=bootstrap, topic_prefix=topic_prefix, exercise_id=exercise, speed=speed,
                       bot=bot, clock=clock, scenario_start=scenario_start, settle=settle)
     await drill.open()

@@ -1,6 +1,8 @@
-"""`tocsin drill check|schema|score-demo|run|report`: validate scenarios, demonstrate scoring, run live drills.
+"""`tocsin drill check|schema|score-demo|run|report|serve|control`: scenarios, scoring, live drills, steering.
 
-`run` plays a scenario through the real pipeline (drills/live.py, ADR 0015); `report` re-renders a stored run.
+`run` hosts a drill in-process through the real pipeline (drills/host.py, ADR 0015/0018), steerable like any
+hosted drill; `serve` is the drill service that hosts the drills started on Kafka; `control` publishes a
+controller command; `report` re-renders a stored run.
 """
 
 from __future__ import annotations
@@ -108,13 +110,17 @@ def run(
     report_dir: Annotated[Path | None, typer.Option(
         "--report-dir", help="Where the report goes (default: var/drills/<exercise-id>/).")] = None,
 ) -> None:
-    """Run a drill through Kafka and the worker: live inject list, score at the end, after-action report."""
+    """Run a drill through Kafka and the worker: live inject list, score at the end, after-action report.
+
+    The run is hosted like the drill service's (drills/host.py): `tocsin drill control` and the API steer it.
+    """
     import asyncio
     from datetime import UTC, datetime
 
     from rich.console import Console
 
-    from drills.live import result_to_dict, run_live
+    from drills.control import new_exercise_id
+    from drills.host import DrillHost, DrillRequest
     from infra.settings import Settings
 
     if bot is not None and bot not in BEHAVIOURS:
@@ -133,30 +139,165 @@ def run(
         typer.echo(str(error), err=True)
         raise typer.Exit(1) from None
     settings = Settings()
-    exercise = exercise_id or f"EX-{loaded.id}-{datetime.now(UTC):%Y%m%d%H%M%S}"
+    exercise = exercise_id or new_exercise_id(loaded.id, datetime.now(UTC))
     directory = report_dir or settings.data_dir / "drills" / exercise
+    request = DrillRequest(exercise, loaded, path.read_text(encoding="utf-8"), speed, bot,
+                           requested_by={"user": _console_user(), "roles": ["drill_controller"]})
+    host = DrillHost(request, settings, directory=directory)
+    host.stop_reason = "interrupted at the console"
     console = Console()
     view = _LiveView(loaded.end.total_seconds())
+    typer.echo(f"exercise {exercise}: steer it with `tocsin drill control {exercise} pause|resume|stop|...`", err=True)
     with view.live(console):
         try:
-            live = asyncio.run(run_live(loaded, bootstrap=settings.kafka_bootstrap, topic_prefix=settings.topic_prefix,
-                                        database_url=settings.database_url, speed=speed, bot=bot,
-                                        exercise_id=exercise, progress=view.update))
-        except RuntimeError as error:
-            typer.echo(str(error), err=True)
+            live = asyncio.run(host.run(view.update))
+        except Exception as error:
+            typer.echo(f"drill {exercise} failed: {error}", err=True)
             raise typer.Exit(1) from None
     typer.echo(score_text(live.score))
     for line in live.rejected:
         typer.echo(f"rejected player command: {line}", err=True)
     for line in live.unanswered:
         typer.echo(f"no answer from the platform: {line}", err=True)
-    directory.mkdir(parents=True, exist_ok=True)
-    stored = directory / "run.json"
-    stored.write_text(json.dumps(result_to_dict(live, path.read_text(encoding="utf-8")), ensure_ascii=False,
-                                 indent=2), encoding="utf-8")
-    typer.echo(f"wrote {stored}", err=True)
-    for written in write_report(live.result, directory, score=live.score):
-        typer.echo(f"wrote {written}", err=True)
+    for line in host.drill.refused:
+        typer.echo(f"refused controller command: {line}", err=True)
+    for name in ("run.json", *(p.name for p in sorted(directory.glob("aar-*")))):
+        typer.echo(f"wrote {directory / name}", err=True)
+
+
+@app.command()
+def serve() -> None:
+    """Run the drill service: host every drill started on Kafka (one service per deployment); Ctrl-C stops it."""
+    import asyncio
+
+    from infra.logs import configure_logging
+    from infra.settings import Settings
+
+    settings = Settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+    asyncio.run(_serve(settings))
+
+
+async def _serve(settings: Any) -> None:
+    import asyncio
+    import signal
+
+    from drills.service import DrillService
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await DrillService(settings).run(stop)
+
+
+@app.command()
+def control(
+    exercise_id: Annotated[str, typer.Argument(help="The exercise to steer (EX-...).")],
+    action: Annotated[str, typer.Argument(help="pause | resume | stop | speed | fire | hold | release | skip | "
+                                               "cancel.")],
+    inject_id: Annotated[str | None, typer.Argument(help="The inject, for fire/hold/release/skip/cancel.")] = None,
+    speed: Annotated[float | None, typer.Option("--speed", help="The new speed (1 to 600), for `speed`.")] = None,
+    wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for the drill's answer (0: do not).")] = 10.0,
+) -> None:
+    """Publish a controller command for a hosted drill and print its answer (exit 1 if rejected or none)."""
+    import asyncio
+
+    from drills.control import ACTIONS, INJECT_COMMANDS, SET_SPEED
+    from infra.settings import Settings
+
+    kind = ACTIONS.get(action)
+    if kind is None:
+        typer.echo(f"ACTION {action!r} is not one of {', '.join(ACTIONS)}", err=True)
+        raise typer.Exit(2)
+    payload: dict[str, Any] = {"requested_by": {"user": _console_user(), "roles": ["drill_controller"]}}
+    if kind in INJECT_COMMANDS:
+        if not inject_id:
+            typer.echo(f"{action} needs an INJECT_ID", err=True)
+            raise typer.Exit(2)
+        payload["inject_id"] = inject_id
+    elif inject_id:
+        typer.echo(f"{action} takes no INJECT_ID (got {inject_id!r})", err=True)
+        raise typer.Exit(2)
+    if kind == SET_SPEED:
+        if speed is None:
+            typer.echo("speed needs --speed N (1 to 600)", err=True)
+            raise typer.Exit(2)
+        try:
+            payload["speed"] = check_speed(speed)
+        except ClockError as error:
+            typer.echo(f"--speed: {error}", err=True)
+            raise typer.Exit(2) from None
+    answer = asyncio.run(_send_command(Settings(), exercise_id, kind, payload, wait))
+    if wait <= 0:
+        return
+    if answer is None:
+        typer.echo(f"no answer from exercise {exercise_id} within {wait:g} s (is it hosted? `tocsin drill serve`)",
+                   err=True)
+        raise typer.Exit(1)
+    if answer["type"] != "DrillUpdated":
+        typer.echo(f"rejected: {answer['payload'].get('reason')}", err=True)
+        raise typer.Exit(1)
+    state = answer["payload"]
+    typer.echo(f"{exercise_id}: {state['state']} at T+{_clock(state['elapsed_seconds'])}, speed {state['speed']:g}")
+
+
+async def _send_command(settings: Any, exercise_id: str, kind: str, payload: dict[str, Any],
+                        wait: float) -> dict[str, Any] | None:
+    """Publish a command; if `wait` > 0, return the drill's answer to it (DrillUpdated or rejected) or None."""
+    import asyncio
+    import uuid
+    from datetime import UTC, datetime
+
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+    from drills.control import envelope
+    from drills.host import drill_topics, ensure_drill_topics
+    from drills.live import read_from_end
+
+    await ensure_drill_topics(settings)
+    commands, events = drill_topics(settings)
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=None, enable_auto_commit=False,
+                                metadata_max_age_ms=2_000)
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all", metadata_max_age_ms=2_000)
+    await consumer.start()
+    await producer.start()
+    try:
+        await read_from_end(consumer, events)
+        command_id = str(uuid.uuid4())
+        message = envelope(kind, exercise_id=exercise_id, payload=payload, at=datetime.now(UTC), id_=command_id)
+        await producer.send_and_wait(commands, json.dumps(message, ensure_ascii=False).encode(),
+                                     key=exercise_id.encode())
+        typer.echo(f"sent {kind} {command_id} to {exercise_id}", err=True)
+        if wait <= 0:
+            return None
+        try:
+            async with asyncio.timeout(wait):
+                while True:
+                    for records in (await consumer.getmany(timeout_ms=200)).values():
+                        for record in records:
+                            event = json.loads(record.value)
+                            if event.get("causation") == command_id:
+                                return dict(event)
+        except TimeoutError:
+            return None
+    finally:
+        await producer.stop()
+        await consumer.stop()
+
+
+def _console_user() -> str:
+    import getpass
+
+    try:
+        return f"console:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "console"
+
+
+def _clock(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    return f"{minutes // 60}:{minutes % 60:02d}"
 
 
 @app.command("report")
@@ -201,8 +342,9 @@ class _LiveView:
 
         run = drill.run
         elapsed = min(drill.scenario_now(), run.end_at) - run.start if not run.finished else run.end_at - run.start
+        paused = " (paused)" if getattr(drill, "held", False) and not run.finished else ""
         self.progress.update(self.task, completed=elapsed.total_seconds(), clock=format_scenario_time(elapsed),
-                             description=run.exercise_id)
+                             description=run.exercise_id + paused)
         self.table_rows = [(s.id, s.title, s.state,
                             format_scenario_time(s.executed_at - run.start) if s.executed_at else "—")
                            for s in run.states()]

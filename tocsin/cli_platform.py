@@ -65,7 +65,7 @@ def api() -> None:
 
     settings = Settings()
     configure_logging(settings.log_level, json=settings.log_json)
-    uvicorn.run("api.app:create_app", factory=True, host=settings.api_host, port=settings.api_port,
+    uvicorn.run("tocsin.api_factory:create", factory=True, host=settings.api_host, port=settings.api_port,
                 log_config=None, access_log=False)
 
 
@@ -158,10 +158,16 @@ def _wait_for_incidents_as(base: str, headers: dict[str, str], timeout: float) -
     return []
 
 
+PLATFORM_PROCESSES: dict[str, tuple[str, ...]] = {
+    "worker": ("worker",), "api": ("api",), "drills": ("drill", "serve"),
+}
+"""The child processes `tocsin run` starts (log file name -> `tocsin` arguments)."""
+
+
 def run(
     sample: Annotated[bool, typer.Option(help="Load the sample incident")] = True,
 ) -> None:
-    """Start the broker (unless TOCSIN_KAFKA_BOOTSTRAP is set), the worker and the API; Ctrl-C stops them."""
+    """Start the broker (unless TOCSIN_KAFKA_BOOTSTRAP is set), the worker, the API and the drill service."""
     settings = Settings()
     broker = None
     if "TOCSIN_KAFKA_BOOTSTRAP" not in os.environ:
@@ -185,13 +191,13 @@ def run(
     logs = settings.data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     children: list[subprocess.Popen[bytes]] = []
-    for name in ("worker", "api"):
+    for name, args in PLATFORM_PROCESSES.items():
         log_file = (logs / f"{name}.log").open("ab")
-        children.append(subprocess.Popen([sys.executable, "-m", "tocsin", name], stdout=log_file,
+        children.append(subprocess.Popen([sys.executable, "-m", "tocsin", *args], stdout=log_file,
                                          stderr=subprocess.STDOUT, start_new_session=True))
     base = f"http://{settings.api_host}:{settings.api_port}"
     try:
-        typer.echo("starting the worker and the API ...")
+        typer.echo("starting the worker, the API and the drill service ...")
         _wait_ready(f"{base}/readyz", children, timeout=90)
         auth = {"Authorization": f"Bearer {token}"}
         if sample:
@@ -201,8 +207,10 @@ def run(
             for item in _wait_for_incidents_as(base, auth, timeout=60):
                 typer.echo(f"incident {item['id']}: level {item['level']} ({item['explanation']})")
         typer.echo(
-            f"\nTocsin is ready.\n  API       {base}/api/v1/incidents\n  API docs  {base}/docs\n"
+            f"\nTocsin is ready.\n  console   {base}/console/#token={token}\n"
+            f"  API       {base}/api/v1/incidents\n  API docs  {base}/docs\n"
             f"  token     {token}   (user operator, 24 h; send as 'Authorization: Bearer ...')\n"
+            f"  drills    tocsin drill run SCENARIO, or POST /api/v1/drills (hosted by the drill service)\n"
             f"  logs      {logs}/\nPress Ctrl-C to stop."
         )
         _block_until_interrupted(children)

@@ -52,3 +52,17 @@ def test_score_demo_refuses_an_unknown_bot_or_speed() -> None:
 
 def test_schema_prints_the_published_schema() -> None:
     assert json.loads(runner.invoke(app, ["schema"]).stdout) == SCHEMA
+
+
+def test_control_refuses_a_bad_action_inject_or_speed_before_publishing_anything() -> None:
+    cases = [
+        (["EX-1", "explode"], "ACTION 'explode' is not one of pause, resume, stop, speed, fire, hold"),
+        (["EX-1", "fire"], "fire needs an INJECT_ID"),
+        (["EX-1", "pause", "media_call"], "pause takes no INJECT_ID (got 'media_call')"),
+        (["EX-1", "speed"], "speed needs --speed N (1 to 600)"),
+        (["EX-1", "speed", "--speed", "900"], "--speed: speed 900 is outside 1–600"),
+    ]
+    for args, message in cases:
+        result = runner.invoke(app, ["control", *args])
+        assert result.exit_code == 2, (args, result.output)
+        assert message in result.output

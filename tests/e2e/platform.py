@@ -78,14 +78,17 @@ class Platform:
         self.token = tocsin("token", "issue", "e2e", "--label", "e2e tests").split()[-1]
 
     def start(self, name: str) -> None:
-        """Start `tocsin worker` or `tocsin api` as a child process logging to the work dir."""
+        """Start `tocsin worker`, `tocsin api` or (name "drills") `tocsin drill serve`, logging to the work dir."""
         if not self.token:
             self.create_api_user()
         if name == "worker":
             self.worker_marker.unlink(missing_ok=True)
+        if name == "drills":
+            self.drills_marker.unlink(missing_ok=True)
+        args = ["drill", "serve"] if name == "drills" else [name]
         log = (self.workdir / f"{name}.log").open("ab")
         self.processes[name] = subprocess.Popen(
-            [sys.executable, "-m", "tocsin", name], env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            [sys.executable, "-m", "tocsin", *args], env=self.env, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 
@@ -139,6 +142,15 @@ class Platform:
     def worker_marker(self) -> Path:
         """The file the worker touches when it is ready (streams.app.ready_marker)."""
         return self.workdir / "var" / "worker" / self.prefix.strip(".") / "ready"
+
+    @property
+    def drills_marker(self) -> Path:
+        """The file the drill service touches when it is ready (drills.service.ready_marker)."""
+        return self.workdir / "var" / "drill-service" / self.prefix.strip(".") / "ready"
+
+    def wait_drills_ready(self, timeout: float = 90) -> None:
+        """Wait until the drill service has joined its group and fixed its positions."""
+        self.wait_for(self.drills_marker.exists, timeout=timeout, what="the drill service to be ready")
 
     def wait_ready(self, timeout: float = 90) -> None:
         """Wait until the API answers /readyz with 200."""

@@ -1,0 +1,197 @@
+"""Controller commands of a running drill (ADR 0018), applied to the runner and the scenario clock; pure.
+
+`apply_command(run, clock, type, payload, real_now=..., scenario_now=...)` is the one place that says what
+each command does. Pause, resume and speed act on the scenario clock; stop ends the run and stops the
+clock; the inject commands go to the runner. A command that does not apply raises `DrillCommandError`
+(or `ClockError` for a speed out of range) with the reason, which the host publishes as
+`DrillCommandRejected`.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from drills.clock import PAUSED, RUNNING, STOPPED, ClockError, ScenarioClock, check_speed
+from drills.effects import Effect
+from drills.runner import DrillCommandError, DrillRun
+
+START = "StartDrill"
+PAUSE = "PauseDrill"
+RESUME = "ResumeDrill"
+STOP = "StopDrill"
+SET_SPEED = "SetDrillSpeed"
+INJECT_NOW = "InjectNow"
+HOLD = "HoldInject"
+RELEASE = "ReleaseInject"
+SKIP = "SkipInject"
+CANCEL = "CancelInject"
+
+RUN_COMMANDS = (PAUSE, RESUME, STOP, SET_SPEED)
+"""Commands on the whole run (no inject id)."""
+INJECT_COMMANDS = (INJECT_NOW, HOLD, RELEASE, SKIP, CANCEL)
+"""Commands on one inject (`payload.inject_id`)."""
+COMMAND_TYPES = (START, *RUN_COMMANDS, *INJECT_COMMANDS)
+"""Every type on the drill-commands topic."""
+
+ACTIONS: dict[str, str] = {
+    "pause": PAUSE, "resume": RESUME, "stop": STOP, "speed": SET_SPEED, "fire": INJECT_NOW, "hold": HOLD,
+    "release": RELEASE, "skip": SKIP, "cancel": CANCEL,
+}
+"""The controller's verbs (CLI and API paths) and the command each one publishes."""
+
+# Event types on the drill-events topic.
+DRILL_UPDATED = "DrillUpdated"
+DRILL_COMMAND_REJECTED = "DrillCommandRejected"
+DRILL_REPORT_WRITTEN = "DrillReportWritten"
+
+# Run states in DrillUpdated.
+STATE_RUNNING = "running"
+STATE_PAUSED = "paused"
+STATE_FINISHED = "finished"
+STATE_FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class DrillCommand:
+    """One controller command read from the drill-commands topic (the envelope's id, type and payload)."""
+
+    id: str
+    type: str
+    exercise_id: str
+    payload: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def inject_id(self) -> str | None:
+        """The inject the command is about, if any."""
+        value = self.payload.get("inject_id")
+        return value if isinstance(value, str) else None
+
+    def describe(self) -> str:
+        """The command in a few words, for logs and rejection lists (e.g. `HoldInject media_call`)."""
+        extra = self.inject_id if self.type in INJECT_COMMANDS else self.payload.get("speed")
+        return f"{self.type} {extra}" if extra is not None else self.type
+
+
+def command_from_envelope(message: Mapping[str, Any]) -> DrillCommand:
+    """The command of a drill-commands envelope; raise DrillCommandError naming a missing or bad field."""
+    for name in ("id", "type", "exercise_id"):
+        value = message.get(name)
+        if not isinstance(value, str) or not value:
+            raise DrillCommandError(f"drill command: field {name!r} must be a non-empty string, not {value!r}")
+    payload = message.get("payload")
+    if payload is None:
+        payload = {}
+    if not isinstance(payload, Mapping):
+        raise DrillCommandError(f"drill command {message['id']}: payload must be an object, not {payload!r}")
+    return DrillCommand(str(message["id"]), str(message["type"]), str(message["exercise_id"]), dict(payload))
+
+
+def envelope(kind: str, *, exercise_id: str, payload: Mapping[str, Any], at: datetime,
+             causation: str | None = None, id_: str | None = None) -> dict[str, Any]:
+    """A drill message in the platform's envelope shape (ADR 0018): mode exercise, no incident, v 1."""
+    return {"id": id_ or str(uuid.uuid4()), "type": kind, "time": at.astimezone(UTC).isoformat(), "mode": "exercise",
+            "exercise_id": exercise_id, "causation": causation, "incident_id": None, "payload": dict(payload),
+            "v": 1}
+
+
+def new_exercise_id(scenario_id: str, now: datetime) -> str:
+    """A fresh exercise id: `EX-<scenario id>-<UTC yyyymmddHHMMSS>-<4 hex>`."""
+    return f"EX-{scenario_id}-{now.astimezone(UTC):%Y%m%d%H%M%S}-{secrets.token_hex(2)}"
+
+
+def speed_of(payload: Mapping[str, Any]) -> float:
+    """The `speed` of a payload, checked to be a number from 1 to 600; raise ClockError/DrillCommandError."""
+    value = payload.get("speed")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise DrillCommandError(f"payload.speed must be a number from 1 to 600, not {value!r}")
+    return check_speed(float(value))
+
+
+def apply_command(run: DrillRun, clock: ScenarioClock, kind: str, payload: Mapping[str, Any], *,
+                  real_now: datetime, scenario_now: datetime) -> list[Effect]:
+    """Apply one controller command at `real_now` (scenario moment `scenario_now`); return the runner's effects.
+
+    Raises DrillCommandError (or ClockError) with the reason when the command does not apply: the drill has
+    ended, it is already paused or not paused, the inject is unknown or in the wrong state, the speed is bad.
+    """
+    if kind == START:
+        raise DrillCommandError(f"{START} starts a new drill; exercise {run.exercise_id} is already hosted")
+    if kind not in COMMAND_TYPES:
+        raise DrillCommandError(f"unknown drill command type {kind!r} (known: {', '.join(COMMAND_TYPES)})")
+    if run.finished or clock.state == STOPPED:
+        raise DrillCommandError(f"exercise {run.exercise_id} has ended; {kind} does not apply")
+    if kind == PAUSE:
+        if clock.state == PAUSED:
+            raise DrillCommandError(f"exercise {run.exercise_id} is already paused")
+        clock.pause(real_now)
+        return []
+    if kind == RESUME:
+        if clock.state == RUNNING:
+            raise DrillCommandError(f"exercise {run.exercise_id} is not paused")
+        clock.resume(real_now)
+        return []
+    if kind == SET_SPEED:
+        clock.set_speed(speed_of(payload), real_now)
+        return []
+    if kind == STOP:
+        effects = run.stop(scenario_now)
+        clock.stop(real_now)
+        return effects
+    return _inject_command(run, kind, _inject_id(kind, payload), scenario_now)
+
+
+def _inject_id(kind: str, payload: Mapping[str, Any]) -> str:
+    value = payload.get("inject_id")
+    if not isinstance(value, str) or not value:
+        raise DrillCommandError(f"{kind}: payload.inject_id must be a non-empty string, not {value!r}")
+    return value
+
+
+def _inject_command(run: DrillRun, kind: str, inject_id: str, now: datetime) -> list[Effect]:
+    if kind == INJECT_NOW:
+        return run.inject_now(inject_id, now)
+    if kind == HOLD:
+        return run.hold(inject_id, now)
+    if kind == RELEASE:
+        return run.release(inject_id, now)
+    if kind == SKIP:
+        return run.skip(inject_id, now)
+    return run.cancel(inject_id, now)
+
+
+__all__ = [
+    "ACTIONS",
+    "CANCEL",
+    "COMMAND_TYPES",
+    "DRILL_COMMAND_REJECTED",
+    "DRILL_REPORT_WRITTEN",
+    "DRILL_UPDATED",
+    "HOLD",
+    "INJECT_COMMANDS",
+    "INJECT_NOW",
+    "PAUSE",
+    "RELEASE",
+    "RESUME",
+    "RUN_COMMANDS",
+    "SET_SPEED",
+    "SKIP",
+    "START",
+    "STATE_FAILED",
+    "STATE_FINISHED",
+    "STATE_PAUSED",
+    "STATE_RUNNING",
+    "STOP",
+    "ClockError",
+    "DrillCommand",
+    "DrillCommandError",
+    "apply_command",
+    "command_from_envelope",
+    "envelope",
+    "new_exercise_id",
+    "speed_of",
+]
