@@ -186,11 +186,11 @@ class DrillService:
         command_id, exercise_id = message.get("id"), message.get("exercise_id")
         try:
             request = start_request(message, self.library, position)
-            if request.exercise_id in self.hosts:
-                raise DrillCommandError(f"exercise {request.exercise_id} is already running")
             known = await run_state(self.settings.database_url, request.exercise_id)
             if known is not None:  # e.g. a StartDrill redelivered after a crash: an exercise id is used once
                 raise DrillCommandError(f"exercise {request.exercise_id} was started before (it is {known})")
+            if request.exercise_id in self.hosts:  # started here, its first snapshot not yet projected
+                raise DrillCommandError(f"exercise {request.exercise_id} is already running")
         except DrillCommandError as error:
             log.info("drill.start.rejected", exercise_id=exercise_id, command_id=command_id, reason=str(error))
             if isinstance(exercise_id, str) and exercise_id:

@@ -69,3 +69,13 @@ def make_platform(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory
 def platform(make_platform: PlatformFactory) -> Platform:
     """The shared platform: its clock runs at 120× so deadlines and escalations happen within seconds."""
     return make_platform(TOCSIN_CLOCK_SPEED="120")
+
+
+@pytest.fixture(scope="module")
+def drills_platform(make_platform: PlatformFactory) -> Iterator[Platform]:
+    """Worker, API and the drill service under one prefix (one platform per test module)."""
+    platform = make_platform()
+    platform.start("drills")
+    platform.wait_drills_ready()
+    yield platform
+    platform.kill("drills")

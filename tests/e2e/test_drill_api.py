@@ -4,26 +4,14 @@ start a scenario, watch it, steer it, stop it, read the score and the after-acti
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.e2e.conftest import PlatformFactory
 from tests.e2e.platform import Platform
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def platform(make_platform: PlatformFactory) -> Iterator[Platform]:
-    """Worker, API and drill service under one prefix (the e2e user is a commander: it may run drills)."""
-    running = make_platform()
-    running.start("drills")
-    running.wait_drills_ready()
-    yield running
-    running.kill("drills")
 
 
 def drill(platform: Platform, exercise_id: str) -> dict[str, Any]:
@@ -53,7 +41,8 @@ def inject_state(run: dict[str, Any], inject_id: str) -> str:
     return str(next(i["state"] for i in run["snapshot"]["injects"] if i["id"] == inject_id))
 
 
-def test_a_perfectly_played_drill_started_through_the_api_scores_100_and_has_a_report(platform: Platform) -> None:
+def test_a_perfectly_played_drill_started_through_the_api_scores_100_with_a_report(drills_platform: Platform) -> None:
+    platform = drills_platform
     client = platform.client()
     scenarios = {s["id"] for s in client.get("/api/v1/drills/scenarios").json()}
     assert {"school_canteen", "rural_dinner", "sampling_recall", "public_opinion"} <= scenarios
@@ -80,7 +69,8 @@ def test_a_perfectly_played_drill_started_through_the_api_scores_100_and_has_a_r
     assert late.status_code == 409, late.text
 
 
-def test_a_controller_pauses_fires_a_held_inject_and_stops_a_drill_through_the_api(platform: Platform) -> None:
+def test_a_controller_pauses_fires_a_held_inject_and_stops_a_drill_via_the_api(drills_platform: Platform) -> None:
+    platform = drills_platform
     client = platform.client()
     reply = client.post("/api/v1/drills", params={"wait": 20}, json={"scenario": "school_canteen", "speed": 60})
     assert reply.status_code == 201, reply.text

@@ -10,7 +10,7 @@ import sqlite3
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -22,7 +22,6 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from drills.control import new_exercise_id
 from drills.live import read_from_end
 from drills.scenario import SCENARIO_DIR
-from tests.e2e.conftest import PlatformFactory
 from tests.e2e.platform import Platform
 from tests.integration.channels.receivers import SmtpReceiver
 
@@ -32,16 +31,6 @@ SCENARIO_TEXT = (SCENARIO_DIR / "school_canteen.yaml").read_text(encoding="utf-8
 PARTICIPANTS = ["p-education-01", "p-district_office-01", "p-health_commission-01"]
 CONTROLLER = {"user": "e2e-controller", "roles": ["drill_controller"]}
 Event = dict[str, Any]
-
-
-@pytest.fixture(scope="module")
-def drills_platform(make_platform: PlatformFactory) -> Iterator[Platform]:
-    """Worker, API and the drill service under one prefix."""
-    platform = make_platform()
-    platform.start("drills")
-    platform.wait_drills_ready()
-    yield platform
-    platform.kill("drills")
 
 
 class DrillIO:
