@@ -28,6 +28,7 @@ from api.routers import (
     exports,
     health,
     incidents,
+    me,
     playbooks,
     reports,
     roster,
@@ -103,7 +104,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
             await db.dispose()
 
     app = FastAPI(title="Tocsin API", version="1", lifespan=lifespan, description=DESCRIPTION)
-    for module in (reports, incidents, commands, exports, roster, playbooks, audit, events, cap, drills):
+    for module in (reports, incidents, commands, exports, roster, playbooks, audit, events, cap, drills, me):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(health.router)
     app.include_router(health.router, prefix=API_PREFIX, include_in_schema=False)

@@ -5,6 +5,7 @@
   // Every API operation the console uses, as "METHOD /path/{param}". tests/api/test_console.py checks each
   // one against the app's OpenAPI document, so every API path lives in this table and nowhere else.
   const PATHS = {
+    whoami: "GET /api/v1/whoami",
     incidents: "GET /api/v1/incidents",
     incident: "GET /api/v1/incidents/{incident_id}",
     timeline: "GET /api/v1/incidents/{incident_id}/timeline",

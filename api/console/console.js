@@ -58,10 +58,16 @@
 
   function showUser() {
     const token = api.getToken();
-    // No "who am I" endpoint yet: show the token's recognisable prefix (the database keeps it too).
+    // The token's recognisable prefix until GET /whoami answers with the user, roles and scope.
     fill(who, token ? h("span", { title: "signed in with this bearer token" }, "token " + token.slice(0, 12) + "…") : "");
     signOutButton.hidden = !token;
     nav.hidden = !token;
+    if (!token) return;
+    api.call("whoami").then(function (me) {
+      const scope = [me.unit && "unit " + me.unit, me.exercise_id && "exercise " + me.exercise_id].filter(Boolean);
+      fill(who, h("span", { title: "signed in with this bearer token" },
+        me.name + " (" + me.roles.join(", ") + ")" + (scope.length ? " · " + scope.join(" · ") : "")));
+    }).catch(function () { /* keep the prefix; the views report API errors */ });
   }
 
   function showFeedState(state) {

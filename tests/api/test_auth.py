@@ -51,3 +51,15 @@ async def test_a_valid_token_reads(client: httpx.AsyncClient, tokens: Tokens) ->
     reply = await client.get("/api/v1/incidents", headers=tokens.role("observer"))
     assert reply.status_code == 200
     assert reply.json() == {"items": [], "next_cursor": None}
+
+
+async def test_whoami_names_the_caller_with_roles_and_scope(client: httpx.AsyncClient, tokens: Tokens) -> None:
+    responder = (await client.get("/api/v1/whoami", headers=tokens.headers("cdc1"))).json()
+    controller = (await client.get("/api/v1/whoami", headers=tokens.headers("controller"))).json()
+    assert responder == {"name": "cdc1", "roles": ["unit_responder"], "unit": "cdc", "exercise_id": None}
+    assert (controller["roles"], controller["unit"]) == (["drill_controller"], None)
+    assert controller["exercise_id"] is not None
+
+
+async def test_whoami_needs_a_token(client: httpx.AsyncClient, tokens: Tokens) -> None:
+    assert (await client.get("/api/v1/whoami")).status_code == 401
