@@ -18,6 +18,8 @@
     completeTask: "POST /api/v1/incidents/{incident_id}/tasks/{action_key}/complete",
     decideLevel: "POST /api/v1/incidents/{incident_id}/level",
     addNote: "POST /api/v1/incidents/{incident_id}/notes",
+    proposeTermination: "POST /api/v1/incidents/{incident_id}/termination/propose",
+    approveTermination: "POST /api/v1/incidents/{incident_id}/termination/approve",
     eventStream: "GET /api/v1/events/stream",
     scenarios: "GET /api/v1/drills/scenarios",
     startDrill: "POST /api/v1/drills",

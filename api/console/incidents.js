@@ -162,6 +162,19 @@
     }, h("h3", "Add a note"), h("textarea", { name: "text", rows: 2, required: true, maxlength: 4000 }),
       h("button", { type: "submit" }, "Add note"), noteStatus);
 
+    // End of the response: a duty officer or commander proposes, only a commander approves (the API says so).
+    const endStatus = h("div.status");
+    const endForm = h("form.stack", { onsubmit: (e) => e.preventDefault() }, h("h3", "End the response"),
+      h("textarea", { name: "reason", rows: 2, required: true, maxlength: 2000, placeholder: "Reason (required)" }),
+      h("p.buttons",
+        ...[["proposeTermination", "Propose termination"], ["approveTermination", "Approve termination"]].map(([name, label]) =>
+          h("button", { type: "button", onclick: (e) => {
+            const reason = endForm.elements.reason;
+            if (!reason.reportValidity()) return;
+            ui.act(e.target, () => send(name, {}, { reason: reason.value }).then((m) => { reason.value = ""; return m; }), endStatus);
+          } }, label))),
+      h("small.muted", "Approving is the commander's; the playbook's termination criteria must be met."), endStatus);
+
     const completeStatus = h("div.status");
     const stepSelect = h("select", { name: "key", required: true });
     const completeForm = h("form.stack", {
@@ -179,7 +192,7 @@
       h("button.link", { type: "button", onclick: (e) => ui.act(e.target, () => api.download("exportTimelineCsv", params, {}, id + "-timeline.csv")) }, "timeline CSV"),
       " · ",
       h("button.link", { type: "button", onclick: (e) => ui.act(e.target, () => api.download("exportIcs214", params, { format: "csv" }, id + "-ics214.csv")) }, "ICS 214 (CSV)"));
-    fill(actions.body, levelForm, noteForm, completeForm, exports);
+    fill(actions.body, levelForm, noteForm, completeForm, endForm, exports);
 
     function fillSteps() {
       const keep = stepSelect.value;
