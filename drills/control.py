@@ -9,7 +9,6 @@ clock; the inject commands go to the runner. A command that does not apply raise
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,35 +18,26 @@ from typing import Any
 from drills.clock import PAUSED, RUNNING, STOPPED, ClockError, ScenarioClock, check_speed
 from drills.effects import Effect
 from drills.runner import DrillCommandError, DrillRun
-
-START = "StartDrill"
-PAUSE = "PauseDrill"
-RESUME = "ResumeDrill"
-STOP = "StopDrill"
-SET_SPEED = "SetDrillSpeed"
-INJECT_NOW = "InjectNow"
-HOLD = "HoldInject"
-RELEASE = "ReleaseInject"
-SKIP = "SkipInject"
-CANCEL = "CancelInject"
-
-RUN_COMMANDS = (PAUSE, RESUME, STOP, SET_SPEED)
-"""Commands on the whole run (no inject id)."""
-INJECT_COMMANDS = (INJECT_NOW, HOLD, RELEASE, SKIP, CANCEL)
-"""Commands on one inject (`payload.inject_id`)."""
-COMMAND_TYPES = (START, *RUN_COMMANDS, *INJECT_COMMANDS)
-"""Every type on the drill-commands topic."""
-
-ACTIONS: dict[str, str] = {
-    "pause": PAUSE, "resume": RESUME, "stop": STOP, "speed": SET_SPEED, "fire": INJECT_NOW, "hold": HOLD,
-    "release": RELEASE, "skip": SKIP, "cancel": CANCEL,
-}
-"""The controller's verbs (CLI and API paths) and the command each one publishes."""
-
-# Event types on the drill-events topic.
-DRILL_UPDATED = "DrillUpdated"
-DRILL_COMMAND_REJECTED = "DrillCommandRejected"
-DRILL_REPORT_WRITTEN = "DrillReportWritten"
+from infra.drill_contract import (
+    ACTIONS,
+    CANCEL,
+    COMMAND_TYPES,
+    DRILL_COMMAND_REJECTED,
+    DRILL_REPORT_WRITTEN,
+    DRILL_UPDATED,
+    HOLD,
+    INJECT_COMMANDS,
+    INJECT_NOW,
+    PAUSE,
+    RELEASE,
+    RESUME,
+    RUN_COMMANDS,
+    SET_SPEED,
+    SKIP,
+    START,
+    STOP,
+    new_exercise_id,
+)
 
 # Run states in DrillUpdated.
 STATE_RUNNING = "running"
@@ -99,11 +89,6 @@ def envelope(kind: str, *, exercise_id: str, payload: Mapping[str, Any], at: dat
             "v": 1}
 
 
-def new_exercise_id(scenario_id: str, now: datetime) -> str:
-    """A fresh exercise id: `EX-<scenario id>-<UTC yyyymmddHHMMSS>-<4 hex>`."""
-    return f"EX-{scenario_id}-{now.astimezone(UTC):%Y%m%d%H%M%S}-{secrets.token_hex(2)}"
-
-
 def speed_of(payload: Mapping[str, Any]) -> float:
     """The `speed` of a payload, checked to be a number from 1 to 600; raise ClockError/DrillCommandError."""
     value = payload.get("speed")
@@ -152,16 +137,13 @@ def _inject_id(kind: str, payload: Mapping[str, Any]) -> str:
     return value
 
 
+_INJECT_METHODS = {INJECT_NOW: DrillRun.inject_now, HOLD: DrillRun.hold, RELEASE: DrillRun.release,
+                   SKIP: DrillRun.skip, CANCEL: DrillRun.cancel}
+"""What each inject command calls on the runner."""
+
+
 def _inject_command(run: DrillRun, kind: str, inject_id: str, now: datetime) -> list[Effect]:
-    if kind == INJECT_NOW:
-        return run.inject_now(inject_id, now)
-    if kind == HOLD:
-        return run.hold(inject_id, now)
-    if kind == RELEASE:
-        return run.release(inject_id, now)
-    if kind == SKIP:
-        return run.skip(inject_id, now)
-    return run.cancel(inject_id, now)
+    return _INJECT_METHODS[kind](run, inject_id, now)
 
 
 __all__ = [

@@ -47,7 +47,6 @@ from drills.live import (
     Progress,
     participants_of,
     prepare_participants,
-    read_from_end,
     result_to_dict,
     wall_clock,
 )
@@ -57,6 +56,7 @@ from drills.report import write_report
 from drills.runner import DrillCommandError
 from drills.scoring import score_run
 from infra.kafka.admin import ensure_topics
+from infra.kafka.reading import read_from_end
 from infra.settings import Settings
 from playbooks.organisation import Organisation
 
@@ -76,6 +76,14 @@ def drill_topics(settings: Settings) -> tuple[str, str]:
 async def ensure_drill_topics(settings: Settings) -> None:
     """Create the two drill topics if they are missing."""
     await ensure_topics(settings.kafka_bootstrap, drill_topics(settings), settings.partitions)
+
+
+async def publish_drill_event(producer: AIOKafkaProducer, settings: Settings, kind: str, exercise_id: str,
+                              payload: Mapping[str, Any], at: datetime, causation: str | None = None) -> None:
+    """Publish one drill event (envelope of ADR 0018) on drill-events, keyed by exercise id, and wait for acks."""
+    message = envelope(kind, exercise_id=exercise_id, payload=payload, at=at, causation=causation)
+    await producer.send_and_wait(drill_topics(settings)[1], json.dumps(message, ensure_ascii=False).encode(),
+                                 key=exercise_id.encode())
 
 
 @dataclass(frozen=True)
@@ -336,10 +344,8 @@ class DrillHost(DrillHooks):
     async def _send(self, kind: str, payload: Mapping[str, Any], causation: str | None) -> None:
         if self._producer is None:
             raise RuntimeError(f"drill host of {self.exercise_id} is not connected to Kafka")
-        message = envelope(kind, exercise_id=self.exercise_id, payload=payload, at=self.clock(), causation=causation)
-        await self._producer.send_and_wait(drill_topics(self.settings)[1],
-                                           json.dumps(message, ensure_ascii=False).encode(),
-                                           key=self.exercise_id.encode())
+        await publish_drill_event(self._producer, self.settings, kind, self.exercise_id, payload, self.clock(),
+                                  causation)
 
 
 def _inject(status: Any) -> dict[str, Any]:

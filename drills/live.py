@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from drills.bots import PlayerAction, bot_actions, check_behaviour
 from drills.clock import PAUSED, RUNNING, ClockError, ScenarioClock
@@ -40,6 +40,7 @@ from drills.scoring import Score, score_run
 from drills.simulate import DEFAULT_START
 from infra.db.engine import Database
 from infra.db.migrate import upgrade
+from infra.kafka.reading import read_from_end
 from infra.notify.stores import register_participants
 from playbooks.levels import Level
 from playbooks.organisation import Organisation
@@ -88,31 +89,6 @@ class DrillHooks:
 
     async def rejected(self, drill: LiveDrill, command: DrillCommand, reason: str) -> None:
         """A controller command did not apply, for `reason`."""
-
-
-async def read_from_end(consumer: AIOKafkaConsumer, topic: str, after: tuple[int, int] | None = None) -> None:
-    """Assign every partition of `topic` to a group-less consumer and seek to the end offsets as of now.
-
-    `after` = (partition, offset): on that partition, read from just after that record instead. Raise
-    RuntimeError when the topic does not show up within 20 s.
-    """
-    partitions: set[int] | None = None
-    for _ in range(100):
-        await consumer._client.force_metadata_update()
-        partitions = consumer.partitions_for_topic(topic)
-        if partitions:
-            break
-        await asyncio.sleep(0.2)
-    if not partitions:
-        raise RuntimeError(f"topic {topic} does not exist")
-    assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
-    consumer.assign(assigned)
-    ends = await consumer.end_offsets(assigned)
-    for tp in assigned:
-        position = ends[tp]
-        if after is not None and after[0] == tp.partition:
-            position = min(position, after[1] + 1)
-        consumer.seek(tp, position)
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from infra.clock import SystemClock
 from infra.db.engine import Database
 from infra.notify.cap_store import SqlCapAlertStore
 from infra.notify.factory import build_dispatcher
+from infra.notify.recipients import channels_for, recipient_of
 from infra.notify.stores import SENDING, SqlDeliveryStore, exercise_registry
 from infra.settings import Settings
 from playbooks.organisation import DISTRICT_ROLES, INCIDENT_TOWN, Organisation, OrganisationError, Person
@@ -141,8 +142,8 @@ class Courier:
         delivered: dict[str, None] = {}
         diverted: dict[str, None] = {}
         for person in people:
-            recipient = _recipient(person)
-            channels = [c for c in self.channels if c == "outbox" or c in recipient.contacts]
+            recipient = recipient_of(person)
+            channels = channels_for(recipient, self.channels)
             if not channels:
                 failed.append(Failure(person.id, f"{person.id} has no address on any enabled channel "
                                                  f"({', '.join(self.channels) or 'none'})"))
@@ -179,11 +180,6 @@ class Courier:
             return DeliveryStatus.FAILED.value, ("outcome unknown: an earlier send was cut off; not sent again to "
                                                  "avoid a duplicate — confirm receipt with the recipient")
         return logged[0], logged[1].get("reason")
-
-
-def _recipient(person: Person) -> Recipient:
-    contacts = {**dict(person.contacts), "outbox": person.id}
-    return Recipient(id=person.id, name=person.name, unit=person.unit, role=",".join(person.roles), contacts=contacts)
 
 
 @asynccontextmanager

@@ -19,7 +19,6 @@ from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from sqlalchemy import inspect, text
 
 from drills.bots import BEHAVIOURS
 from drills.clock import ClockError
@@ -28,14 +27,17 @@ from drills.control import (
     DRILL_UPDATED,
     START,
     STATE_FAILED,
+    STATE_PAUSED,
+    STATE_RUNNING,
     command_from_envelope,
-    envelope,
     speed_of,
 )
-from drills.host import DrillHost, DrillRequest, drill_topics, ensure_drill_topics
+from drills.host import DrillHost, DrillRequest, drill_topics, ensure_drill_topics, publish_drill_event
 from drills.runner import DrillCommandError
 from drills.scenario import ScenarioError, parse_scenario
+from infra.db.drills import DrillFilter, get_drill_run, list_drill_runs
 from infra.db.engine import Database
+from infra.db.migrate import upgrade
 from infra.settings import Settings
 from playbooks import PlaybookLibrary, load_library
 
@@ -44,8 +46,6 @@ log = structlog.get_logger("tocsin.drills.service")
 GROUP = "tocsin-drills"
 RESTARTED = "drill host restarted"
 STOPPED = "drill service stopped"
-ORPHANS_QUERY = "SELECT exercise_id, seq, snapshot FROM drill_runs WHERE state IN ('running', 'paused')"
-STATE_QUERY = "SELECT state FROM drill_runs WHERE exercise_id = :exercise_id"
 
 
 def ready_marker(settings: Settings) -> Path:
@@ -87,33 +87,17 @@ def start_request(message: Mapping[str, Any], library: PlaybookLibrary,
                         dict(requested_by) if isinstance(requested_by, Mapping) else {}, command.id, position)
 
 
-async def _read_model(database_url: str, query: str, **params: Any) -> list[Any]:
-    """The rows of a query on the `drill_runs` read model; none while that table does not exist."""
-    db = Database(database_url)
-    try:
-        async with db.engine.connect() as conn:
-            if not await conn.run_sync(lambda sync: inspect(sync).has_table("drill_runs")):
-                log.info("drill.service.no_read_model", table="drill_runs")
-                return []
-            return list((await conn.execute(text(query), params)).all())
-    finally:
-        await db.dispose()
-
-
-async def run_state(database_url: str, exercise_id: str) -> str | None:
+async def run_state(db: Database, exercise_id: str) -> str | None:
     """The state the read model shows for an exercise, or None when it has never seen it."""
-    rows = await _read_model(database_url, STATE_QUERY, exercise_id=exercise_id)
-    return str(rows[0][0]) if rows else None
+    row = await get_drill_run(db, exercise_id)
+    return row.state if row is not None else None
 
 
-async def orphaned_runs(database_url: str) -> list[tuple[str, int, dict[str, Any]]]:
-    """Runs the read model shows running or paused: (exercise id, seq, snapshot); none without `drill_runs`."""
-    rows = await _read_model(database_url, ORPHANS_QUERY)
-    found = []
-    for exercise_id, seq, snapshot in rows:
-        data = json.loads(snapshot) if isinstance(snapshot, str | bytes) else dict(snapshot or {})
-        found.append((str(exercise_id), int(seq or 0), data))
-    return found
+async def orphaned_runs(db: Database) -> list[tuple[str, int, dict[str, Any]]]:
+    """Runs the read model shows running or paused: (exercise id, seq, snapshot)."""
+    rows = [row for state in (STATE_RUNNING, STATE_PAUSED)
+            for row in await list_drill_runs(db, DrillFilter(state=state, limit=10_000))]
+    return [(row.exercise_id, row.seq, dict(row.snapshot or {})) for row in rows]
 
 
 class DrillService:
@@ -124,10 +108,13 @@ class DrillService:
         self.library = library or load_library(settings.playbook_dir)
         self.hosts: dict[str, tuple[DrillHost, asyncio.Task[Any]]] = {}
         self._producer: AIOKafkaProducer | None = None
+        self._db: Database | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until `stop` is set; then end the runs in progress as failed."""
         settings = self.settings
+        await upgrade(settings.database_url)  # idempotent: the read model's drill_runs table is there to ask
+        self._db = Database(settings.database_url)
         await ensure_drill_topics(settings)
         self._producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all",
                                           metadata_max_age_ms=2_000)
@@ -152,6 +139,7 @@ class DrillService:
             if consumer is not None:
                 await consumer.stop()
             await self._producer.stop()
+            await self._db.dispose()
             ready_marker(settings).unlink(missing_ok=True)
 
     async def _join(self) -> AIOKafkaConsumer:
@@ -186,7 +174,8 @@ class DrillService:
         command_id, exercise_id = message.get("id"), message.get("exercise_id")
         try:
             request = start_request(message, self.library, position)
-            known = await run_state(self.settings.database_url, request.exercise_id)
+            assert self._db is not None
+            known = await run_state(self._db, request.exercise_id)
             if known is not None:  # e.g. a StartDrill redelivered after a crash: an exercise id is used once
                 raise DrillCommandError(f"exercise {request.exercise_id} was started before (it is {known})")
             if request.exercise_id in self.hosts:  # started here, its first snapshot not yet projected
@@ -231,7 +220,8 @@ class DrillService:
     async def fail_orphans(self) -> list[str]:
         """Publish `failed` for the runs left running or paused by a previous service; return their ids."""
         failed = []
-        for exercise_id, seq, snapshot in await orphaned_runs(self.settings.database_url):
+        assert self._db is not None
+        for exercise_id, seq, snapshot in await orphaned_runs(self._db):
             now = datetime.now(UTC)
             payload = {**snapshot, "exercise_id": exercise_id, "state": STATE_FAILED, "reason": RESTARTED,
                        "seq": seq + 1, "updated_at": now.isoformat()}
@@ -244,7 +234,5 @@ class DrillService:
     async def _publish(self, exercise_id: str, kind: str, payload: Mapping[str, Any],
                        causation: str | None = None) -> None:
         assert self._producer is not None
-        message = envelope(kind, exercise_id=exercise_id, payload=payload, at=datetime.now(UTC), causation=causation)
-        await self._producer.send_and_wait(drill_topics(self.settings)[1],
-                                           json.dumps(message, ensure_ascii=False).encode(),
-                                           key=exercise_id.encode())
+        await publish_drill_event(self._producer, self.settings, kind, exercise_id, payload, datetime.now(UTC),
+                                  causation)

@@ -32,6 +32,7 @@ from infra.channels import (
 from infra.district import load_organisation
 from infra.notify.cap_store import SqlCapAlertStore
 from infra.notify.factory import build_dispatcher
+from infra.notify.recipients import channels_for, recipient_of
 from infra.notify.stores import SENDING, SqlDeliveryStore, exercise_registry
 from playbooks.levels import Level
 from playbooks.organisation import Organisation, OrganisationError, Person, Resolution
@@ -140,10 +141,9 @@ class Notifier:
                 mode="exercise" if event.mode == "exercise" else "actual",
                 exercise_id=event.exercise_id, level=incident.get("level"), attempt_key=attempt,
             )
-            recipient = _recipient(person)
+            recipient = recipient_of(person)
             sends.extend(self._deliver(message, recipient, channel, item, person)
-                         for channel in settings.notify_channel_list
-                         if channel == "outbox" or channel in recipient.contacts)
+                         for channel in channels_for(recipient, settings.notify_channel_list))
         return [record for records in await asyncio.gather(*sends) for record in records]
 
 
@@ -183,11 +183,6 @@ def _values(item: dict[str, Any], incident: dict[str, Any]) -> dict[str, object]
         "incident_id": incident.get("id", ""), "action_title": item["title"], "message": item.get("message") or "",
         "deadline": item["due_at"], "owner": item["owner"],
     }
-
-
-def _recipient(person: Person) -> Recipient:
-    contacts = {**dict(person.contacts), "outbox": person.id}
-    return Recipient(id=person.id, name=person.name, unit=person.unit, role=",".join(person.roles), contacts=contacts)
 
 
 def _record(result: DeliveryResult, item: dict[str, Any], person: Person, subject: str) -> dict[str, Any]:

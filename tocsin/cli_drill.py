@@ -253,7 +253,7 @@ async def _send_command(settings: Any, exercise_id: str, kind: str, payload: dic
 
     from drills.control import envelope
     from drills.host import drill_topics, ensure_drill_topics
-    from drills.live import read_from_end
+    from infra.kafka.reading import read_from_end
 
     await ensure_drill_topics(settings)
     commands, events = drill_topics(settings)

@@ -12,7 +12,6 @@ exercise; a caller without one sees every run, and a commander's new run gets a 
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
@@ -31,6 +30,7 @@ from infra.db.drills import ENDED, DrillFilter, drill_report, get_drill_run, lis
 from infra.db.engine import Database
 from infra.db.models import DrillRunRow
 from infra.db.users import Identity
+from infra.drill_contract import INJECT_ACTIONS, RUN_ACTIONS, START, new_exercise_id
 
 router = APIRouter(tags=["drills"], responses=AUTH)
 
@@ -168,11 +168,6 @@ async def run_or_404(db: Database, exercise_id: str, identity: Identity) -> Dril
     return row
 
 
-def new_exercise_id(scenario_id: str, svc: ServicesDep) -> str:
-    """`EX-<scenario id>-<UTC yyyymmddHHMMSS>-<4 hex>` (docs/adr/0018)."""
-    return f"EX-{scenario_id}-{svc.clock.now():%Y%m%d%H%M%S}-{secrets.token_hex(2)}"
-
-
 # -- scenarios ---------------------------------------------------------------------------------------------
 
 @router.get("/drills/scenarios", response_model=list[ScenarioSummary], responses=NO_CATALOG, **requires(*READERS))
@@ -226,10 +221,10 @@ async def start_drill(body: StartDrillIn, svc: ServicesDep, identity: CurrentUse
             raise Conflict(f"exercise {exercise_id!r} already has a run ({existing.state}); {identity.name} may "
                            "run only that exercise — a commander starts further runs")
     else:
-        exercise_id = new_exercise_id(summary.id, svc)
+        exercise_id = new_exercise_id(summary.id, svc.clock.now())
     payload = {"scenario_id": summary.id, "scenario_text": text, "speed": _wire_speed(body.speed), "bot": body.bot,
                "participants": body.participants, "requested_by": _requested_by(identity)}
-    outcome = await submit(svc, _caller(request, identity, ip), "StartDrill", _target(svc, exercise_id), payload,
+    outcome = await submit(svc, _caller(request, identity, ip), START, _target(svc, exercise_id), payload,
                            wait=0, response=response)
     started = DrillStarted(exercise_id=exercise_id, command_id=outcome.command_id, status="accepted")
     if wait > 0:
@@ -338,38 +333,39 @@ async def _steer(svc: ServicesDep, request: Request, identity: Identity, ip: str
     return DrillCommandOut(**outcome.model_dump(), exercise_id=exercise_id)
 
 
-@_control_route("/drills/{exercise_id}/pause", "Pause a drill")
-async def pause_drill(exercise_id: ExerciseId, svc: ServicesDep, identity: CurrentUser, request: Request,
-                      response: Response, ip: ClientIp, wait: Wait = 0) -> DrillCommandOut:
-    """The scenario clock stops; nothing is injected until the run is resumed."""
-    return await _steer(svc, request, identity, ip, exercise_id, "PauseDrill", {}, wait, response)
+_RUN_SUMMARIES = {
+    "pause": ("Pause a drill", "The scenario clock stops; nothing is injected until the run is resumed."),
+    "resume": ("Resume a paused drill", "The scenario clock runs again from where it stopped."),
+    "stop": ("Stop a drill", "End the run now; it is scored and its report written as at its end."),
+}
 
 
-@_control_route("/drills/{exercise_id}/resume", "Resume a paused drill")
-async def resume_drill(exercise_id: ExerciseId, svc: ServicesDep, identity: CurrentUser, request: Request,
-                       response: Response, ip: ClientIp, wait: Wait = 0) -> DrillCommandOut:
-    """The scenario clock runs again from where it stopped."""
-    return await _steer(svc, request, identity, ip, exercise_id, "ResumeDrill", {}, wait, response)
+def _run_route(action: str) -> None:
+    """Register POST /drills/{exercise_id}/<action> (a command on the whole run, without a body)."""
+    command = RUN_ACTIONS[action]
+    summary, doc = _RUN_SUMMARIES[action]
+
+    async def steer_run(exercise_id: ExerciseId, svc: ServicesDep, identity: CurrentUser, request: Request,
+                        response: Response, ip: ClientIp, wait: Wait = 0) -> DrillCommandOut:
+        return await _steer(svc, request, identity, ip, exercise_id, command, {}, wait, response)
+
+    steer_run.__name__ = f"{action}_drill"
+    steer_run.__doc__ = doc
+    _control_route(f"/drills/{{exercise_id}}/{action}", summary)(steer_run)
 
 
-@_control_route("/drills/{exercise_id}/stop", "Stop a drill")
-async def stop_drill(exercise_id: ExerciseId, svc: ServicesDep, identity: CurrentUser, request: Request,
-                     response: Response, ip: ClientIp, wait: Wait = 0) -> DrillCommandOut:
-    """End the run now; it is scored and its report written as at its end."""
-    return await _steer(svc, request, identity, ip, exercise_id, "StopDrill", {}, wait, response)
+for _verb in _RUN_SUMMARIES:
+    _run_route(_verb)
 
 
 @_control_route("/drills/{exercise_id}/speed", "Change a drill's speed")
 async def set_drill_speed(exercise_id: ExerciseId, body: SpeedIn, svc: ServicesDep, identity: CurrentUser,
                           request: Request, response: Response, ip: ClientIp, wait: Wait = 0) -> DrillCommandOut:
     """Scenario seconds per real second from now on (1–600)."""
-    return await _steer(svc, request, identity, ip, exercise_id, "SetDrillSpeed", {"speed": _wire_speed(body.speed)},
-                        wait, response)
+    return await _steer(svc, request, identity, ip, exercise_id, RUN_ACTIONS["speed"],
+                        {"speed": _wire_speed(body.speed)}, wait, response)
 
 
-INJECT_COMMANDS = {"fire": "InjectNow", "hold": "HoldInject", "release": "ReleaseInject", "skip": "SkipInject",
-                   "cancel": "CancelInject"}
-"""Inject actions of the API and the drill commands they publish."""
 _INJECT_SUMMARIES = {
     "fire": ("Fire an inject now", "Deliver the inject now, whatever its planned time."),
     "hold": ("Hold an inject", "Keep the inject from being delivered until it is released."),
@@ -381,7 +377,7 @@ _INJECT_SUMMARIES = {
 
 def _inject_route(action: str) -> None:
     """Register POST /drills/{exercise_id}/injects/{inject_id}/<action>."""
-    command = INJECT_COMMANDS[action]
+    command = INJECT_ACTIONS[action]
     summary, doc = _INJECT_SUMMARIES[action]
 
     async def steer_inject(exercise_id: ExerciseId, inject_id: InjectId, svc: ServicesDep, identity: CurrentUser,
@@ -394,5 +390,5 @@ def _inject_route(action: str) -> None:
     _control_route(f"/drills/{{exercise_id}}/injects/{{inject_id}}/{action}", summary)(steer_inject)
 
 
-for _action in INJECT_COMMANDS:
+for _action in INJECT_ACTIONS:
     _inject_route(_action)

@@ -1,7 +1,9 @@
-"""Reading a whole topic from its first message, outside any consumer group (replays and logs)."""
+"""Reading a topic outside any consumer group: from its first message (replays and logs) or from its end (live
+followers)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -24,3 +26,28 @@ async def from_start(bootstrap: str, topic: str) -> AsyncIterator[tuple[AIOKafka
         yield consumer, partitions
     finally:
         await consumer.stop()
+
+
+async def read_from_end(consumer: AIOKafkaConsumer, topic: str, after: tuple[int, int] | None = None) -> None:
+    """Assign every partition of `topic` to a group-less consumer and seek to the end offsets as of now.
+
+    `after` = (partition, offset): on that partition, read from just after that record instead. Raise
+    RuntimeError when the topic does not show up within 20 s.
+    """
+    partitions: set[int] | None = None
+    for _ in range(100):
+        await consumer._client.force_metadata_update()
+        partitions = consumer.partitions_for_topic(topic)
+        if partitions:
+            break
+        await asyncio.sleep(0.2)
+    if not partitions:
+        raise RuntimeError(f"topic {topic} does not exist")
+    assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
+    consumer.assign(assigned)
+    ends = await consumer.end_offsets(assigned)
+    for tp in assigned:
+        position = ends[tp]
+        if after is not None and after[0] == tp.partition:
+            position = min(position, after[1] + 1)
+        consumer.seek(tp, position)

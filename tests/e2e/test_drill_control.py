@@ -20,8 +20,8 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from drills.control import new_exercise_id
-from drills.live import read_from_end
 from drills.scenario import SCENARIO_DIR
+from infra.kafka.reading import read_from_end
 from tests.e2e.platform import Platform
 from tests.integration.channels.receivers import SmtpReceiver
 

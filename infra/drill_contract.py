@@ -1,0 +1,43 @@
+"""The drill control plane's wire contract (docs/adr/0018), shared by the API and the drill host: command and
+event types, the controller's verbs, and how an exercise is named."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+
+START = "StartDrill"
+PAUSE = "PauseDrill"
+RESUME = "ResumeDrill"
+STOP = "StopDrill"
+SET_SPEED = "SetDrillSpeed"
+INJECT_NOW = "InjectNow"
+HOLD = "HoldInject"
+RELEASE = "ReleaseInject"
+SKIP = "SkipInject"
+CANCEL = "CancelInject"
+
+RUN_COMMANDS = (PAUSE, RESUME, STOP, SET_SPEED)
+"""Commands on the whole run (no inject id)."""
+INJECT_COMMANDS = (INJECT_NOW, HOLD, RELEASE, SKIP, CANCEL)
+"""Commands on one inject (`payload.inject_id`)."""
+COMMAND_TYPES = (START, *RUN_COMMANDS, *INJECT_COMMANDS)
+"""Every type on the drill-commands topic."""
+
+RUN_ACTIONS: dict[str, str] = {"pause": PAUSE, "resume": RESUME, "stop": STOP, "speed": SET_SPEED}
+"""The controller's verbs on a run (CLI and API paths) and the command each one publishes."""
+INJECT_ACTIONS: dict[str, str] = {"fire": INJECT_NOW, "hold": HOLD, "release": RELEASE, "skip": SKIP,
+                                  "cancel": CANCEL}
+"""The controller's verbs on one inject and the command each one publishes."""
+ACTIONS: dict[str, str] = {**RUN_ACTIONS, **INJECT_ACTIONS}
+"""Every controller verb and its command."""
+
+DRILL_UPDATED = "DrillUpdated"
+DRILL_COMMAND_REJECTED = "DrillCommandRejected"
+DRILL_REPORT_WRITTEN = "DrillReportWritten"
+"""Event types on the drill-events topic."""
+
+
+def new_exercise_id(scenario_id: str, now: datetime) -> str:
+    """A fresh exercise id: `EX-<scenario id>-<UTC yyyymmddHHMMSS>-<4 hex>`."""
+    return f"EX-{scenario_id}-{now.astimezone(UTC):%Y%m%d%H%M%S}-{secrets.token_hex(2)}"
