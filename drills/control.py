@@ -18,7 +18,7 @@ from typing import Any
 from drills.clock import PAUSED, RUNNING, STOPPED, ClockError, ScenarioClock, check_speed
 from drills.effects import Effect
 from drills.runner import DrillCommandError, DrillRun
-from infra.drill_contract import (
+from infra.wire.drill import (
     ACTIONS,
     CANCEL,
     COMMAND_TYPES,

@@ -27,7 +27,7 @@ from drills.model import (
     parse_scenario_time,
 )
 from drills.schema import VALIDATOR, explain
-from infra.report_contract import ReportIn
+from infra.wire.report import ReportIn
 from playbooks import ActionSpec, Level, PlaybookLibrary, Problem, UnknownPlaybook, load_library
 from playbooks.duration import parse_duration
 from playbooks.planning import replaced_by

@@ -19,7 +19,7 @@ from drills.model import Scenario
 from drills.observations import ACKNOWLEDGED, COMPLETED, PLANNED, ActionObserved, IncidentObserved, Observation
 from drills.result import RunResult
 from drills.runner import DrillRun
-from infra.report_contract import ReportIn
+from infra.wire.report import ReportIn
 from playbooks import Level, PlaybookLibrary, load_library
 from playbooks.handlers import CommandRejected, Context, handle, receive_report
 from playbooks.incident import Event, Incident

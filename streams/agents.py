@@ -10,7 +10,7 @@ import faust
 import structlog
 
 from infra.clock import clock_for
-from infra.report_contract import ReportIn, ReportRejected, parse_report
+from infra.wire.report import ReportIn, ReportRejected, parse_report
 from playbooks.handlers import CommandRejected, Context, Outcome, escalation_interval, handle, receive_report
 from playbooks.incident import CLOSED, Event, Incident, from_dict, to_dict
 from playbooks.report import ACTUAL, Report

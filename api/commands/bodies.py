@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from infra.report_contract import FactsIn
+from infra.wire.report import FactsIn
 
 LevelValue = Literal["I", "II", "III", "IV", "non_graded"]
 Reason = str

@@ -30,7 +30,7 @@ from infra.db.drills import ENDED, DrillFilter, drill_report, get_drill_run, lis
 from infra.db.engine import Database
 from infra.db.models import DrillRunRow
 from infra.db.users import Identity
-from infra.drill_contract import INJECT_ACTIONS, RUN_ACTIONS, START, new_exercise_id
+from infra.wire.drill import INJECT_ACTIONS, RUN_ACTIONS, START, new_exercise_id
 
 router = APIRouter(tags=["drills"], responses=AUTH)
 

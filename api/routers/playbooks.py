@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.auth import READ_ROLES, requires
 from api.deps import ServicesDep
 from api.errors import AUTH, BODY, NOT_FOUND, ApiError, NotFound
-from infra.report_contract import FactsIn
+from infra.wire.report import FactsIn
 from playbooks import Facts, Playbook, PlaybookError, evaluate
 
 router = APIRouter(tags=["playbooks"], responses=AUTH)

@@ -12,7 +12,7 @@ from api.errors import AUTH, BODY, KAFKA_DOWN, Forbidden
 from api.publisher import PublishFailed
 from api.schemas import ReportAccepted
 from infra.db import audit
-from infra.report_contract import ReportIn
+from infra.wire.report import ReportIn
 
 router = APIRouter(tags=["reports"])
 

@@ -9,7 +9,7 @@ import pytest
 from drills.effects import DeliverMessage, Effect, ExerciseEnded, InjectStateChanged, PublishReport
 from drills.result import CANCELLED, EXECUTED, ON_HOLD, SCHEDULED
 from drills.runner import DrillCommandError, DrillRun
-from infra.report_contract import ReportIn
+from infra.wire.report import ReportIn
 from tests.drills.factories import SMALL, T0, acked, at, level, small
 
 

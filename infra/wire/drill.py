@@ -6,16 +6,18 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime
 
-START = "StartDrill"
-PAUSE = "PauseDrill"
-RESUME = "ResumeDrill"
-STOP = "StopDrill"
-SET_SPEED = "SetDrillSpeed"
-INJECT_NOW = "InjectNow"
-HOLD = "HoldInject"
-RELEASE = "ReleaseInject"
-SKIP = "SkipInject"
-CANCEL = "CancelInject"
+from infra.wire.types import DrillCommandType, DrillEventType
+
+START = DrillCommandType.START
+PAUSE = DrillCommandType.PAUSE
+RESUME = DrillCommandType.RESUME
+STOP = DrillCommandType.STOP
+SET_SPEED = DrillCommandType.SET_SPEED
+INJECT_NOW = DrillCommandType.INJECT_NOW
+HOLD = DrillCommandType.HOLD
+RELEASE = DrillCommandType.RELEASE
+SKIP = DrillCommandType.SKIP
+CANCEL = DrillCommandType.CANCEL
 
 RUN_COMMANDS = (PAUSE, RESUME, STOP, SET_SPEED)
 """Commands on the whole run (no inject id)."""
@@ -24,17 +26,17 @@ INJECT_COMMANDS = (INJECT_NOW, HOLD, RELEASE, SKIP, CANCEL)
 COMMAND_TYPES = (START, *RUN_COMMANDS, *INJECT_COMMANDS)
 """Every type on the drill-commands topic."""
 
-RUN_ACTIONS: dict[str, str] = {"pause": PAUSE, "resume": RESUME, "stop": STOP, "speed": SET_SPEED}
+RUN_ACTIONS: dict[str, DrillCommandType] = {"pause": PAUSE, "resume": RESUME, "stop": STOP, "speed": SET_SPEED}
 """The controller's verbs on a run (CLI and API paths) and the command each one publishes."""
-INJECT_ACTIONS: dict[str, str] = {"fire": INJECT_NOW, "hold": HOLD, "release": RELEASE, "skip": SKIP,
+INJECT_ACTIONS: dict[str, DrillCommandType] = {"fire": INJECT_NOW, "hold": HOLD, "release": RELEASE, "skip": SKIP,
                                   "cancel": CANCEL}
 """The controller's verbs on one inject and the command each one publishes."""
-ACTIONS: dict[str, str] = {**RUN_ACTIONS, **INJECT_ACTIONS}
+ACTIONS: dict[str, DrillCommandType] = {**RUN_ACTIONS, **INJECT_ACTIONS}
 """Every controller verb and its command."""
 
-DRILL_UPDATED = "DrillUpdated"
-DRILL_COMMAND_REJECTED = "DrillCommandRejected"
-DRILL_REPORT_WRITTEN = "DrillReportWritten"
+DRILL_UPDATED = DrillEventType.UPDATED
+DRILL_COMMAND_REJECTED = DrillEventType.COMMAND_REJECTED
+DRILL_REPORT_WRITTEN = DrillEventType.REPORT_WRITTEN
 """Event types on the drill-events topic."""
 
 
