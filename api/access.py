@@ -32,8 +32,11 @@ def unit_scoped(identity: Identity) -> bool:
 
 def visibility(identity: Identity) -> queries.Visibility:
     """The incidents the caller may see."""
-    return queries.Visibility(exercise_id=identity.exercise_id, unit=identity.unit if unit_scoped(identity) else None,
-                              all_modes=sees_all_modes(identity))
+    return queries.Visibility(
+        exercise_id=identity.exercise_id,
+        unit=identity.unit if unit_scoped(identity) else None,
+        all_modes=sees_all_modes(identity),
+    )
 
 
 async def incident_or_404(db: Database, incident_id: str, identity: Identity) -> IncidentRow:

@@ -68,10 +68,16 @@ def _organisation(config: Settings) -> Organisation | None:
         return None
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock | None = None, publisher: Publisher | None = None,
-               cap_alerts: CapAlertStore | None = None, organisation: Organisation | None = None,
-               playbook_library: PlaybookLibrary | None = None,
-               scenarios: ScenarioCatalog | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    publisher: Publisher | None = None,
+    cap_alerts: CapAlertStore | None = None,
+    organisation: Organisation | None = None,
+    playbook_library: PlaybookLibrary | None = None,
+    scenarios: ScenarioCatalog | None = None,
+) -> FastAPI:
     """Build the API for one deployment. At start-up it refuses an unmigrated database (run `tocsin db upgrade`).
 
     Everything not given is built from `settings` at start-up: the playbook library, the organisation (from
@@ -88,12 +94,19 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
             log.error("startup.refused", reason=str(exc))
             raise
         db = Database(config.database_url)
-        library = playbook_library or load_library(config.playbook_dir,
-                                                   selections={"food_safety": config.grading_family})
-        services = Services(settings=config, db=db, publisher=publisher or Publisher(config.kafka_bootstrap),
-                            clock=clock or SystemClock(), playbooks=library,
-                            organisation=organisation or _organisation(config),
-                            cap_alerts=cap_alerts or SqlCapAlertStore(db), scenarios=scenarios)
+        library = playbook_library or load_library(
+            config.playbook_dir, selections={"food_safety": config.grading_family}
+        )
+        services = Services(
+            settings=config,
+            db=db,
+            publisher=publisher or Publisher(config.kafka_bootstrap),
+            clock=clock or SystemClock(),
+            playbooks=library,
+            organisation=organisation or _organisation(config),
+            cap_alerts=cap_alerts or SqlCapAlertStore(db),
+            scenarios=scenarios,
+        )
         app.state.services = services
         follower = asyncio.create_task(_follow_roster(services), name="roster-follower")
         try:
@@ -128,6 +141,7 @@ async def _stop(task: asyncio.Task[None]) -> None:
 
 async def _follow_roster(services: Services) -> None:
     """Keep the roster views current: replay and follow the roster's command log onto the loaded district."""
+
     async def apply(command: dict[str, Any]) -> None:
         if services.organisation is None:
             return
@@ -137,8 +151,9 @@ async def _follow_roster(services: Services) -> None:
             log.warning("roster.command.rejected", id=command.get("id"), reason=str(exc))
 
     try:
-        await follow_roster_commands(services.settings.kafka_bootstrap, services.settings.topic("roster-commands"),
-                                     apply)
+        await follow_roster_commands(
+            services.settings.kafka_bootstrap, services.settings.topic("roster-commands"), apply
+        )
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # Kafka down at start-up: the views stay on the district files

@@ -16,19 +16,25 @@ from infra.db.users import Identity, authenticate
 __all__ = ["CurrentUser", "Identity", "current_identity", "requires"]
 
 bearer = HTTPBearer(
-    auto_error=False, scheme_name="bearer", bearerFormat="opaque (tocsin_...)",
+    auto_error=False,
+    scheme_name="bearer",
+    bearerFormat="opaque (tocsin_...)",
     description="An API token: `tocsin user add NAME --role ROLE`, then `tocsin token issue NAME`.",
 )
 
 
 async def current_identity(
-    request: Request, db: DbDep, clock: ClockDep,
+    request: Request,
+    db: DbDep,
+    clock: ClockDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
 ) -> Identity:
     """The caller behind the bearer token; 401 when there is none or it is not valid."""
     if credentials is None:
-        raise Unauthorized("this endpoint needs a bearer token: send `Authorization: Bearer <token>` "
-                           "(issue one with `tocsin token issue USER`)")
+        raise Unauthorized(
+            "this endpoint needs a bearer token: send `Authorization: Bearer <token>` "
+            "(issue one with `tocsin token issue USER`)"
+        )
     identity = await authenticate(db, credentials.credentials, now=clock.now())
     if identity is None:
         raise Unauthorized("the bearer token is unknown, expired or revoked")
@@ -43,10 +49,13 @@ CurrentUser = Annotated[Identity, Depends(current_identity)]
 def requires(*roles: str) -> dict[str, Any]:
     """Route keyword arguments: a dependency that admits only callers holding one of `roles`, and the
     roles listed in the OpenAPI document (`x-required-roles`) so /docs shows who may call what."""
+
     async def check(identity: CurrentUser) -> Identity:
         if not identity.has(*roles):
-            raise Forbidden(f"this needs the role {' or '.join(roles)}; "
-                            f"{identity.name} has {', '.join(identity.roles) or 'no role'}")
+            raise Forbidden(
+                f"this needs the role {' or '.join(roles)}; "
+                f"{identity.name} has {', '.join(identity.roles) or 'no role'}"
+            )
         return identity
 
     dependency: Callable[..., Awaitable[Identity]] = check

@@ -1,10 +1,10 @@
 """Error bodies and the responses every route documents: the body always says why, in words.
 
-    ApiError            an HTTP error with a reason (body {"detail": ...})
-     ├── Unauthorized   401: no credentials, or credentials we do not accept
-     ├── Forbidden      403: known caller, wrong role or outside their unit/exercise
-     ├── NotFound       404: no such thing (or one the caller may not see)
-     └── Conflict       409: the worker rejected the command
+ApiError            an HTTP error with a reason (body {"detail": ...})
+ ├── Unauthorized   401: no credentials, or credentials we do not accept
+ ├── Forbidden      403: known caller, wrong role or outside their unit/exercise
+ ├── NotFound       404: no such thing (or one the caller may not see)
+ └── Conflict       409: the worker rejected the command
 """
 
 from __future__ import annotations
@@ -64,8 +64,9 @@ def _problem(description: str) -> dict[str, Any]:
 Responses = dict[int | str, dict[str, Any]]
 
 AUTH: Responses = {
-    400: _problem("A malformed request: NUL in the URL, a cursor or Last-Event-ID this API did not issue, "
-                  "or an unacceptable body"),
+    400: _problem(
+        "A malformed request: NUL in the URL, a cursor or Last-Event-ID this API did not issue, or an unacceptable body"
+    ),
     401: _problem("No bearer token, or one that is unknown, expired or revoked"),
     403: _problem("The caller's roles, unit or exercise do not allow this"),
 }

@@ -49,11 +49,17 @@ class FeedItem:
     event: dict[str, Any] | None
 
 
-async def tail(bootstrap: str, topic: str, start: dict[int, int] | None, *,
-               idle: float = KEEPALIVE_SECONDS) -> AsyncGenerator[FeedItem, None]:
+async def tail(
+    bootstrap: str, topic: str, start: dict[int, int] | None, *, idle: float = KEEPALIVE_SECONDS
+) -> AsyncGenerator[FeedItem, None]:
     """Events of `topic` from `start` (None: from now on), with a keep-alive item after `idle` quiet seconds."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-                                auto_offset_reset="earliest", metadata_max_age_ms=5_000)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        metadata_max_age_ms=5_000,
+    )
     await consumer.start()
     try:
         partitions = await _partitions(consumer, topic)
@@ -112,9 +118,15 @@ def visible(identity: Identity, event: dict[str, Any]) -> dict[str, Any] | None:
     payload: dict[str, Any] = event["payload"] if isinstance(event.get("payload"), dict) else {}
     data: dict[str, Any] = payload["event"] if isinstance(payload.get("event"), dict) else {}
     out = {
-        "id": event.get("id"), "type": event.get("type"), "time": event.get("time"),
-        "incident_id": event.get("incident_id"), "mode": event.get("mode"), "exercise_id": event.get("exercise_id"),
-        "seq": payload.get("seq"), "event": data, "incident": payload.get("incident"),
+        "id": event.get("id"),
+        "type": event.get("type"),
+        "time": event.get("time"),
+        "incident_id": event.get("incident_id"),
+        "mode": event.get("mode"),
+        "exercise_id": event.get("exercise_id"),
+        "seq": payload.get("seq"),
+        "event": data,
+        "incident": payload.get("incident"),
     }
     if not unit_scoped(identity):
         return out
@@ -137,8 +149,9 @@ def frame(position: dict[int, int], event: dict[str, Any] | None) -> str:
     return f"id: {pos}\nevent: {event.get('type') or 'message'}\ndata: {data}\n\n"
 
 
-async def frames(items: AsyncGenerator[FeedItem, None], identity: Identity, *, max_events: int | None = None,
-                 retry_ms: int = 3000) -> AsyncIterator[str]:
+async def frames(
+    items: AsyncGenerator[FeedItem, None], identity: Identity, *, max_events: int | None = None, retry_ms: int = 3000
+) -> AsyncIterator[str]:
     """SSE text for the caller: visible events, and keep-alives (which carry the position past hidden ones)."""
     yield f"retry: {retry_ms}\n\n"
     sent = 0

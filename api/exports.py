@@ -36,13 +36,17 @@ def summary(kind: str, data: dict[str, Any]) -> str:
     if kind == "ActionsPlanned":
         return f"{len(data.get('items') or [])} response steps planned"
     if kind in ("NotificationSent", "NotificationFailed"):
-        return f"{kind[12:].lower()} to {data.get('recipient_name') or data.get('recipient_id', '')} " \
-               f"via {data.get('channel', '')}"
+        return (
+            f"{kind[12:].lower()} to {data.get('recipient_name') or data.get('recipient_id', '')} "
+            f"via {data.get('channel', '')}"
+        )
     if kind == "FactsVerified":
         return f"verified facts: {data.get('reason', '')}"
     if kind in ("TerminationProposed", "IncidentClosed"):
-        return f"{'termination proposed' if kind == 'TerminationProposed' else 'incident closed'}: " \
-               f"{data.get('reason', '')}"
+        return (
+            f"{'termination proposed' if kind == 'TerminationProposed' else 'incident closed'}: "
+            f"{data.get('reason', '')}"
+        )
     if kind == "CommandRejected":
         return f"{data.get('command')} rejected: {data.get('reason', '')}"
     return kind
@@ -58,24 +62,53 @@ def timeline_csv(rows: Sequence[TimelineRow]) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for row in rows:
-        writer.writerow([row.seq, _iso(row.at), row.type, row.mode, who(row.data), summary(row.type, row.data),
-                         row.event_id, row.causation or "", json.dumps(row.data, ensure_ascii=False, sort_keys=True)])
+        writer.writerow(
+            [
+                row.seq,
+                _iso(row.at),
+                row.type,
+                row.mode,
+                who(row.data),
+                summary(row.type, row.data),
+                row.event_id,
+                row.causation or "",
+                json.dumps(row.data, ensure_ascii=False, sort_keys=True),
+            ]
+        )
     return out.getvalue()
 
 
 def timeline_json(incident: IncidentRow, rows: Sequence[TimelineRow]) -> dict[str, Any]:
     """The timeline as one JSON document with the incident's identity."""
     return {
-        "incident": {"id": incident.id, "incident_type": incident.incident_type, "mode": incident.mode,
-                     "exercise_id": incident.exercise_id, "level": incident.level, "status": incident.status},
-        "events": [{"seq": r.seq, "at": _iso(r.at), "type": r.type, "mode": r.mode, "by": who(r.data),
-                    "summary": summary(r.type, r.data), "event_id": r.event_id, "causation": r.causation,
-                    "data": r.data} for r in rows],
+        "incident": {
+            "id": incident.id,
+            "incident_type": incident.incident_type,
+            "mode": incident.mode,
+            "exercise_id": incident.exercise_id,
+            "level": incident.level,
+            "status": incident.status,
+        },
+        "events": [
+            {
+                "seq": r.seq,
+                "at": _iso(r.at),
+                "type": r.type,
+                "mode": r.mode,
+                "by": who(r.data),
+                "summary": summary(r.type, r.data),
+                "event_id": r.event_id,
+                "causation": r.causation,
+                "data": r.data,
+            }
+            for r in rows
+        ],
     }
 
 
-def activity_log(incident: IncidentRow, rows: Sequence[TimelineRow], *, prepared_by: str,
-                 prepared_at: datetime) -> dict[str, Any]:
+def activity_log(
+    incident: IncidentRow, rows: Sequence[TimelineRow], *, prepared_by: str, prepared_at: datetime
+) -> dict[str, Any]:
     """An ICS 214 Activity Log: incident name, operational period, who prepared it, notable activities."""
     start = rows[0].at if rows else incident.opened_at
     end = rows[-1].at if rows else incident.updated_at
@@ -83,14 +116,16 @@ def activity_log(incident: IncidentRow, rows: Sequence[TimelineRow], *, prepared
     return {
         "form": "ICS 214 Activity Log",
         "1_incident_name": f"{'【演练】 EXERCISE ' if exercise else ''}{incident.incident_type} "
-                           f"{incident.location.get('venue') or incident.town or ''} ({incident.id})".strip(),
+        f"{incident.location.get('venue') or incident.town or ''} ({incident.id})".strip(),
         "2_operational_period": {"from": _iso(start), "to": _iso(end)},
         "3_unit": "district emergency duty office",
         "level": incident.level,
         "mode": incident.mode,
         "exercise_id": incident.exercise_id,
-        "6_activity_log": [{"date_time": _iso(r.at), "notable_activities": summary(r.type, r.data),
-                            "by": who(r.data), "event": r.type} for r in rows],
+        "6_activity_log": [
+            {"date_time": _iso(r.at), "notable_activities": summary(r.type, r.data), "by": who(r.data), "event": r.type}
+            for r in rows
+        ],
         "8_prepared_by": {"name": prepared_by, "date_time": _iso(prepared_at)},
     }
 

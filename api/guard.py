@@ -39,10 +39,17 @@ def json_depth(body: bytes) -> int:
 
 async def _refuse(send: Send, status: int, detail: str, request_id: str) -> None:
     body = json.dumps({"detail": detail}).encode()
-    await send({"type": "http.response.start", "status": status, "headers": [
-        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-        (b"x-request-id", request_id.encode()),
-    ]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"x-request-id", request_id.encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -82,12 +89,18 @@ class EdgeGuard:
                 return
             await self.app(scope, receive, send_with_id)
         finally:
-            log.info("http.request", method=scope["method"], path=scope["path"], status=status_holder["status"],
-                     ms=round((time.monotonic() - started) * 1000, 1),
-                     client=(scope.get("client") or ("", 0))[0])
+            log.info(
+                "http.request",
+                method=scope["method"],
+                path=scope["path"],
+                status=status_holder["status"],
+                ms=round((time.monotonic() - started) * 1000, 1),
+                client=(scope.get("client") or ("", 0))[0],
+            )
 
-    async def _check(self, scope: Scope, headers: dict[str, str],
-                     receive: Receive) -> tuple[tuple[int, str] | None, Receive]:
+    async def _check(
+        self, scope: Scope, headers: dict[str, str], receive: Receive
+    ) -> tuple[tuple[int, str] | None, Receive]:
         """A (status, reason) refusal or None, and the receive callable the app should use."""
         if b"%00" in scope.get("raw_path", b"") or b"%00" in scope.get("query_string", b""):
             return (400, "NUL characters are not allowed in the URL"), receive

@@ -28,20 +28,36 @@ class ApiMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
-        self.reports = Counter("tocsin_reports", "Reports taken by the API, by outcome (accepted|rejected)",
-                               ["outcome"], registry=r)
-        self.commands = Counter("tocsin_commands", "Commands taken by the API, by type and outcome "
-                                "(accepted|rejected|applied|failed)", ["command", "outcome"], registry=r)
-        self.incidents = Gauge("tocsin_incidents_open", "Open actual incidents by level and status",
-                               ["level", "status"], registry=r)
-        self.deliveries = Gauge("tocsin_notification_deliveries", "Actual notifications by channel and status "
-                                "(delivered, failed, ...)", ["channel", "status"], registry=r)
-        self.overdue = Gauge("tocsin_overdue_items", "Actual response steps past their deadline and not done, by kind",
-                             ["kind"], registry=r)
-        self.lag = Gauge("tocsin_consumer_lag", "Messages the worker has yet to consume, by topic",
-                         ["topic"], registry=r)
-        self.scrape_errors = Counter("tocsin_metrics_scrape_errors", "Parts of a scrape that failed, by part",
-                                     ["part"], registry=r)
+        self.reports = Counter(
+            "tocsin_reports", "Reports taken by the API, by outcome (accepted|rejected)", ["outcome"], registry=r
+        )
+        self.commands = Counter(
+            "tocsin_commands",
+            "Commands taken by the API, by type and outcome (accepted|rejected|applied|failed)",
+            ["command", "outcome"],
+            registry=r,
+        )
+        self.incidents = Gauge(
+            "tocsin_incidents_open", "Open actual incidents by level and status", ["level", "status"], registry=r
+        )
+        self.deliveries = Gauge(
+            "tocsin_notification_deliveries",
+            "Actual notifications by channel and status (delivered, failed, ...)",
+            ["channel", "status"],
+            registry=r,
+        )
+        self.overdue = Gauge(
+            "tocsin_overdue_items",
+            "Actual response steps past their deadline and not done, by kind",
+            ["kind"],
+            registry=r,
+        )
+        self.lag = Gauge(
+            "tocsin_consumer_lag", "Messages the worker has yet to consume, by topic", ["topic"], registry=r
+        )
+        self.scrape_errors = Counter(
+            "tocsin_metrics_scrape_errors", "Parts of a scrape that failed, by part", ["part"], registry=r
+        )
 
     async def render(self, db: Database, *, now: datetime, bootstrap: str, group: str) -> bytes:
         """Refresh the gauges and return the exposition text."""

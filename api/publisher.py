@@ -36,8 +36,11 @@ class Publisher:
         async with self._lock:
             if self._producer is None:
                 producer = AIOKafkaProducer(
-                    bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True,
-                    metadata_max_age_ms=5_000, request_timeout_ms=15_000,
+                    bootstrap_servers=self.bootstrap,
+                    acks="all",
+                    enable_idempotence=True,
+                    metadata_max_age_ms=5_000,
+                    request_timeout_ms=15_000,
                 )
                 try:
                     await producer.start()

@@ -12,11 +12,24 @@ from api.drill_catalog import ScenarioSummary
 from api.errors import Problem
 
 __all__ = [
-    "AuditEntryOut", "AuditPage", "DrillCommandOut", "DrillDetail", "DrillList", "DrillStarted", "DrillSummary",
-    "IncidentDetail", "IncidentList", "IncidentSummary", "LevelChangeOut", "NotificationOut", "Problem",
-    "ReportAccepted", "ScenarioDetail", "TaskOut", "TimelineEntry",
+    "AuditEntryOut",
+    "AuditPage",
+    "DrillCommandOut",
+    "DrillDetail",
+    "DrillList",
+    "DrillStarted",
+    "DrillSummary",
+    "IncidentDetail",
+    "IncidentList",
+    "IncidentSummary",
+    "LevelChangeOut",
+    "NotificationOut",
+    "Problem",
+    "ReportAccepted",
+    "ScenarioDetail",
+    "TaskOut",
+    "TimelineEntry",
 ]
-
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -83,10 +96,13 @@ class IncidentDetail(IncidentSummary):
     first_report_at: Instant
     level_history: list[LevelChangeOut]
     aggregated_facts: dict[str, Any] | None = Field(
-        None, description="sum over sources of each source's newest figures (null when verified figures replaced "
-        "them and the read model does not keep the aggregate)")
+        None,
+        description="sum over sources of each source's newest figures (null when verified figures replaced "
+        "them and the read model does not keep the aggregate)",
+    )
     verified: dict[str, Any] | None = Field(
-        None, description="a duty officer's verified figures: facts, by, reason, at")
+        None, description="a duty officer's verified figures: facts, by, reason, at"
+    )
 
 
 class IncidentList(BaseModel):
@@ -183,16 +199,40 @@ class AuditPage(BaseModel):
 
 _EXERCISE_EXAMPLE = "EX-school_canteen-20261130043000-3f9a"
 _SNAPSHOT_EXAMPLE = {
-    "exercise_id": _EXERCISE_EXAMPLE, "scenario_id": "school_canteen", "title": "城关实验小学食堂集体食物中毒桌面推演",
-    "state": "running", "reason": "", "speed": 60, "bot": None, "seq": 12,
-    "started_at": "2026-11-30T04:30:00+00:00", "updated_at": "2026-11-30T04:31:10+00:00",
-    "scenario_start": "2026-11-30T12:30:00+08:00", "scenario_now": "2026-11-30T13:40:00+08:00",
-    "elapsed_seconds": 4200, "end_seconds": 14400, "objectives": [{"id": "alerting", "title": "及时预警"}],
-    "units": ["district_office", "cdc"], "participants": ["p-cdc-01"], "incidents": ["INC-20261130-1a2b3c4d"],
-    "injects": [{"id": "first_report", "title": "First report: 35 pupils ill", "type": "report",
-                 "delivery": "automatic", "at_seconds": 0, "state": "executed",
-                 "executed_at": "2026-11-30T12:30:00+08:00", "fire_at": None, "note": ""}],
-    "messages": [], "rejected": [], "score": None,
+    "exercise_id": _EXERCISE_EXAMPLE,
+    "scenario_id": "school_canteen",
+    "title": "城关实验小学食堂集体食物中毒桌面推演",
+    "state": "running",
+    "reason": "",
+    "speed": 60,
+    "bot": None,
+    "seq": 12,
+    "started_at": "2026-11-30T04:30:00+00:00",
+    "updated_at": "2026-11-30T04:31:10+00:00",
+    "scenario_start": "2026-11-30T12:30:00+08:00",
+    "scenario_now": "2026-11-30T13:40:00+08:00",
+    "elapsed_seconds": 4200,
+    "end_seconds": 14400,
+    "objectives": [{"id": "alerting", "title": "及时预警"}],
+    "units": ["district_office", "cdc"],
+    "participants": ["p-cdc-01"],
+    "incidents": ["INC-20261130-1a2b3c4d"],
+    "injects": [
+        {
+            "id": "first_report",
+            "title": "First report: 35 pupils ill",
+            "type": "report",
+            "delivery": "automatic",
+            "at_seconds": 0,
+            "state": "executed",
+            "executed_at": "2026-11-30T12:30:00+08:00",
+            "fire_at": None,
+            "note": "",
+        }
+    ],
+    "messages": [],
+    "rejected": [],
+    "score": None,
 }
 
 
@@ -221,8 +261,9 @@ class DrillSummary(BaseModel):
 class DrillDetail(DrillSummary):
     """A drill run with its whole newest snapshot: injects and their states, messages, incidents, rejections."""
 
-    snapshot: dict[str, Any] = Field(description="the newest DrillUpdated payload (docs/adr/0018)",
-                                     examples=[_SNAPSHOT_EXAMPLE])
+    snapshot: dict[str, Any] = Field(
+        description="the newest DrillUpdated payload (docs/adr/0018)", examples=[_SNAPSHOT_EXAMPLE]
+    )
 
 
 class DrillList(BaseModel):

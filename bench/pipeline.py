@@ -50,8 +50,13 @@ async def relay_ceiling(bootstrap: str, count: int) -> float:
     for n in range(count):
         await producer.send(source, payload, key=str(n).encode())
     await producer.flush()
-    consumer = AIOKafkaConsumer(source, bootstrap_servers=bootstrap, group_id=f"relay-{uuid.uuid4().hex[:6]}",
-                                auto_offset_reset="earliest", enable_auto_commit=True)
+    consumer = AIOKafkaConsumer(
+        source,
+        bootstrap_servers=bootstrap,
+        group_id=f"relay-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=True,
+    )
     await consumer.start()
     relayed, started = 0, 0.0
     while relayed < count:
@@ -70,8 +75,12 @@ async def relay_ceiling(bootstrap: str, count: int) -> float:
 
 async def intake_throughput(platform: Platform, count: int) -> float:
     """Reports/s from the first report written to the last ReportReceived event on the incident log."""
-    events = AIOKafkaConsumer(platform.topic("incident-events"), bootstrap_servers=platform.bootstrap,
-                              auto_offset_reset="latest", group_id=None)
+    events = AIOKafkaConsumer(
+        platform.topic("incident-events"),
+        bootstrap_servers=platform.bootstrap,
+        auto_offset_reset="latest",
+        group_id=None,
+    )
     await events.start()
     await events.getmany(timeout_ms=500)
     producer = AIOKafkaProducer(bootstrap_servers=platform.bootstrap, acks="all", linger_ms=5)
@@ -79,8 +88,9 @@ async def intake_throughput(platform: Platform, count: int) -> float:
     started = time.perf_counter()
     for n in range(count):
         report = report_dict(venue_type="restaurant", facts={"cases": 3})
-        await producer.send(platform.topic("reports"), json.dumps(report, ensure_ascii=False).encode(),
-                            key=report["report_id"].encode())
+        await producer.send(
+            platform.topic("reports"), json.dumps(report, ensure_ascii=False).encode(), key=report["report_id"].encode()
+        )
         if n % 1000 == 0:
             print(f"  intake: {n}/{count} written", file=sys.stderr)
     await producer.flush()
@@ -105,8 +115,9 @@ async def first_page_latency(platform: Platform, receiver: HttpReceiver, rate: f
         report = report_dict(venue_type="restaurant", facts={"cases": 35})
         await asyncio.sleep(max(0.0, start + n * interval - time.perf_counter()))
         sent_at[report["location"]["venue"]] = time.perf_counter()
-        await producer.send(platform.topic("reports"), json.dumps(report, ensure_ascii=False).encode(),
-                            key=report["report_id"].encode())
+        await producer.send(
+            platform.topic("reports"), json.dumps(report, ensure_ascii=False).encode(), key=report["report_id"].encode()
+        )
     await producer.stop()
     for _ in range(120):  # up to 60 s for the last pages
         if len(_paged(receiver, sent_at)) >= total:
@@ -134,20 +145,31 @@ async def main(args: argparse.Namespace) -> None:
     print(f"relay ceiling (aiokafka consume→produce): {ceiling:,.0f} msg/s")
     with tempfile.TemporaryDirectory() as tmp, HttpReceiver() as receiver:
         district = district_on_receivers(Path(tmp) / "district", webhook_base=receiver.url)
-        platform = Platform(bootstrap=bootstrap, workdir=Path(tmp), extra_env={
-            "TOCSIN_DISTRICT_DIR": str(district), "TOCSIN_NOTIFY_CHANNELS": "webhook", "TOCSIN_LOG_LEVEL": "WARNING",
-            "TOCSIN_PARTITIONS": "6"})
+        platform = Platform(
+            bootstrap=bootstrap,
+            workdir=Path(tmp),
+            extra_env={
+                "TOCSIN_DISTRICT_DIR": str(district),
+                "TOCSIN_NOTIFY_CHANNELS": "webhook",
+                "TOCSIN_LOG_LEVEL": "WARNING",
+                "TOCSIN_PARTITIONS": "6",
+            },
+        )
         platform.start("worker")
         platform.start("api")
         platform.wait_ready()
         platform.wait_worker_ready()
         try:
             latencies = await first_page_latency(platform, receiver, args.rate, args.seconds)
-            print(f"report → first page at {args.rate:.0f} reports/s for {args.seconds:.0f} s: "
-                  f"{len(latencies)} of {int(args.rate * args.seconds)} incidents paged; {percentiles(latencies)}")
+            print(
+                f"report → first page at {args.rate:.0f} reports/s for {args.seconds:.0f} s: "
+                f"{len(latencies)} of {int(args.rate * args.seconds)} incidents paged; {percentiles(latencies)}"
+            )
             intake = await intake_throughput(platform, args.reports)
-            print(f"tocsin intake (report → incident event): {intake:,.0f} reports/s  "
-                  f"({intake / ceiling:.0%} of the relay ceiling)")
+            print(
+                f"tocsin intake (report → incident event): {intake:,.0f} reports/s  "
+                f"({intake / ceiling:.0%} of the relay ceiling)"
+            )
         finally:
             platform.stop_all()
 

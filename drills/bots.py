@@ -48,8 +48,9 @@ class PlayerAction:
         if self.command == "DecideLevel":
             return IncidentObserved(incident_id or "", self.level or "", "active", self.at)
         change = COMPLETED if self.command == "CompleteTask" else ACKNOWLEDGED
-        return ActionObserved(self.action_key or "", change, self.at, unit=self.unit, incident_id=incident_id,
-                              by=f"bot:{self.unit}")
+        return ActionObserved(
+            self.action_key or "", change, self.at, unit=self.unit, incident_id=incident_id, by=f"bot:{self.unit}"
+        )
 
 
 def check_behaviour(behaviour: str) -> str:
@@ -79,7 +80,6 @@ def _action(window: Window, at: datetime) -> PlayerAction:
     if exp.kind == "level_at_least":
         return PlayerAction(at, exp.id, "DecideLevel", exp.unit, level=exp.target)
     if exp.kind == "complete":
-        return PlayerAction(at, exp.id, "CompleteTask", exp.unit, action_key=exp.target,
-                            alternatives=exp.superseded_by)
+        return PlayerAction(at, exp.id, "CompleteTask", exp.unit, action_key=exp.target, alternatives=exp.superseded_by)
     command = "AcknowledgeAlert" if exp.action_kind == "notify" else "AcknowledgeTask"
     return PlayerAction(at, exp.id, command, exp.unit, action_key=exp.target, alternatives=exp.superseded_by)

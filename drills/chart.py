@@ -36,9 +36,15 @@ def chart_rows(score: Score, *, scenario_start: datetime, ended_at: datetime) ->
         if a.status not in COLOURS or a.anchor_at is None or a.due_at is None:
             continue
         done = a.done_at if a.status != MISSED else ended_at
-        rows.append(ChartRow(a.expectation.id, _minutes(a.anchor_at - scenario_start),
-                             _minutes(a.due_at - scenario_start),
-                             _minutes(done - scenario_start) if done is not None else None, a.status))
+        rows.append(
+            ChartRow(
+                a.expectation.id,
+                _minutes(a.anchor_at - scenario_start),
+                _minutes(a.due_at - scenario_start),
+                _minutes(done - scenario_start) if done is not None else None,
+                a.status,
+            )
+        )
     return rows
 
 
@@ -85,18 +91,24 @@ def render_svg(rows: Sequence[ChartRow], title: str) -> str:
         return left + width * minutes / top
 
     height = 60 + row_h * len(rows)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 20}" height="{height}" '
-             'font-family="sans-serif" font-size="12">',
-             f'<text x="10" y="20" font-size="14">{html.escape(title)}</text>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 20}" height="{height}" '
+        'font-family="sans-serif" font-size="12">',
+        f'<text x="10" y="20" font-size="14">{html.escape(title)}</text>',
+    ]
     for n, row in enumerate(rows):
         y = 40 + n * row_h
         parts.append(f'<text x="10" y="{y + 14}">{html.escape(row.label)}</text>')
-        parts.append(f'<rect x="{x(row.start):.1f}" y="{y + 4}" width="{x(row.due) - x(row.start):.1f}" height="14" '
-                     'fill="#cfd8dc" stroke="#90a4ae"/>')
+        parts.append(
+            f'<rect x="{x(row.start):.1f}" y="{y + 4}" width="{x(row.due) - x(row.start):.1f}" height="14" '
+            'fill="#cfd8dc" stroke="#90a4ae"/>'
+        )
         if row.done is not None:
             parts.append(f'<circle cx="{x(row.done):.1f}" cy="{y + 11}" r="5" fill="{COLOURS[row.status]}"/>')
-    parts.append(f'<text x="{left}" y="{height - 8}">T+0:00</text>'
-                 f'<text x="{left + width - 40}" y="{height - 8}">{_tick_label(top)}</text></svg>')
+    parts.append(
+        f'<text x="{left}" y="{height - 8}">T+0:00</text>'
+        f'<text x="{left + width - 40}" y="{height - 8}">{_tick_label(top)}</text></svg>'
+    )
     return "\n".join(parts) + "\n"
 
 

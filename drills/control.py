@@ -81,12 +81,27 @@ def command_from_envelope(message: Mapping[str, Any]) -> DrillCommand:
     return DrillCommand(str(message["id"]), str(message["type"]), str(message["exercise_id"]), dict(payload))
 
 
-def envelope(kind: str, *, exercise_id: str, payload: Mapping[str, Any], at: datetime,
-             causation: str | None = None, id_: str | None = None) -> dict[str, Any]:
+def envelope(
+    kind: str,
+    *,
+    exercise_id: str,
+    payload: Mapping[str, Any],
+    at: datetime,
+    causation: str | None = None,
+    id_: str | None = None,
+) -> dict[str, Any]:
     """A drill message in the platform's envelope shape (ADR 0018): mode exercise, no incident, v 1."""
-    return {"id": id_ or str(uuid.uuid4()), "type": kind, "time": at.astimezone(UTC).isoformat(), "mode": "exercise",
-            "exercise_id": exercise_id, "causation": causation, "incident_id": None, "payload": dict(payload),
-            "v": 1}
+    return {
+        "id": id_ or str(uuid.uuid4()),
+        "type": kind,
+        "time": at.astimezone(UTC).isoformat(),
+        "mode": "exercise",
+        "exercise_id": exercise_id,
+        "causation": causation,
+        "incident_id": None,
+        "payload": dict(payload),
+        "v": 1,
+    }
 
 
 def speed_of(payload: Mapping[str, Any]) -> float:
@@ -97,8 +112,15 @@ def speed_of(payload: Mapping[str, Any]) -> float:
     return check_speed(float(value))
 
 
-def apply_command(run: DrillRun, clock: ScenarioClock, kind: str, payload: Mapping[str, Any], *,
-                  real_now: datetime, scenario_now: datetime) -> list[Effect]:
+def apply_command(
+    run: DrillRun,
+    clock: ScenarioClock,
+    kind: str,
+    payload: Mapping[str, Any],
+    *,
+    real_now: datetime,
+    scenario_now: datetime,
+) -> list[Effect]:
     """Apply one controller command at `real_now` (scenario moment `scenario_now`); return the runner's effects.
 
     Raises DrillCommandError (or ClockError) with the reason when the command does not apply: the drill has
@@ -137,8 +159,13 @@ def _inject_id(kind: str, payload: Mapping[str, Any]) -> str:
     return value
 
 
-_INJECT_METHODS = {INJECT_NOW: DrillRun.inject_now, HOLD: DrillRun.hold, RELEASE: DrillRun.release,
-                   SKIP: DrillRun.skip, CANCEL: DrillRun.cancel}
+_INJECT_METHODS = {
+    INJECT_NOW: DrillRun.inject_now,
+    HOLD: DrillRun.hold,
+    RELEASE: DrillRun.release,
+    SKIP: DrillRun.skip,
+    CANCEL: DrillRun.cancel,
+}
 """What each inject command calls on the runner."""
 
 

@@ -1,10 +1,10 @@
 """Effects: what the pure drill runner asks its driver to do. The driver performs them; the runner never does I/O.
 
-    Effect
-     ├── PublishReport        post `report` to tocsin.reports (mode=exercise, exercise_id set, key = report_id)
-     ├── DeliverMessage       show a message inject to its receivers (participants of this exercise only)
-     ├── InjectStateChanged   tell the controller's view that an inject moved (scheduled → executed, ...)
-     └── ExerciseEnded        the scenario reached its end or the controller stopped it: score and report
+Effect
+ ├── PublishReport        post `report` to tocsin.reports (mode=exercise, exercise_id set, key = report_id)
+ ├── DeliverMessage       show a message inject to its receivers (participants of this exercise only)
+ ├── InjectStateChanged   tell the controller's view that an inject moved (scheduled → executed, ...)
+ └── ExerciseEnded        the scenario reached its end or the controller stopped it: score and report
 """
 
 from __future__ import annotations
@@ -36,8 +36,14 @@ class PublishReport(Effect):
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {"type": "PublishReport", "mode": EXERCISE, "exercise_id": self.exercise_id,
-                "inject_id": self.inject_id, "at": self.at.isoformat(), "report": dict(self.report)}
+        return {
+            "type": "PublishReport",
+            "mode": EXERCISE,
+            "exercise_id": self.exercise_id,
+            "inject_id": self.inject_id,
+            "at": self.at.isoformat(),
+            "report": dict(self.report),
+        }
 
 
 @dataclass(frozen=True)
@@ -55,10 +61,18 @@ class DeliverMessage(Effect):
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form; `title` is marked as an exercise message."""
-        return {"type": "DeliverMessage", "mode": EXERCISE, "exercise_id": self.exercise_id,
-                "inject_id": self.inject_id, "at": self.at.isoformat(), "inject_type": self.type,
-                "sender": self.sender, "receivers": list(self.receivers), "title": f"【演练】{self.title}",
-                "text": self.text}
+        return {
+            "type": "DeliverMessage",
+            "mode": EXERCISE,
+            "exercise_id": self.exercise_id,
+            "inject_id": self.inject_id,
+            "at": self.at.isoformat(),
+            "inject_type": self.type,
+            "sender": self.sender,
+            "receivers": list(self.receivers),
+            "title": f"【演练】{self.title}",
+            "text": self.text,
+        }
 
 
 @dataclass(frozen=True)
@@ -74,9 +88,16 @@ class InjectStateChanged(Effect):
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {"type": "InjectStateChanged", "mode": EXERCISE, "exercise_id": self.exercise_id,
-                "inject_id": self.inject_id, "at": self.at.isoformat(), "old": self.old, "new": self.new,
-                "reason": self.reason}
+        return {
+            "type": "InjectStateChanged",
+            "mode": EXERCISE,
+            "exercise_id": self.exercise_id,
+            "inject_id": self.inject_id,
+            "at": self.at.isoformat(),
+            "old": self.old,
+            "new": self.new,
+            "reason": self.reason,
+        }
 
 
 @dataclass(frozen=True)
@@ -89,5 +110,10 @@ class ExerciseEnded(Effect):
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {"type": "ExerciseEnded", "mode": EXERCISE, "exercise_id": self.exercise_id,
-                "at": self.at.isoformat(), "reason": self.reason}
+        return {
+            "type": "ExerciseEnded",
+            "mode": EXERCISE,
+            "exercise_id": self.exercise_id,
+            "at": self.at.isoformat(),
+            "reason": self.reason,
+        }

@@ -78,12 +78,20 @@ async def ensure_drill_topics(settings: Settings) -> None:
     await ensure_topics(settings.kafka_bootstrap, drill_topics(settings), settings.partitions)
 
 
-async def publish_drill_event(producer: AIOKafkaProducer, settings: Settings, kind: str, exercise_id: str,
-                              payload: Mapping[str, Any], at: datetime, causation: str | None = None) -> None:
+async def publish_drill_event(
+    producer: AIOKafkaProducer,
+    settings: Settings,
+    kind: str,
+    exercise_id: str,
+    payload: Mapping[str, Any],
+    at: datetime,
+    causation: str | None = None,
+) -> None:
     """Publish one drill event (envelope of ADR 0018) on drill-events, keyed by exercise id, and wait for acks."""
     message = envelope(kind, exercise_id=exercise_id, payload=payload, at=at, causation=causation)
-    await producer.send_and_wait(drill_topics(settings)[1], json.dumps(message, ensure_ascii=False).encode(),
-                                 key=exercise_id.encode())
+    await producer.send_and_wait(
+        drill_topics(settings)[1], json.dumps(message, ensure_ascii=False).encode(), key=exercise_id.encode()
+    )
 
 
 @dataclass(frozen=True)
@@ -106,15 +114,31 @@ class DrillRequest:
 class DrillHost(DrillHooks):
     """Hosts one live drill; `run()` plays it to the end and returns the scored result."""
 
-    def __init__(self, request: DrillRequest, settings: Settings, *, organisation: Organisation | None = None,
-                 directory: Path | None = None, clock: Clock = wall_clock, settle: float = 0.4) -> None:
+    def __init__(
+        self,
+        request: DrillRequest,
+        settings: Settings,
+        *,
+        organisation: Organisation | None = None,
+        directory: Path | None = None,
+        clock: Clock = wall_clock,
+        settle: float = 0.4,
+    ) -> None:
         self.request, self.settings, self.clock = request, settings, clock
         self.exercise_id = request.exercise_id
         self.directory = directory or settings.data_dir / "drills" / request.exercise_id
         self.organisation = organisation
-        self.drill = LiveDrill(request.scenario, bootstrap=settings.kafka_bootstrap,
-                               topic_prefix=settings.topic_prefix, exercise_id=request.exercise_id,
-                               speed=request.speed, bot=request.bot, clock=clock, settle=settle, hooks=self)
+        self.drill = LiveDrill(
+            request.scenario,
+            bootstrap=settings.kafka_bootstrap,
+            topic_prefix=settings.topic_prefix,
+            exercise_id=request.exercise_id,
+            speed=request.speed,
+            bot=request.bot,
+            clock=clock,
+            settle=settle,
+            hooks=self,
+        )
         self.participants: list[str] = list(request.participants or ())
         self.deliveries: list[MessageDelivery] = []
         self.started_at = clock()
@@ -138,8 +162,9 @@ class DrillHost(DrillHooks):
             try:
                 await self._open(stack)
                 await self.publish_update(causation=self.request.command_id)
-                self._log.info("drill.started", speed=self.request.speed, bot=self.request.bot,
-                               participants=len(self.participants))
+                self._log.info(
+                    "drill.started", speed=self.request.speed, bot=self.request.bot, participants=len(self.participants)
+                )
                 await self._play(progress)
                 return await self._finish()
             except asyncio.CancelledError:
@@ -153,19 +178,23 @@ class DrillHost(DrillHooks):
     async def _open(self, stack: AsyncExitStack) -> None:
         settings, request = self.settings, self.request
         await ensure_drill_topics(settings)
-        self._producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all",
-                                          metadata_max_age_ms=2_000)
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=settings.kafka_bootstrap, acks="all", metadata_max_age_ms=2_000
+        )
         await self._producer.start()
         stack.push_async_callback(self._producer.stop)
         if self.organisation is None:
             from infra.district import load_organisation
+
             self.organisation = load_organisation(settings.district_dir)
         if request.participants is None:
             self.participants = participants_of(request.scenario, self.organisation)
-        self.participants = await prepare_participants(request.scenario, settings.database_url, self.exercise_id,
-                                                       self.participants)
+        self.participants = await prepare_participants(
+            request.scenario, settings.database_url, self.exercise_id, self.participants
+        )
         self._courier = await stack.enter_async_context(
-            open_courier(settings, self.exercise_id, self.organisation, self.participants))
+            open_courier(settings, self.exercise_id, self.organisation, self.participants)
+        )
         self._consumer = await self._commands_consumer()
         stack.push_async_callback(self._consumer.stop)
         await self.drill.open()
@@ -174,8 +203,12 @@ class DrillHost(DrillHooks):
     async def _commands_consumer(self) -> AIOKafkaConsumer:
         """A consumer of drill-commands without a group, positioned at the end (or just after the StartDrill)."""
         topic = drill_topics(self.settings)[0]
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.settings.kafka_bootstrap, group_id=None,
-                                    enable_auto_commit=False, metadata_max_age_ms=2_000)
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.settings.kafka_bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            metadata_max_age_ms=2_000,
+        )
         await consumer.start()
         try:
             await read_from_end(consumer, topic, self.request.start_position)
@@ -198,25 +231,43 @@ class DrillHost(DrillHooks):
         drill, request = self.drill, self.request
         await drill.reject_pending(f"exercise {self.exercise_id} has ended")
         result = drill.result()
-        live = LiveResult(result, score_run(result), tuple(self.participants), tuple(drill.incidents),
-                          tuple(drill.rejected), tuple(drill.unanswered), tuple(drill.messages), drill.clock.speed,
-                          request.bot)
+        live = LiveResult(
+            result,
+            score_run(result),
+            tuple(self.participants),
+            tuple(drill.incidents),
+            tuple(drill.rejected),
+            tuple(drill.unanswered),
+            tuple(drill.messages),
+            drill.clock.speed,
+            request.bot,
+        )
         await self.publish_update()
         stored = await asyncio.to_thread(self._write_files, live)
         await self._emit(DRILL_REPORT_WRITTEN, stored)
-        self._log.info("drill.finished", reason=drill.ended.reason if drill.ended else None,
-                       score=live.score.percent, directory=str(self.directory))
+        self._log.info(
+            "drill.finished",
+            reason=drill.ended.reason if drill.ended else None,
+            score=live.score.percent,
+            directory=str(self.directory),
+        )
         return live
 
     def _write_files(self, live: LiveResult) -> dict[str, str]:
         """Write run.json and the report; return the report as Markdown and self-contained HTML."""
         self.directory.mkdir(parents=True, exist_ok=True)
-        data = {**result_to_dict(live, self.request.scenario_text),
-                "messages": [d.to_dict() for d in self.deliveries], "refused": list(self.drill.refused)}
+        data = {
+            **result_to_dict(live, self.request.scenario_text),
+            "messages": [d.to_dict() for d in self.deliveries],
+            "refused": list(self.drill.refused),
+        }
         (self.directory / "run.json").write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
         markdown, page, image = write_report(live.result, self.directory, score=live.score)
-        return {"scenario_id": self.request.scenario.id, "markdown": markdown.read_text(encoding="utf-8"),
-                "html": inline_image(page.read_text(encoding="utf-8"), image)}
+        return {
+            "scenario_id": self.request.scenario.id,
+            "markdown": markdown.read_text(encoding="utf-8"),
+            "html": inline_image(page.read_text(encoding="utf-8"), image),
+        }
 
     async def _fail(self, reason: str) -> None:
         self.failure = reason
@@ -250,9 +301,11 @@ class DrillHost(DrillHooks):
         try:
             command = command_from_envelope(message)
         except DrillCommandError as error:
-            await self._emit(DRILL_COMMAND_REJECTED, {"command_id": message.get("id"),
-                                                      "command": message.get("type"), "reason": str(error)},
-                             causation=str(message.get("id") or "") or None)
+            await self._emit(
+                DRILL_COMMAND_REJECTED,
+                {"command_id": message.get("id"), "command": message.get("type"), "reason": str(error)},
+                causation=str(message.get("id") or "") or None,
+            )
             return
         self._log.info("drill.command.received", command_id=command.id, command=command.describe())
         self.drill.submit(command)
@@ -288,9 +341,11 @@ class DrillHost(DrillHooks):
     async def rejected(self, drill: LiveDrill, command: DrillCommand, reason: str) -> None:
         """A controller command did not apply: say why, caused by the command."""
         self._log.info("drill.command.rejected", command_id=command.id, command=command.describe(), reason=reason)
-        await self._emit(DRILL_COMMAND_REJECTED, {"command_id": command.id, "command": command.type,
-                                                  "inject_id": command.inject_id, "reason": reason},
-                         causation=command.id)
+        await self._emit(
+            DRILL_COMMAND_REJECTED,
+            {"command_id": command.id, "command": command.type, "inject_id": command.inject_id, "reason": reason},
+            causation=command.id,
+        )
 
     # -- events ------------------------------------------------------------------------------------------
 
@@ -313,20 +368,35 @@ class DrillHost(DrillHooks):
         else:
             now = run.start
         state = self.state()
-        reason = self.failure if state == STATE_FAILED else (
-            drill.ended.reason if state == STATE_FINISHED and drill.ended else None)
+        reason = (
+            self.failure
+            if state == STATE_FAILED
+            else (drill.ended.reason if state == STATE_FINISHED and drill.ended else None)
+        )
         return {
-            "exercise_id": self.exercise_id, "scenario_id": scenario.id, "title": scenario.title, "state": state,
-            "reason": reason, "speed": drill.clock.speed, "bot": request.bot, "seq": seq,
-            "started_at": self.started_at.isoformat(), "updated_at": real.isoformat(),
-            "scenario_start": run.start.isoformat(), "scenario_now": now.isoformat(),
-            "elapsed_seconds": (now - run.start).total_seconds(), "end_seconds": scenario.end.total_seconds(),
+            "exercise_id": self.exercise_id,
+            "scenario_id": scenario.id,
+            "title": scenario.title,
+            "state": state,
+            "reason": reason,
+            "speed": drill.clock.speed,
+            "bot": request.bot,
+            "seq": seq,
+            "started_at": self.started_at.isoformat(),
+            "updated_at": real.isoformat(),
+            "scenario_start": run.start.isoformat(),
+            "scenario_now": now.isoformat(),
+            "elapsed_seconds": (now - run.start).total_seconds(),
+            "end_seconds": scenario.end.total_seconds(),
             "objectives": [{"id": o.id, "title": o.title} for o in scenario.objectives],
-            "units": list(scenario.units), "unit_names": {u: scenario.unit_name(u) for u in scenario.units},
-            "participants": list(self.participants), "incidents": [i for i in drill.incidents if i],
+            "units": list(scenario.units),
+            "unit_names": {u: scenario.unit_name(u) for u in scenario.units},
+            "participants": list(self.participants),
+            "incidents": [i for i in drill.incidents if i],
             "injects": [_inject(i) for i in run.states()],
             "messages": [d.to_dict() for d in self.deliveries],
-            "rejected": [*drill.rejected, *drill.refused], "unanswered": list(drill.unanswered),
+            "rejected": [*drill.rejected, *drill.refused],
+            "unanswered": list(drill.unanswered),
             "requested_by": dict(request.requested_by),
             "score": score_run(run.result()).to_dict() if run.finished else None,
         }
@@ -344,14 +414,23 @@ class DrillHost(DrillHooks):
     async def _send(self, kind: str, payload: Mapping[str, Any], causation: str | None) -> None:
         if self._producer is None:
             raise RuntimeError(f"drill host of {self.exercise_id} is not connected to Kafka")
-        await publish_drill_event(self._producer, self.settings, kind, self.exercise_id, payload, self.clock(),
-                                  causation)
+        await publish_drill_event(
+            self._producer, self.settings, kind, self.exercise_id, payload, self.clock(), causation
+        )
 
 
 def _inject(status: Any) -> dict[str, Any]:
-    return {"id": status.id, "title": status.title, "type": status.type, "delivery": status.delivery,
-            "at_seconds": status.at.total_seconds() if status.at is not None else None, "state": status.state,
-            "executed_at": _iso(status.executed_at), "fire_at": _iso(status.fire_at), "note": status.note}
+    return {
+        "id": status.id,
+        "title": status.title,
+        "type": status.type,
+        "delivery": status.delivery,
+        "at_seconds": status.at.total_seconds() if status.at is not None else None,
+        "state": status.state,
+        "executed_at": _iso(status.executed_at),
+        "fire_at": _iso(status.fire_at),
+        "note": status.note,
+    }
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -369,4 +448,3 @@ def inline_image(page: str, image: Path) -> str:
     mime = "image/svg+xml" if image.suffix == ".svg" else "image/png"
     uri = f"data:{mime};base64,{base64.b64encode(image.read_bytes()).decode('ascii')}"
     return page.replace(f'src="{html.escape(image.name)}"', f'src="{uri}"')
-

@@ -122,9 +122,21 @@ class _Incident:
 class LiveDrill:
     """One live run. Use `run_live` unless you need the driver object (e.g. for controller commands)."""
 
-    def __init__(self, scenario: Scenario, *, bootstrap: str, topic_prefix: str, exercise_id: str, speed: float,
-                 bot: str | None, clock: Clock = wall_clock, scenario_start: datetime | None = None,
-                 settle: float = 0.4, answer_timeout: float = 20.0, hooks: DrillHooks | None = None) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        bootstrap: str,
+        topic_prefix: str,
+        exercise_id: str,
+        speed: float,
+        bot: str | None,
+        clock: Clock = wall_clock,
+        scenario_start: datetime | None = None,
+        settle: float = 0.4,
+        answer_timeout: float = 20.0,
+        hooks: DrillHooks | None = None,
+    ) -> None:
         self.scenario, self.bootstrap, self.prefix = scenario, bootstrap, topic_prefix
         self.exercise_id, self.bot = exercise_id, check_behaviour(bot) if bot else None
         self.real = clock
@@ -173,16 +185,18 @@ class LiveDrill:
         """Connect; the events are read from their end offsets as of now (before the first publish)."""
         self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all", metadata_max_age_ms=2_000)
         await self._producer.start()
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
-                                    metadata_max_age_ms=2_000)
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False, metadata_max_age_ms=2_000
+        )
         await consumer.start()
         self._consumer = consumer
         topic = self.topic("incident-events")
         try:
             await read_from_end(consumer, topic)
         except RuntimeError:
-            raise RuntimeError(f"topic {topic} does not exist: is the worker running with prefix {self.prefix!r}?")\
-                from None
+            raise RuntimeError(
+                f"topic {topic} does not exist: is the worker running with prefix {self.prefix!r}?"
+            ) from None
 
     async def close(self) -> None:
         """Disconnect."""
@@ -238,8 +252,14 @@ class LiveDrill:
     async def _apply(self, command: DrillCommand) -> None:
         real = self.real()
         try:
-            effects = apply_command(self.run, self.clock, command.type, command.payload, real_now=real,
-                                    scenario_now=min(self.clock.now(real), self.run.end_at))
+            effects = apply_command(
+                self.run,
+                self.clock,
+                command.type,
+                command.payload,
+                real_now=real,
+                scenario_now=min(self.clock.now(real), self.run.end_at),
+            )
         except (DrillCommandError, ClockError) as error:
             self.refused.append(f"{command.describe()}: {error}")
             await self.hooks.rejected(self, command, str(error))
@@ -309,21 +329,38 @@ class LiveDrill:
             self.rejected.append(f"{action.expectation_id}: no incident has step {action.action_key!r}")
             return
         state = self.incidents[incident_id]
-        if action.level is not None and state.level != "non_graded" and Level.parse(state.level) >= Level.parse(
-                action.level):
+        if (
+            action.level is not None
+            and state.level != "non_graded"
+            and Level.parse(state.level) >= Level.parse(action.level)
+        ):
             return
-        live = [k for k in (action.action_key, *action.alternatives)
-                if k is not None and k in state.items and state.items[k] != SUPERSEDED]
+        live = [
+            k
+            for k in (action.action_key, *action.alternatives)
+            if k is not None and k in state.items and state.items[k] != SUPERSEDED
+        ]
         action = action.on(live[0]) if live else action
         command_id = str(uuid.uuid4())
         self.causes[command_id] = action.at
-        payload = {**action.payload(), "actor": {"user": "bot", "roles": list(BOT_ROLES), "unit": action.unit,
-                                                 "ip": None}}
-        command = {"id": command_id, "type": action.command, "time": action.at.isoformat(), "mode": "exercise",
-                   "exercise_id": self.exercise_id, "causation": f"drill:{self.exercise_id}:{action.expectation_id}",
-                   "incident_id": incident_id, "payload": payload, "v": 1}
-        await self._producer.send_and_wait(self.topic("incident-commands"), json.dumps(command, ensure_ascii=False)
-                                           .encode(), key=incident_id.encode())
+        payload = {
+            **action.payload(),
+            "actor": {"user": "bot", "roles": list(BOT_ROLES), "unit": action.unit, "ip": None},
+        }
+        command = {
+            "id": command_id,
+            "type": action.command,
+            "time": action.at.isoformat(),
+            "mode": "exercise",
+            "exercise_id": self.exercise_id,
+            "causation": f"drill:{self.exercise_id}:{action.expectation_id}",
+            "incident_id": incident_id,
+            "payload": payload,
+            "v": 1,
+        }
+        await self._producer.send_and_wait(
+            self.topic("incident-commands"), json.dumps(command, ensure_ascii=False).encode(), key=incident_id.encode()
+        )
         await self._await_answer(command_id, f"{action.command} for {action.expectation_id}")
 
     def _incident_for(self, action: PlayerAction) -> str | None:
@@ -407,17 +444,31 @@ def observations(event: dict[str, Any], at: datetime) -> list[Observation]:
     if kind == "IncidentClosed":
         return [IncidentObserved(incident_id, str(snapshot.get("level") or "non_graded"), "closed", at)]
     if kind == "ActionsPlanned":
-        return [ActionObserved(i["key"], PLANNED, at, unit=i.get("owner"), incident_id=incident_id)
-                for i in data.get("items", [])]
+        return [
+            ActionObserved(i["key"], PLANNED, at, unit=i.get("owner"), incident_id=incident_id)
+            for i in data.get("items", [])
+        ]
     if kind == "ActionUpdated" and data.get("change") in (ACKNOWLEDGED, COMPLETED):
-        return [ActionObserved(str(data["key"]), str(data["change"]), at, unit=(data.get("item") or {}).get("owner"),
-                               incident_id=incident_id, by=data.get("by"))]
+        return [
+            ActionObserved(
+                str(data["key"]),
+                str(data["change"]),
+                at,
+                unit=(data.get("item") or {}).get("owner"),
+                incident_id=incident_id,
+                by=data.get("by"),
+            )
+        ]
     return []
 
 
-async def prepare_participants(scenario: Scenario, database_url: str, exercise_id: str,
-                               participants: Sequence[str] | None = None,
-                               organisation: Organisation | None = None) -> list[str]:
+async def prepare_participants(
+    scenario: Scenario,
+    database_url: str,
+    exercise_id: str,
+    participants: Sequence[str] | None = None,
+    organisation: Organisation | None = None,
+) -> list[str]:
     """Register the exercise's participants where the notifier reads them; return them.
 
     `participants` if given, else the people of the scenario's units in `organisation` (default: the configured
@@ -427,6 +478,7 @@ async def prepare_participants(scenario: Scenario, database_url: str, exercise_i
         if organisation is None:
             from infra.district import load_organisation
             from infra.settings import Settings
+
             organisation = load_organisation(Settings().district_dir)
         participants = participants_of(scenario, organisation)
     await upgrade(database_url)  # idempotent; a fresh database gets the platform's schema
@@ -438,11 +490,22 @@ async def prepare_participants(scenario: Scenario, database_url: str, exercise_i
     return list(participants)
 
 
-async def run_live(scenario: Scenario, *, bootstrap: str, topic_prefix: str, database_url: str, speed: float = 60.0,
-                   bot: str | None = None, exercise_id: str | None = None, participants: Sequence[str] | None = None,
-                   organisation: Organisation | None = None, progress: Progress | None = None,
-                   clock: Clock = wall_clock, scenario_start: datetime | None = None,
-                   settle: float = 0.4) -> LiveResult:
+async def run_live(
+    scenario: Scenario,
+    *,
+    bootstrap: str,
+    topic_prefix: str,
+    database_url: str,
+    speed: float = 60.0,
+    bot: str | None = None,
+    exercise_id: str | None = None,
+    participants: Sequence[str] | None = None,
+    organisation: Organisation | None = None,
+    progress: Progress | None = None,
+    clock: Clock = wall_clock,
+    scenario_start: datetime | None = None,
+    settle: float = 0.4,
+) -> LiveResult:
     """Play `scenario` through the platform at `speed` with an optional player bot; return the scored result.
 
     Participants: `participants` if given, else the people of the scenario's units in `organisation` (default:
@@ -451,16 +514,34 @@ async def run_live(scenario: Scenario, *, bootstrap: str, topic_prefix: str, dat
     """
     exercise = exercise_id or f"EX-{scenario.id}-{clock():%Y%m%d%H%M%S}"
     participants = await prepare_participants(scenario, database_url, exercise, participants, organisation)
-    drill = LiveDrill(scenario, bootstrap=bootstrap, topic_prefix=topic_prefix, exercise_id=exercise, speed=speed,
-                      bot=bot, clock=clock, scenario_start=scenario_start, settle=settle)
+    drill = LiveDrill(
+        scenario,
+        bootstrap=bootstrap,
+        topic_prefix=topic_prefix,
+        exercise_id=exercise,
+        speed=speed,
+        bot=bot,
+        clock=clock,
+        scenario_start=scenario_start,
+        settle=settle,
+    )
     await drill.open()
     try:
         await drill.play(progress)
     finally:
         await drill.close()
     result = drill.result()
-    return LiveResult(result, score_run(result), tuple(participants), tuple(drill.incidents), tuple(drill.rejected),
-                      tuple(drill.unanswered), tuple(drill.messages), speed, bot)
+    return LiveResult(
+        result,
+        score_run(result),
+        tuple(participants),
+        tuple(drill.incidents),
+        tuple(drill.rejected),
+        tuple(drill.unanswered),
+        tuple(drill.messages),
+        speed,
+        bot,
+    )
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -477,23 +558,58 @@ def result_to_dict(live: LiveResult, scenario_text: str) -> dict[str, Any]:
     observed: list[dict[str, Any]] = []
     for seen in result.observations:
         if isinstance(seen, IncidentObserved):
-            observed.append({"kind": "incident", "incident_id": seen.incident_id, "level": seen.level,
-                             "status": seen.status, "at": seen.at.isoformat()})
+            observed.append(
+                {
+                    "kind": "incident",
+                    "incident_id": seen.incident_id,
+                    "level": seen.level,
+                    "status": seen.status,
+                    "at": seen.at.isoformat(),
+                }
+            )
         else:
-            observed.append({"kind": "action", "action_key": seen.action_key, "change": seen.change,
-                             "at": seen.at.isoformat(), "unit": seen.unit, "incident_id": seen.incident_id,
-                             "by": seen.by})
+            observed.append(
+                {
+                    "kind": "action",
+                    "action_key": seen.action_key,
+                    "change": seen.change,
+                    "at": seen.at.isoformat(),
+                    "unit": seen.unit,
+                    "incident_id": seen.incident_id,
+                    "by": seen.by,
+                }
+            )
     return {
-        "v": 1, "exercise_id": result.exercise_id, "scenario_id": result.scenario.id, "scenario_text": scenario_text,
-        "scenario_start": result.scenario_start.isoformat(), "ended_at": result.ended_at.isoformat(),
-        "speed": live.speed, "bot": live.bot, "participants": list(live.participants),
-        "incidents": list(live.incidents), "rejected": list(live.rejected), "unanswered": list(live.unanswered),
-        "injects": [{"id": i.id, "title": i.title, "type": i.type, "delivery": i.delivery,
-                     "at": i.at.total_seconds() if i.at is not None else None, "state": i.state,
-                     "executed_at": _iso(i.executed_at), "fire_at": _iso(i.fire_at), "note": i.note}
-                    for i in result.injects],
-        "windows": [{"expectation": w.expectation.id, "anchor_at": _iso(w.anchor_at), "due_at": _iso(w.due_at)}
-                    for w in result.windows],
+        "v": 1,
+        "exercise_id": result.exercise_id,
+        "scenario_id": result.scenario.id,
+        "scenario_text": scenario_text,
+        "scenario_start": result.scenario_start.isoformat(),
+        "ended_at": result.ended_at.isoformat(),
+        "speed": live.speed,
+        "bot": live.bot,
+        "participants": list(live.participants),
+        "incidents": list(live.incidents),
+        "rejected": list(live.rejected),
+        "unanswered": list(live.unanswered),
+        "injects": [
+            {
+                "id": i.id,
+                "title": i.title,
+                "type": i.type,
+                "delivery": i.delivery,
+                "at": i.at.total_seconds() if i.at is not None else None,
+                "state": i.state,
+                "executed_at": _iso(i.executed_at),
+                "fire_at": _iso(i.fire_at),
+                "note": i.note,
+            }
+            for i in result.injects
+        ],
+        "windows": [
+            {"expectation": w.expectation.id, "anchor_at": _iso(w.anchor_at), "due_at": _iso(w.due_at)}
+            for w in result.windows
+        ],
         "observations": observed,
         "log": [{"at": e.at.isoformat(), "kind": e.kind, "subject": e.subject, "text": e.text} for e in result.log],
         "score": live.score.to_dict(),
@@ -508,8 +624,9 @@ def result_from_dict(data: dict[str, Any], library: Any = None) -> RunResult:
     from drills.scenario import parse_scenario
     from playbooks import load_library
 
-    scenario = parse_scenario(str(data["scenario_text"]), f"{data['scenario_id']}.yaml",
-                              library if library is not None else load_library())
+    scenario = parse_scenario(
+        str(data["scenario_text"]), f"{data['scenario_id']}.yaml", library if library is not None else load_library()
+    )
     expectations = {e.id: e for e in scenario.expectations()}
     observed: list[Observation] = []
     for o in data["observations"]:
@@ -517,16 +634,38 @@ def result_from_dict(data: dict[str, Any], library: Any = None) -> RunResult:
         if o["kind"] == "incident":
             observed.append(IncidentObserved(o["incident_id"], o["level"], o["status"], at))
         else:
-            observed.append(ActionObserved(o["action_key"], o["change"], at, unit=o.get("unit"),
-                                           incident_id=o.get("incident_id"), by=o.get("by")))
+            observed.append(
+                ActionObserved(
+                    o["action_key"],
+                    o["change"],
+                    at,
+                    unit=o.get("unit"),
+                    incident_id=o.get("incident_id"),
+                    by=o.get("by"),
+                )
+            )
     return RunResult(
-        scenario, str(data["exercise_id"]), datetime.fromisoformat(data["scenario_start"]),
+        scenario,
+        str(data["exercise_id"]),
+        datetime.fromisoformat(data["scenario_start"]),
         datetime.fromisoformat(data["ended_at"]),
-        tuple(InjectStatus(i["id"], i["title"], i["type"], i["delivery"],
-                           timedelta(seconds=i["at"]) if i["at"] is not None else None, i["state"],
-                           _time(i["executed_at"]), _time(i["fire_at"]), i["note"]) for i in data["injects"]),
-        tuple(Window(expectations[w["expectation"]], _time(w["anchor_at"]), _time(w["due_at"]))
-              for w in data["windows"]),
+        tuple(
+            InjectStatus(
+                i["id"],
+                i["title"],
+                i["type"],
+                i["delivery"],
+                timedelta(seconds=i["at"]) if i["at"] is not None else None,
+                i["state"],
+                _time(i["executed_at"]),
+                _time(i["fire_at"]),
+                i["note"],
+            )
+            for i in data["injects"]
+        ),
+        tuple(
+            Window(expectations[w["expectation"]], _time(w["anchor_at"]), _time(w["due_at"])) for w in data["windows"]
+        ),
         tuple(observed),
         tuple(LogEntry(datetime.fromisoformat(e["at"]), e["kind"], e["subject"], e["text"]) for e in data["log"]),
     )

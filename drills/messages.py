@@ -45,8 +45,12 @@ TEMPLATE = MessageTemplate(
     body="${title}\n${text}\n—— ${sender}（${kind}）\n演练 exercise: ${exercise_id}",
 )
 """A message inject as a notification (the delivery layer adds the exercise marking)."""
-KINDS = {"message": "消息 message", "media_query": "媒体问询 media query", "phone_call": "来电 phone call",
-         "decision_request": "决策请求 decision request"}
+KINDS = {
+    "message": "消息 message",
+    "media_query": "媒体问询 media query",
+    "phone_call": "来电 phone call",
+    "decision_request": "决策请求 decision request",
+}
 
 
 @dataclass(frozen=True)
@@ -74,14 +78,23 @@ class MessageDelivery:
     def to_dict(self) -> dict[str, Any]:
         """The `messages` entry of the DrillUpdated snapshot (ADR 0018)."""
         m = self.message
-        return {"inject_id": m.inject_id, "at": m.at.isoformat(), "type": m.type, "sender": m.sender,
-                "receivers": list(m.receivers), "title": m.title, "text": m.text,
-                "delivered_to": list(self.delivered_to), "diverted": list(self.diverted),
-                "failed": [f.to_dict() for f in self.failed]}
+        return {
+            "inject_id": m.inject_id,
+            "at": m.at.isoformat(),
+            "type": m.type,
+            "sender": m.sender,
+            "receivers": list(m.receivers),
+            "title": m.title,
+            "text": m.text,
+            "delivered_to": list(self.delivered_to),
+            "diverted": list(self.diverted),
+            "failed": [f.to_dict() for f in self.failed],
+        }
 
 
-def resolve_receivers(organisation: Organisation, receivers: Sequence[str],
-                      participants: Sequence[str]) -> tuple[list[Person], list[Failure]]:
+def resolve_receivers(
+    organisation: Organisation, receivers: Sequence[str], participants: Sequence[str]
+) -> tuple[list[Person], list[Failure]]:
     """The people a message inject addresses, and the receivers that name nobody.
 
     A unit: its members (the Dispatcher diverts those who do not play). A role: the participants holding it
@@ -131,8 +144,14 @@ def _people(organisation: Organisation, ids: Iterable[str]) -> list[Person]:
 class Courier:
     """Delivers one exercise's message injects through the Dispatcher, on the enabled channels."""
 
-    def __init__(self, dispatcher: Dispatcher, store: SqlDeliveryStore, organisation: Organisation,
-                 channels: Sequence[str], participants: Sequence[str]) -> None:
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        store: SqlDeliveryStore,
+        organisation: Organisation,
+        channels: Sequence[str],
+        participants: Sequence[str],
+    ) -> None:
         self.dispatcher, self.store, self.organisation = dispatcher, store, organisation
         self.channels, self.participants = list(channels), list(participants)
 
@@ -145,8 +164,12 @@ class Courier:
             recipient = recipient_of(person)
             channels = channels_for(recipient, self.channels)
             if not channels:
-                failed.append(Failure(person.id, f"{person.id} has no address on any enabled channel "
-                                                 f"({', '.join(self.channels) or 'none'})"))
+                failed.append(
+                    Failure(
+                        person.id,
+                        f"{person.id} has no address on any enabled channel ({', '.join(self.channels) or 'none'})",
+                    )
+                )
             for channel in channels:
                 status, reason = await self._send(message, recipient, channel)
                 if status == DeliveryStatus.DIVERTED.value:
@@ -155,19 +178,37 @@ class Courier:
                     delivered[person.id] = None
                 else:
                     failed.append(Failure(person.id, reason or status, channel))
-        outcome = MessageDelivery(message, tuple(delivered), tuple(p for p in diverted if p not in delivered),
-                                  tuple(failed))
-        log.info("drill.message.delivered", exercise_id=message.exercise_id, inject_id=message.inject_id,
-                 delivered_to=list(outcome.delivered_to), diverted=len(outcome.diverted), failed=len(outcome.failed))
+        outcome = MessageDelivery(
+            message, tuple(delivered), tuple(p for p in diverted if p not in delivered), tuple(failed)
+        )
+        log.info(
+            "drill.message.delivered",
+            exercise_id=message.exercise_id,
+            inject_id=message.inject_id,
+            delivered_to=list(outcome.delivered_to),
+            diverted=len(outcome.diverted),
+            failed=len(outcome.failed),
+        )
         return outcome
 
     async def _send(self, message: DeliverMessage, recipient: Recipient, channel: str) -> tuple[str, str | None]:
         """Deliver once; return the delivery's status and reason (for a repeat: those of the first delivery)."""
         outbound = compose_message(
-            TEMPLATE, {"title": message.title, "text": message.text, "sender": message.sender,
-                       "kind": KINDS.get(message.type, message.type), "exercise_id": message.exercise_id},
-            incident_id=message.exercise_id, action_key=f"inject:{message.inject_id}", recipient_id=recipient.id,
-            created_at=message.at, mode="exercise", exercise_id=message.exercise_id, attempt_key="drill-message",
+            TEMPLATE,
+            {
+                "title": message.title,
+                "text": message.text,
+                "sender": message.sender,
+                "kind": KINDS.get(message.type, message.type),
+                "exercise_id": message.exercise_id,
+            },
+            incident_id=message.exercise_id,
+            action_key=f"inject:{message.inject_id}",
+            recipient_id=recipient.id,
+            created_at=message.at,
+            mode="exercise",
+            exercise_id=message.exercise_id,
+            attempt_key="drill-message",
         )
         try:
             result = await self.dispatcher.deliver(outbound, recipient, channel)
@@ -177,14 +218,17 @@ class Courier:
             return result.status.value, result.reason
         logged = await self.store.logged(delivery_key(outbound, channel))
         if logged is None or logged[0] == SENDING:
-            return DeliveryStatus.FAILED.value, ("outcome unknown: an earlier send was cut off; not sent again to "
-                                                 "avoid a duplicate — confirm receipt with the recipient")
+            return DeliveryStatus.FAILED.value, (
+                "outcome unknown: an earlier send was cut off; not sent again to "
+                "avoid a duplicate — confirm receipt with the recipient"
+            )
         return logged[0], logged[1].get("reason")
 
 
 @asynccontextmanager
-async def open_courier(settings: Settings, exercise_id: str, organisation: Organisation,
-                       participants: Sequence[str]) -> AsyncIterator[Courier]:
+async def open_courier(
+    settings: Settings, exercise_id: str, organisation: Organisation, participants: Sequence[str]
+) -> AsyncIterator[Courier]:
     """A Courier on the platform's delivery layer: SQL delivery log, the exercise's registry, the CAP store."""
     db = Database(settings.database_url)
     try:

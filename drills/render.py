@@ -67,8 +67,10 @@ def to_markdown(blocks: Iterable[Block]) -> str:
         elif isinstance(block, Bullets):
             parts.append("\n".join(f"- {item}" for item in block.items))
         elif isinstance(block, Table):
-            lines = [f"| {' | '.join(_md_cell(h) for h in block.header)} |",
-                     f"|{'|'.join('---' for _ in block.header)}|"]
+            lines = [
+                f"| {' | '.join(_md_cell(h) for h in block.header)} |",
+                f"|{'|'.join('---' for _ in block.header)}|",
+            ]
             lines += [f"| {' | '.join(_md_cell(c) for c in row)} |" for row in block.rows]
             parts.append("\n".join(lines))
         else:
@@ -76,9 +78,11 @@ def to_markdown(blocks: Iterable[Block]) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-_CSS = ("body{font-family:system-ui,'Noto Sans CJK SC','Microsoft YaHei',sans-serif;max-width:64rem;margin:2rem auto;"
-        "padding:0 1rem;color:#222}table{border-collapse:collapse;margin:1rem 0}th,td{border:1px solid #ccc;"
-        "padding:.3rem .6rem;text-align:left;vertical-align:top}th{background:#f3f3f3}img{max-width:100%}")
+_CSS = (
+    "body{font-family:system-ui,'Noto Sans CJK SC','Microsoft YaHei',sans-serif;max-width:64rem;margin:2rem auto;"
+    "padding:0 1rem;color:#222}table{border-collapse:collapse;margin:1rem 0}th,td{border:1px solid #ccc;"
+    "padding:.3rem .6rem;text-align:left;vertical-align:top}th{background:#f3f3f3}img{max-width:100%}"
+)
 
 
 def to_html(blocks: Iterable[Block], title: str) -> str:
@@ -98,5 +102,7 @@ def to_html(blocks: Iterable[Block], title: str) -> str:
             body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
         else:
             body.append(f'<p><img src="{esc(block.src)}" alt="{esc(block.alt)}"></p>')
-    return (f'<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n<title>{esc(title)}</title>\n'
-            f"<style>{_CSS}</style>\n</head>\n<body>\n" + "\n".join(body) + "\n</body>\n</html>\n")
+    return (
+        f'<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n<title>{esc(title)}</title>\n'
+        f"<style>{_CSS}</style>\n</head>\n<body>\n" + "\n".join(body) + "\n</body>\n</html>\n"
+    )

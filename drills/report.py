@@ -17,15 +17,21 @@ from drills.render import Block, Bullets, Heading, Image, Paragraph, Table, to_h
 from drills.result import RunResult
 from drills.scoring import LATE, MET, MISSED, Assessment, GroupScore, Score, score_run
 
-STATUS_NAMES = {MET: "按时 met", LATE: "超时 late", MISSED: "未完成 missed", "open": "未到时限 open",
-                "void": "未触发 void"}
+STATUS_NAMES = {
+    MET: "按时 met",
+    LATE: "超时 late",
+    MISSED: "未完成 missed",
+    "open": "未到时限 open",
+    "void": "未触发 void",
+}
 PLAN_DAYS = {MISSED: 14, LATE: 30}
 """Days from the report date to an improvement action's due date, by how the expected action went."""
 HIDDEN_LOG_KINDS = frozenset({"system"})
 
 
-def write_report(result: RunResult, directory: Path, *, score: Score | None = None,
-                 report_date: date | None = None) -> tuple[Path, Path, Path]:
+def write_report(
+    result: RunResult, directory: Path, *, score: Score | None = None, report_date: date | None = None
+) -> tuple[Path, Path, Path]:
     """Write the report as Markdown and HTML plus the chart image into `directory`; return the three paths."""
     directory.mkdir(parents=True, exist_ok=True)
     scored = score if score is not None else score_run(result)
@@ -50,40 +56,90 @@ def report_blocks(result: RunResult, score: Score, *, image_name: str, report_da
     overall = "—" if score.percent is None else f"{score.percent:.1f} / 100"
     blocks: list[Block] = [
         Heading(f"演练评估报告 After-action report：{scenario.title}", 1),
-        Paragraph(f"演练编号 exercise: {result.exercise_id} · 预案 playbook: {scenario.playbook} "
-                  f"{scenario.playbook_version} · T+0 = {result.scenario_start.isoformat()} · "
-                  f"结束 ended: {t(result.ended_at)} · 报告日期 report date: {report_date.isoformat()}"),
+        Paragraph(
+            f"演练编号 exercise: {result.exercise_id} · 预案 playbook: {scenario.playbook} "
+            f"{scenario.playbook_version} · T+0 = {result.scenario_start.isoformat()} · "
+            f"结束 ended: {t(result.ended_at)} · 报告日期 report date: {report_date.isoformat()}"
+        ),
         Paragraph(f"总分 overall score: {overall}"),
-        Heading("按目标评分 Score by objective"), _group_table("目标 objective", score.objectives),
-        Heading("按单位评分 Score by unit"), _group_table("单位 unit", score.units),
+        Heading("按目标评分 Score by objective"),
+        _group_table("目标 objective", score.objectives),
+        Heading("按单位评分 Score by unit"),
+        _group_table("单位 unit", score.units),
         Heading("响应时间与时限 Response times vs deadlines"),
         Image(image_name, "响应时间与时限 response times vs deadlines"),
-        Table(("预期行动 expected action", "单位 unit", "注入 inject", "时限 due", "完成 done", "结果 result",
-               "超时 late by"),
-              tuple((f"{a.expectation.id}：{a.expectation.title}", scenario.unit_name(a.expectation.unit),
-                     f"{a.expectation.inject_id} {t(a.anchor_at)}", t(a.due_at), t(a.done_at),
-                     STATUS_NAMES[a.status], _span(a.late_by)) for a in score.assessments)),
+        Table(
+            (
+                "预期行动 expected action",
+                "单位 unit",
+                "注入 inject",
+                "时限 due",
+                "完成 done",
+                "结果 result",
+                "超时 late by",
+            ),
+            tuple(
+                (
+                    f"{a.expectation.id}：{a.expectation.title}",
+                    scenario.unit_name(a.expectation.unit),
+                    f"{a.expectation.inject_id} {t(a.anchor_at)}",
+                    t(a.due_at),
+                    t(a.done_at),
+                    STATUS_NAMES[a.status],
+                    _span(a.late_by),
+                )
+                for a in score.assessments
+            ),
+        ),
         Heading("时间线 Timeline"),
-        Table(("时间 time", "类别 kind", "内容 what"),
-              tuple((t(e.at), e.kind, e.text) for e in result.log if e.kind not in HIDDEN_LOG_KINDS)),
+        Table(
+            ("时间 time", "类别 kind", "内容 what"),
+            tuple((t(e.at), e.kind, e.text) for e in result.log if e.kind not in HIDDEN_LOG_KINDS),
+        ),
         Heading("注入执行情况 Injects"),
-        Table(("注入 inject", "类型 type", "方式 delivery", "计划 planned", "状态 state", "执行 executed", "说明 note"),
-              tuple((f"{i.id}：{i.title}", i.type, i.delivery, format_scenario_time(i.at) if i.at is not None else "—",
-                     i.state, t(i.executed_at), i.note) for i in result.injects)),
-        Heading("优势 Strengths"), Bullets(_strengths(score.assessments, scenario.unit_name) or ("（无）none",)),
+        Table(
+            ("注入 inject", "类型 type", "方式 delivery", "计划 planned", "状态 state", "执行 executed", "说明 note"),
+            tuple(
+                (
+                    f"{i.id}：{i.title}",
+                    i.type,
+                    i.delivery,
+                    format_scenario_time(i.at) if i.at is not None else "—",
+                    i.state,
+                    t(i.executed_at),
+                    i.note,
+                )
+                for i in result.injects
+            ),
+        ),
+        Heading("优势 Strengths"),
+        Bullets(_strengths(score.assessments, scenario.unit_name) or ("（无）none",)),
         Heading("待改进 Areas for improvement"),
         Bullets(_improvements(score.assessments, scenario.unit_name) or ("（无）none",)),
         Heading("改进计划 Improvement plan"),
-        Table(("改进措施 action", "责任单位 owner", "完成时限 due date"),
-              tuple(_plan(score.assessments, scenario.unit_name, report_date))),
+        Table(
+            ("改进措施 action", "责任单位 owner", "完成时限 due date"),
+            tuple(_plan(score.assessments, scenario.unit_name, report_date)),
+        ),
     ]
     return blocks
 
 
 def _group_table(label: str, groups: Sequence[GroupScore]) -> Table:
-    return Table((label, "得分 score", "按时 met", "超时 late", "未完成 missed", "不计分 unscored"),
-                 tuple((g.title, "—" if g.percent is None else f"{g.percent:.1f}", str(g.met), str(g.late),
-                        str(g.missed), str(g.unscored)) for g in groups))
+    return Table(
+        (label, "得分 score", "按时 met", "超时 late", "未完成 missed", "不计分 unscored"),
+        tuple(
+            (
+                g.title,
+                "—" if g.percent is None else f"{g.percent:.1f}",
+                str(g.met),
+                str(g.late),
+                str(g.missed),
+                str(g.unscored),
+            )
+            for g in groups
+        ),
+    )
 
 
 def _span(delta: timedelta | None) -> str:
@@ -100,8 +156,10 @@ def _strengths(assessments: Sequence[Assessment], unit_name: Callable[[str], str
     lines = []
     for a in met:
         early = "提前 early, " if (a.response_time or timedelta(0)) * 2 <= (a.allowed or timedelta(0)) else ""
-        lines.append(f"{name(a.expectation.unit)}：{a.expectation.title}（{early}用时 took {_span(a.response_time)}，"
-                     f"时限 allowed {_span(a.allowed)}）")
+        lines.append(
+            f"{name(a.expectation.unit)}：{a.expectation.title}（{early}用时 took {_span(a.response_time)}，"
+            f"时限 allowed {_span(a.allowed)}）"
+        )
     return tuple(lines)
 
 
@@ -110,22 +168,28 @@ def _improvements(assessments: Sequence[Assessment], unit_name: Callable[[str], 
     lines = []
     for a in assessments:
         if a.status == LATE:
-            lines.append(f"{name(a.expectation.unit)}：{a.expectation.title}（超时 late by {_span(a.late_by)}，"
-                         f"时限 allowed {_span(a.allowed)}）")
+            lines.append(
+                f"{name(a.expectation.unit)}：{a.expectation.title}（超时 late by {_span(a.late_by)}，"
+                f"时限 allowed {_span(a.allowed)}）"
+            )
         elif a.status == MISSED:
             lines.append(f"{name(a.expectation.unit)}：{a.expectation.title}（演练结束前未完成 not done）")
     return tuple(lines)
 
 
-def _plan(assessments: Sequence[Assessment], unit_name: Callable[[str], str],
-          report_date: date) -> list[tuple[str, str, str]]:
+def _plan(
+    assessments: Sequence[Assessment], unit_name: Callable[[str], str], report_date: date
+) -> list[tuple[str, str, str]]:
     name = unit_name
     rows = []
     for a in assessments:
         if a.status not in PLAN_DAYS:
             continue
-        what = ("明确职责与流程并组织专项演练 define the duty and rehearse it" if a.status == MISSED
-                else "优化流程、缩短响应时间 streamline to meet the deadline")
+        what = (
+            "明确职责与流程并组织专项演练 define the duty and rehearse it"
+            if a.status == MISSED
+            else "优化流程、缩短响应时间 streamline to meet the deadline"
+        )
         due = report_date + timedelta(days=PLAN_DAYS[a.status])
         rows.append((f"{a.expectation.title}：{what}", name(a.expectation.unit), due.isoformat()))
     return rows or [("（无）none", "—", "—")]

@@ -66,9 +66,20 @@ class DrillRun:
 
     def states(self) -> list[InjectStatus]:
         """The live inject list, in MSEL order."""
-        return [InjectStatus(i.id, i.title, i.type, i.delivery, i.at, s.status, s.executed_at,
-                             self._fire_time(i) if s.status == SCHEDULED else None, s.note)
-                for i, s in ((i, self._states[i.id]) for i in self.scenario.injects)]
+        return [
+            InjectStatus(
+                i.id,
+                i.title,
+                i.type,
+                i.delivery,
+                i.at,
+                s.status,
+                s.executed_at,
+                self._fire_time(i) if s.status == SCHEDULED else None,
+                s.note,
+            )
+            for i, s in ((i, self._states[i.id]) for i in self.scenario.injects)
+        ]
 
     def windows(self) -> list[Window]:
         """Every expected action's window (unanchored ones have no times yet)."""
@@ -78,8 +89,13 @@ class DrillRun:
         """The earliest scenario moment at which `tick` has something to do; None once finished."""
         if self.finished:
             return None
-        times = [t for i in self.scenario.injects if self._states[i.id].status == SCHEDULED
-                 for t in [self._fire_time(i)] if t is not None and t <= self.end_at]
+        times = [
+            t
+            for i in self.scenario.injects
+            if self._states[i.id].status == SCHEDULED
+            for t in [self._fire_time(i)]
+            if t is not None and t <= self.end_at
+        ]
         return min([*times, self.end_at])
 
     def tick(self, now: datetime) -> list[Effect]:
@@ -91,8 +107,13 @@ class DrillRun:
         effects: list[Effect] = []
         while True:
             effects += self._sweep_contingencies(limit)
-            due = [(t, n, i) for n, i in enumerate(self.scenario.injects) if self._states[i.id].status == SCHEDULED
-                   for t in [self._fire_time(i)] if t is not None and t <= limit]
+            due = [
+                (t, n, i)
+                for n, i in enumerate(self.scenario.injects)
+                if self._states[i.id].status == SCHEDULED
+                for t in [self._fire_time(i)]
+                if t is not None and t <= limit
+            ]
             if not due:
                 break
             moment, _, inject = min(due, key=lambda d: (d[0], d[1]))
@@ -106,12 +127,19 @@ class DrillRun:
         """Record what happened in the exercise; conditions and contingencies use it from the next tick."""
         self.observations.append(observation)
         if isinstance(observation, IncidentObserved):
-            self._log(observation.at, "incident", observation.incident_id,
-                      f"level {observation.level}, status {observation.status}")
+            self._log(
+                observation.at,
+                "incident",
+                observation.incident_id,
+                f"level {observation.level}, status {observation.status}",
+            )
         elif observation.change in (ACKNOWLEDGED, COMPLETED):
-            self._log(observation.at, "player", observation.action_key,
-                      f"{observation.action_key} {observation.change}" + (f" by {observation.by}" if observation.by
-                                                                         else ""))
+            self._log(
+                observation.at,
+                "player",
+                observation.action_key,
+                f"{observation.action_key} {observation.change}" + (f" by {observation.by}" if observation.by else ""),
+            )
 
     def inject_now(self, inject_id: str, now: datetime) -> list[Effect]:
         """Controller: fire a scheduled or held inject at once."""
@@ -148,15 +176,27 @@ class DrillRun:
     def report_body(self, inject: Inject, at: datetime) -> dict[str, object]:
         """The full report an inject publishes at `at`: its content plus id, time, mode and exercise id."""
         body = copy.deepcopy(dict(inject.report or {}))
-        body.update(report_id=report_id(self.exercise_id, inject.id), reported_at=at.isoformat(), mode="exercise",
-                    exercise_id=self.exercise_id)
+        body.update(
+            report_id=report_id(self.exercise_id, inject.id),
+            reported_at=at.isoformat(),
+            mode="exercise",
+            exercise_id=self.exercise_id,
+        )
         return body
 
     def result(self) -> RunResult:
         """Everything scoring and the after-action report need (the end is now if the run is not over)."""
         log = sorted(self.log, key=lambda e: e.at)
-        return RunResult(self.scenario, self.exercise_id, self.start, self.ended_at or self.now,
-                         tuple(self.states()), tuple(self.windows()), tuple(self.observations), tuple(log))
+        return RunResult(
+            self.scenario,
+            self.exercise_id,
+            self.start,
+            self.ended_at or self.now,
+            tuple(self.states()),
+            tuple(self.windows()),
+            tuple(self.observations),
+            tuple(log),
+        )
 
     def _check(self, inject_id: str, target: str) -> _State:
         if self.finished:
@@ -179,14 +219,28 @@ class DrillRun:
         state = self._states[inject.id]
         old, state.status, state.executed_at = state.status, EXECUTED, at
         kind = "contingency" if inject.delivery == "contingency" else "inject"
-        self._log(at, kind, inject.id, f"{inject.title} ({inject.type}, {inject.sender} → "
-                                       f"{', '.join(inject.receivers) or 'players'})")
+        self._log(
+            at,
+            kind,
+            inject.id,
+            f"{inject.title} ({inject.type}, {inject.sender} → {', '.join(inject.receivers) or 'players'})",
+        )
         effects: list[Effect] = [InjectStateChanged(self.exercise_id, inject.id, at, old, EXECUTED, reason)]
         if inject.report is not None:
             effects.append(PublishReport(self.exercise_id, inject.id, at, self.report_body(inject, at)))
         else:
-            effects.append(DeliverMessage(self.exercise_id, inject.id, at, inject.type, inject.sender,
-                                          inject.receivers, inject.title, inject.text))
+            effects.append(
+                DeliverMessage(
+                    self.exercise_id,
+                    inject.id,
+                    at,
+                    inject.type,
+                    inject.sender,
+                    inject.receivers,
+                    inject.title,
+                    inject.text,
+                )
+            )
         return effects
 
     def _end(self, at: datetime, reason: str) -> list[Effect]:
@@ -234,8 +288,11 @@ class DrillRun:
                 state.status, state.cancelled_at = CANCELLED, max(met, window.anchor_at or met)
                 state.note = f"not needed: {window.expectation.id} was done in time"
                 self._log(state.cancelled_at, "controller", inject.id, f"{inject.id}: {state.note}")
-                effects.append(InjectStateChanged(self.exercise_id, inject.id, state.cancelled_at, SCHEDULED,
-                                                  CANCELLED, state.note))
+                effects.append(
+                    InjectStateChanged(
+                        self.exercise_id, inject.id, state.cancelled_at, SCHEDULED, CANCELLED, state.note
+                    )
+                )
         return effects
 
     def _since(self, condition: Condition | None) -> datetime | None:
@@ -252,8 +309,11 @@ class DrillRun:
         anchor = self._states[expectation.inject_id].executed_at
         if anchor is None:
             return Window(expectation, None, None)
-        due = self.start + expectation.due if expectation.due is not None else anchor + (
-            expectation.deadline or timedelta(0))
+        due = (
+            self.start + expectation.due
+            if expectation.due is not None
+            else anchor + (expectation.deadline or timedelta(0))
+        )
         return Window(expectation, anchor, due)
 
     def _log(self, at: datetime, kind: str, subject: str, text: str) -> None:

@@ -37,8 +37,12 @@ SCENARIO_DIR = Path(__file__).parent / "scenarios"
 """The sample scenarios shipped with the package."""
 RUNNER_FIELDS = ("report_id", "reported_at", "mode", "exercise_id")
 """Report fields the runner fills in; a scenario must not set them."""
-_PLACEHOLDER = {"report_id": "check", "reported_at": "2026-01-01T00:00:00+00:00", "mode": "exercise",
-                "exercise_id": "check"}
+_PLACEHOLDER = {
+    "report_id": "check",
+    "reported_at": "2026-01-01T00:00:00+00:00",
+    "mode": "exercise",
+    "exercise_id": "check",
+}
 
 Path_ = tuple[str | int, ...]
 
@@ -68,8 +72,9 @@ def parse_scenario(text: str, filename: str, library: PlaybookLibrary) -> Scenar
         located = load_located(text)
     except YamlSyntaxError as error:
         raise ScenarioError([Problem(filename, error.line, "", f"not valid YAML: {error}")]) from None
-    problems = [Problem(filename, line, format_path(path), f"duplicate key {path[-1]!r}")
-                for path, line in located.duplicates]
+    problems = [
+        Problem(filename, line, format_path(path), f"duplicate key {path[-1]!r}") for path, line in located.duplicates
+    ]
     if not isinstance(located.data, Mapping):
         raise ScenarioError([Problem(filename, 1, "", "a scenario is a mapping of fields (id, title, ...)")])
     for invalid in VALIDATOR.iter_errors(located.data):
@@ -116,10 +121,19 @@ class _Builder:
         injects = tuple(self._inject(raw, ("injects", n)) for n, raw in enumerate(data["injects"]))
         self._check_usage(injects)
         return Scenario(
-            id=data["id"], title=data["title"], playbook=playbook.id, playbook_version=playbook.version,
-            incident_type=playbook.incident_type, end=self.end, objectives=self.objectives, units=self.units,
-            injects=injects, unit_names={**playbook.roles, **playbook.units}, start=self._start(),
-            description=data.get("description", ""), filename=self.filename,
+            id=data["id"],
+            title=data["title"],
+            playbook=playbook.id,
+            playbook_version=playbook.version,
+            incident_type=playbook.incident_type,
+            end=self.end,
+            objectives=self.objectives,
+            units=self.units,
+            injects=injects,
+            unit_names={**playbook.roles, **playbook.units},
+            start=self._start(),
+            description=data.get("description", ""),
+            filename=self.filename,
         )
 
     def _time(self, text: str, path: Path_) -> timedelta:
@@ -175,8 +189,11 @@ class _Builder:
         roles = set(self.playbook.roles)
         for n, receiver in enumerate(receivers):
             if receiver not in self.units and receiver not in roles:
-                self.issue((*path, "receivers", n), f"{receiver!r} is not a participating unit or a playbook role "
-                                                    "(exercise messages go to participants only)")
+                self.issue(
+                    (*path, "receivers", n),
+                    f"{receiver!r} is not a participating unit or a playbook role "
+                    "(exercise messages go to participants only)",
+                )
         report = self._report(raw["report"], (*path, "report")) if raw["type"] in REPORT_TYPES else None
         if raw["type"] not in REPORT_TYPES and "report" in raw:
             self.issue((*path, "report"), f"an inject of type {raw['type']!r} carries text, not a report")
@@ -188,20 +205,33 @@ class _Builder:
             self.issue((*path, "unless"), f"{unless!r} is not an expected action of this scenario")
         if unless is not None and raw.get("delivery") != "contingency":
             self.issue((*path, "unless"), "only a contingency inject has `unless` (set delivery: contingency)")
-        expect = tuple(self._expectation(e, raw["id"], at, (*path, "expect", n))
-                       for n, e in enumerate(raw.get("expect") or []))
+        expect = tuple(
+            self._expectation(e, raw["id"], at, (*path, "expect", n)) for n, e in enumerate(raw.get("expect") or [])
+        )
         return Inject(
-            id=raw["id"], title=raw["title"], type=raw["type"], delivery=raw.get("delivery", "automatic"), at=at,
-            sender=raw.get("sender", "controller"), receivers=receivers, report=report, text=raw.get("text", ""),
-            condition=condition, unless=unless, expect=expect,
+            id=raw["id"],
+            title=raw["title"],
+            type=raw["type"],
+            delivery=raw.get("delivery", "automatic"),
+            at=at,
+            sender=raw.get("sender", "controller"),
+            receivers=receivers,
+            report=report,
+            text=raw.get("text", ""),
+            condition=condition,
+            unless=unless,
+            expect=expect,
         )
 
     def _report(self, raw: Mapping[str, Any], path: Path_) -> Mapping[str, Any]:
         for key in RUNNER_FIELDS:
             if key in raw:
                 self.issue((*path, key), f"{key!r} is filled in by the drill runner; remove it")
-        body = {"source": "drill", "incident_type": self.playbook.incident_type,
-                **{k: v for k, v in raw.items() if k not in RUNNER_FIELDS}}
+        body = {
+            "source": "drill",
+            "incident_type": self.playbook.incident_type,
+            **{k: v for k, v in raw.items() if k not in RUNNER_FIELDS},
+        }
         try:
             ReportIn.model_validate({**body, **_PLACEHOLDER})
         except ValidationError as error:
@@ -228,8 +258,7 @@ class _Builder:
         level = Level.parse(incident["level_at_least"]) if "level_at_least" in incident else None
         return IncidentCondition(level, incident.get("status"), after)
 
-    def _expectation(self, raw: Mapping[str, Any], inject_id: str, at: timedelta | None,
-                     path: Path_) -> Expectation:
+    def _expectation(self, raw: Mapping[str, Any], inject_id: str, at: timedelta | None, path: Path_) -> Expectation:
         kinds = [k for k in EXPECTATION_KINDS if k in raw]
         if len(kinds) != 1:
             self.issue(path, "an expected action has exactly one of acknowledge, complete, level_at_least")
@@ -242,15 +271,29 @@ class _Builder:
         unknown_action = spec is None and kind != "level_at_least"
         unit = raw.get("unit") or (spec.owner if spec else "" if unknown_action else self._level_lead(target))
         if unit not in self.units and not (unknown_action and "unit" not in raw):
-            self.issue((*path, "unit") if "unit" in raw else path,
-                       f"{unit!r} is not a participating unit (add it to units or set unit:)")
+            self.issue(
+                (*path, "unit") if "unit" in raw else path,
+                f"{unit!r} is not a participating unit (add it to units or set unit:)",
+            )
         title = raw.get("title") or (spec.title if spec else f"响应级别升至 {target} 级或以上")
         return Expectation(
-            id=raw["id"], inject_id=inject_id, objective=raw["objective"], kind=kind, target=target, unit=unit,
-            title=title, deadline=deadline, due=due, action_kind=spec.kind if spec else "",
-            weight=float(raw.get("weight", 1.0)), deadline_source=source,
-            superseded_by=tuple(a.id for a in self.playbook.all_actions()
-                                if spec is not None and spec.id in replaced_by(self.playbook, [a.id])),
+            id=raw["id"],
+            inject_id=inject_id,
+            objective=raw["objective"],
+            kind=kind,
+            target=target,
+            unit=unit,
+            title=title,
+            deadline=deadline,
+            due=due,
+            action_kind=spec.kind if spec else "",
+            weight=float(raw.get("weight", 1.0)),
+            deadline_source=source,
+            superseded_by=tuple(
+                a.id
+                for a in self.playbook.all_actions()
+                if spec is not None and spec.id in replaced_by(self.playbook, [a.id])
+            ),
         )
 
     def _action(self, key: str, path: Path_) -> ActionSpec | None:
@@ -263,8 +306,9 @@ class _Builder:
         plan = self.playbook.levels.get(Level.parse(level))
         return plan.lead_unit if plan is not None else "leading_group"
 
-    def _deadline(self, raw: Mapping[str, Any], spec: ActionSpec | None, at: timedelta | None,
-                  path: Path_) -> tuple[timedelta | None, timedelta | None, str]:
+    def _deadline(
+        self, raw: Mapping[str, Any], spec: ActionSpec | None, at: timedelta | None, path: Path_
+    ) -> tuple[timedelta | None, timedelta | None, str]:
         if "deadline" in raw and "due" in raw:
             self.issue(path, "an expected action has a deadline or a due time, not both")
         if "due" in raw:
@@ -295,5 +339,7 @@ class _Builder:
                 seen.add(current)
                 current = waits.get(current)
             if current == inject.id and inject.id in waits:
-                self.issue(("injects", n, "condition", "inject"), f"inject {inject.id!r} waits on itself "
-                           "through a cycle of conditions")
+                self.issue(
+                    ("injects", n, "condition", "inject"),
+                    f"inject {inject.id!r} waits on itself through a cycle of conditions",
+                )

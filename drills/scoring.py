@@ -102,8 +102,13 @@ def assess(window: Window, observations: Iterable[Observation], *, ended_at: dat
     return Assessment(exp, MISSED, anchor, due, value=0.0)
 
 
-def score(windows: Iterable[Window], observations: Iterable[Observation], *, ended_at: datetime,
-          scenario: Scenario | None = None) -> Score:
+def score(
+    windows: Iterable[Window],
+    observations: Iterable[Observation],
+    *,
+    ended_at: datetime,
+    scenario: Scenario | None = None,
+) -> Score:
     """Score expected actions against what was observed; deterministic for the same inputs."""
     seen = list(observations)
     assessments = tuple(assess(w, seen, ended_at=ended_at) for w in windows)
@@ -131,8 +136,9 @@ def _percent(assessments: Iterable[Assessment]) -> float | None:
     return round(100 * sum(a.expectation.weight * (a.value or 0.0) for a in scored) / total, 1)
 
 
-def _groups(assessments: tuple[Assessment, ...], key: Callable[[Assessment], str], title: Callable[[str], str],
-            order: list[str]) -> tuple[GroupScore, ...]:
+def _groups(
+    assessments: tuple[Assessment, ...], key: Callable[[Assessment], str], title: Callable[[str], str], order: list[str]
+) -> tuple[GroupScore, ...]:
     keys = list(dict.fromkeys([*order, *(key(a) for a in assessments)]))
     groups = []
     for k in keys:
@@ -140,8 +146,11 @@ def _groups(assessments: tuple[Assessment, ...], key: Callable[[Assessment], str
         if not mine:
             continue
         count = {s: sum(1 for a in mine if a.status == s) for s in (MET, LATE, MISSED)}
-        groups.append(GroupScore(k, title(k), _percent(mine), count[MET], count[LATE], count[MISSED],
-                                 len(mine) - sum(count.values())))
+        groups.append(
+            GroupScore(
+                k, title(k), _percent(mine), count[MET], count[LATE], count[MISSED], len(mine) - sum(count.values())
+            )
+        )
     return tuple(groups)
 
 
@@ -150,8 +159,13 @@ def _assessment_dict(a: Assessment) -> dict[str, Any]:
         return moment.isoformat() if moment else None
 
     return {
-        "expectation": a.expectation.id, "objective": a.expectation.objective, "unit": a.expectation.unit,
-        "status": a.status, "anchor_at": iso(a.anchor_at), "due_at": iso(a.due_at), "done_at": iso(a.done_at),
+        "expectation": a.expectation.id,
+        "objective": a.expectation.objective,
+        "unit": a.expectation.unit,
+        "status": a.status,
+        "anchor_at": iso(a.anchor_at),
+        "due_at": iso(a.due_at),
+        "done_at": iso(a.done_at),
         "late_by": format_scenario_time(a.late_by)[2:] if a.late_by is not None else None,
         "value": None if a.value is None else round(a.value, 4),
     }

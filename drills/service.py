@@ -53,8 +53,9 @@ def ready_marker(settings: Settings) -> Path:
     return settings.data_dir / "drill-service" / settings.topic_prefix.strip(".") / "ready"
 
 
-def start_request(message: Mapping[str, Any], library: PlaybookLibrary,
-                  position: tuple[int, int] | None = None) -> DrillRequest:
+def start_request(
+    message: Mapping[str, Any], library: PlaybookLibrary, position: tuple[int, int] | None = None
+) -> DrillRequest:
     """The drill a StartDrill envelope asks for; raise DrillCommandError naming the bad field and value."""
     command = command_from_envelope(message)
     payload = command.payload
@@ -78,13 +79,22 @@ def start_request(message: Mapping[str, Any], library: PlaybookLibrary,
     if bot is not None and (not isinstance(bot, str) or bot not in BEHAVIOURS):
         raise DrillCommandError(f"payload.bot must be null or one of {', '.join(BEHAVIOURS)}, not {bot!r}")
     participants = payload.get("participants")
-    if participants is not None and (not isinstance(participants, list)
-                                     or not all(isinstance(p, str) and p for p in participants)):
+    if participants is not None and (
+        not isinstance(participants, list) or not all(isinstance(p, str) and p for p in participants)
+    ):
         raise DrillCommandError(f"payload.participants must be null or a list of person ids, not {participants!r}")
     requested_by = payload.get("requested_by")
-    return DrillRequest(command.exercise_id, scenario, scenario_text, speed, bot,
-                        tuple(participants) if participants is not None else None,
-                        dict(requested_by) if isinstance(requested_by, Mapping) else {}, command.id, position)
+    return DrillRequest(
+        command.exercise_id,
+        scenario,
+        scenario_text,
+        speed,
+        bot,
+        tuple(participants) if participants is not None else None,
+        dict(requested_by) if isinstance(requested_by, Mapping) else {},
+        command.id,
+        position,
+    )
 
 
 async def run_state(db: Database, exercise_id: str) -> str | None:
@@ -95,8 +105,11 @@ async def run_state(db: Database, exercise_id: str) -> str | None:
 
 async def orphaned_runs(db: Database) -> list[tuple[str, int, dict[str, Any]]]:
     """Runs the read model shows running or paused: (exercise id, seq, snapshot)."""
-    rows = [row for state in (STATE_RUNNING, STATE_PAUSED)
-            for row in await list_drill_runs(db, DrillFilter(state=state, limit=10_000))]
+    rows = [
+        row
+        for state in (STATE_RUNNING, STATE_PAUSED)
+        for row in await list_drill_runs(db, DrillFilter(state=state, limit=10_000))
+    ]
     return [(row.exercise_id, row.seq, dict(row.snapshot or {})) for row in rows]
 
 
@@ -116,8 +129,9 @@ class DrillService:
         await upgrade(settings.database_url)  # idempotent: the read model's drill_runs table is there to ask
         self._db = Database(settings.database_url)
         await ensure_drill_topics(settings)
-        self._producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all",
-                                          metadata_max_age_ms=2_000)
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=settings.kafka_bootstrap, acks="all", metadata_max_age_ms=2_000
+        )
         await self._producer.start()
         consumer: AIOKafkaConsumer | None = None
         try:
@@ -145,8 +159,14 @@ class DrillService:
     async def _join(self) -> AIOKafkaConsumer:
         """Join the group and fix the starting positions (committed, else the end), so no start is missed."""
         topic = drill_topics(self.settings)[0]
-        consumer = AIOKafkaConsumer(topic, bootstrap_servers=self.settings.kafka_bootstrap, group_id=GROUP,
-                                    enable_auto_commit=False, auto_offset_reset="latest", metadata_max_age_ms=2_000)
+        consumer = AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=self.settings.kafka_bootstrap,
+            group_id=GROUP,
+            enable_auto_commit=False,
+            auto_offset_reset="latest",
+            metadata_max_age_ms=2_000,
+        )
         await consumer.start()
         try:
             for _ in range(600):
@@ -183,9 +203,12 @@ class DrillService:
         except DrillCommandError as error:
             log.info("drill.start.rejected", exercise_id=exercise_id, command_id=command_id, reason=str(error))
             if isinstance(exercise_id, str) and exercise_id:
-                await self._publish(exercise_id, DRILL_COMMAND_REJECTED, {
-                    "command_id": command_id, "command": START, "reason": str(error)},
-                    causation=command_id if isinstance(command_id, str) else None)
+                await self._publish(
+                    exercise_id,
+                    DRILL_COMMAND_REJECTED,
+                    {"command_id": command_id, "command": START, "reason": str(error)},
+                    causation=command_id if isinstance(command_id, str) else None,
+                )
             return
         self.start(request)
 
@@ -195,8 +218,13 @@ class DrillService:
         task = asyncio.create_task(host.run(), name=f"drill {request.exercise_id}")
         self.hosts[request.exercise_id] = (host, task)
         task.add_done_callback(lambda done: self._ended(request.exercise_id, done))
-        log.info("drill.hosted", exercise_id=request.exercise_id, scenario_id=request.scenario.id,
-                 speed=request.speed, bot=request.bot)
+        log.info(
+            "drill.hosted",
+            exercise_id=request.exercise_id,
+            scenario_id=request.scenario.id,
+            speed=request.speed,
+            bot=request.bot,
+        )
         return host
 
     def _ended(self, exercise_id: str, task: asyncio.Task[Any]) -> None:
@@ -223,16 +251,24 @@ class DrillService:
         assert self._db is not None
         for exercise_id, seq, snapshot in await orphaned_runs(self._db):
             now = datetime.now(UTC)
-            payload = {**snapshot, "exercise_id": exercise_id, "state": STATE_FAILED, "reason": RESTARTED,
-                       "seq": seq + 1, "updated_at": now.isoformat()}
+            payload = {
+                **snapshot,
+                "exercise_id": exercise_id,
+                "state": STATE_FAILED,
+                "reason": RESTARTED,
+                "seq": seq + 1,
+                "updated_at": now.isoformat(),
+            }
             await self._publish(exercise_id, DRILL_UPDATED, payload)
             failed.append(exercise_id)
         if failed:
             log.warning("drill.service.orphans_failed", exercise_ids=failed, reason=RESTARTED)
         return failed
 
-    async def _publish(self, exercise_id: str, kind: str, payload: Mapping[str, Any],
-                       causation: str | None = None) -> None:
+    async def _publish(
+        self, exercise_id: str, kind: str, payload: Mapping[str, Any], causation: str | None = None
+    ) -> None:
         assert self._producer is not None
-        await publish_drill_event(self._producer, self.settings, kind, exercise_id, payload, datetime.now(UTC),
-                                  causation)
+        await publish_drill_event(
+            self._producer, self.settings, kind, exercise_id, payload, datetime.now(UTC), causation
+        )

@@ -57,8 +57,11 @@ class SimulatedPlatform:
             return []
         if action.level is not None and incident.level >= Level.parse(action.level):
             return []
-        live = [k for k in (action.action_key, *action.alternatives) if k in incident.items
-                and incident.items[k].status != SUPERSEDED]
+        live = [
+            k
+            for k in (action.action_key, *action.alternatives)
+            if k in incident.items and incident.items[k].status != SUPERSEDED
+        ]
         action = action.on(live[0]) if live else action
         actor = {"user": f"bot:{action.unit}", "roles": ["commander"], "unit": action.unit}
         ctx = Context(self.library.get(incident.incident_type), action.at, actor)
@@ -85,12 +88,21 @@ def _observations(incident: Incident, events: Iterable[Event]) -> list[Observati
         elif event.type == "IncidentClosed":
             found.append(IncidentObserved(incident.id, incident.level.value, "closed", event.at))
         elif event.type == "ActionsPlanned":
-            found += [ActionObserved(i["key"], PLANNED, event.at, unit=i["owner"], incident_id=incident.id)
-                      for i in event.data["items"]]
+            found += [
+                ActionObserved(i["key"], PLANNED, event.at, unit=i["owner"], incident_id=incident.id)
+                for i in event.data["items"]
+            ]
         elif event.type == "ActionUpdated" and event.data["change"] in (ACKNOWLEDGED, COMPLETED):
-            found.append(ActionObserved(event.data["key"], event.data["change"], event.at,
-                                        unit=event.data["item"]["owner"], incident_id=incident.id,
-                                        by=event.data.get("by")))
+            found.append(
+                ActionObserved(
+                    event.data["key"],
+                    event.data["change"],
+                    event.at,
+                    unit=event.data["item"]["owner"],
+                    incident_id=incident.id,
+                    by=event.data.get("by"),
+                )
+            )
     return found
 
 
@@ -125,8 +137,11 @@ class Driver:
                     self.run.observe(seen)
 
     def _next_action(self, limit: datetime) -> PlayerAction | None:
-        pending = [a for a in bot_actions(self.behaviour, self.run.windows())
-                   if a.expectation_id not in self.taken and a.at <= limit]
+        pending = [
+            a
+            for a in bot_actions(self.behaviour, self.run.windows())
+            if a.expectation_id not in self.taken and a.at <= limit
+        ]
         return pending[0] if pending else None
 
 
@@ -138,9 +153,16 @@ class Simulation:
     rejected: tuple[str, ...] = field(default_factory=tuple)
 
 
-def simulate(scenario: Scenario, behaviour: str, *, library: PlaybookLibrary | None = None, speed: float = 60.0,
-             step: timedelta = timedelta(seconds=1), scenario_start: datetime | None = None,
-             exercise_id: str | None = None) -> Simulation:
+def simulate(
+    scenario: Scenario,
+    behaviour: str,
+    *,
+    library: PlaybookLibrary | None = None,
+    speed: float = 60.0,
+    step: timedelta = timedelta(seconds=1),
+    scenario_start: datetime | None = None,
+    exercise_id: str | None = None,
+) -> Simulation:
     """Run a scenario with a bot on a simulated real clock stepping by `step` at `speed`; no Kafka, no I/O."""
     start = scenario_start or scenario.start or DEFAULT_START
     run = DrillRun(scenario, exercise_id or f"demo-{scenario.id}-{behaviour}", start)

@@ -13,8 +13,9 @@ from playbooks.levels import Level
 from playbooks.model import ActionSpec, Criterion, Group, LevelPlan, Playbook, Rule, RuleSet
 from playbooks.yaml_source import Located, as_mapping, format_path
 
-TEMPLATE_NAMES = frozenset({"level", "level_name", "title", "playbook", *(
-    name.replace(".", "_") for name in STANDARD_FACTS)})
+TEMPLATE_NAMES = frozenset(
+    {"level", "level_name", "title", "playbook", *(name.replace(".", "_") for name in STANDARD_FACTS)}
+)
 """Names a message template may use as ${name}, besides the playbook's own facts."""
 
 
@@ -32,8 +33,7 @@ class Builder:
 
     def issue(self, path: Path, message: str) -> None:
         """Record a problem at `path`."""
-        self.problems.append(Problem(self.filename, self.located.line_of(path),
-                                     format_path(path), message))
+        self.problems.append(Problem(self.filename, self.located.line_of(path), format_path(path), message))
 
     def build(self, digest: str, *, source: str) -> Playbook:
         """The playbook, or a partial one when `problems` is not empty."""
@@ -43,19 +43,35 @@ class Builder:
         groups = self._groups()
         levels = self._levels(groups)
         rule_sets = self._rule_sets(levels)
-        after = tuple(self._action(a, ("after_response", i), None)
-                      for i, a in enumerate(data.get("after_response") or []))
+        after = tuple(
+            self._action(a, ("after_response", i), None) for i, a in enumerate(data.get("after_response") or [])
+        )
         if data["default_rule_set"] not in rule_sets:
-            self.issue(("default_rule_set",), f"{data['default_rule_set']!r} is not a rule set "
-                                              f"(defined: {', '.join(sorted(rule_sets))})")
+            self.issue(
+                ("default_rule_set",),
+                f"{data['default_rule_set']!r} is not a rule set (defined: {', '.join(sorted(rule_sets))})",
+            )
         return Playbook(
-            id=data["id"], version=f"{data['version']}+{digest[:12]}", title=data["title"],
-            incident_type=data["incident_type"], rule_set=data["default_rule_set"], rule_sets=rule_sets,
-            default_rule_set=data["default_rule_set"], levels=levels, facts=self.facts,
-            units=dict(data["units"]), roles=dict(data["roles"]), groups=groups, after_response=after,
-            parameters=parameters, termination=self._criteria(parameters),
-            description=data.get("description", ""), declared_version=data["version"],
-            content_hash=f"sha256:{digest}", filename=self.filename, source=source,
+            id=data["id"],
+            version=f"{data['version']}+{digest[:12]}",
+            title=data["title"],
+            incident_type=data["incident_type"],
+            rule_set=data["default_rule_set"],
+            rule_sets=rule_sets,
+            default_rule_set=data["default_rule_set"],
+            levels=levels,
+            facts=self.facts,
+            units=dict(data["units"]),
+            roles=dict(data["roles"]),
+            groups=groups,
+            after_response=after,
+            parameters=parameters,
+            termination=self._criteria(parameters),
+            description=data.get("description", ""),
+            declared_version=data["version"],
+            content_hash=f"sha256:{digest}",
+            filename=self.filename,
+            source=source,
         )
 
     def _facts(self) -> None:
@@ -63,8 +79,7 @@ class Builder:
             if name in STANDARD_FACTS:
                 self.issue(("facts", name), f"{name!r} is a standard fact and cannot be redeclared")
                 continue
-            self.facts[name] = FactSpec(name, spec["type"], spec.get("description", ""),
-                                        tuple(spec.get("enum", ())))
+            self.facts[name] = FactSpec(name, spec["type"], spec.get("description", ""), tuple(spec.get("enum", ())))
 
     def _parameters(self) -> dict[str, Duration]:
         found = {}
@@ -84,8 +99,14 @@ class Builder:
             self._unit(spec["lead_unit"], ("groups", gid, "lead_unit"))
             for i, member in enumerate(spec.get("members", [])):
                 self._unit(member, ("groups", gid, "members", i))
-            groups[gid] = Group(gid, spec["name"], spec["ics"], spec["lead_unit"],
-                                tuple(spec.get("members", ())), spec.get("duties", ""))
+            groups[gid] = Group(
+                gid,
+                spec["name"],
+                spec["ics"],
+                spec["lead_unit"],
+                tuple(spec.get("members", ())),
+                spec.get("duties", ""),
+            )
         return groups
 
     def _unit(self, name: str, path: Path) -> None:
@@ -105,17 +126,22 @@ class Builder:
             for i, gid in enumerate(spec.get("groups", [])):
                 if gid not in groups:
                     self.issue((*path, "groups", i), f"{gid!r} is not a declared group")
-            actions = tuple(self._action(a, (*path, "actions", i), level)
-                            for i, a in enumerate(spec.get("actions", [])))
-            plans[level] = LevelPlan(level, spec["name"], spec["lead"], spec["lead_unit"],
-                                     tuple(spec.get("groups", ())), actions)
+            actions = tuple(
+                self._action(a, (*path, "actions", i), level) for i, a in enumerate(spec.get("actions", []))
+            )
+            plans[level] = LevelPlan(
+                level, spec["name"], spec["lead"], spec["lead_unit"], tuple(spec.get("groups", ())), actions
+            )
         return plans
 
     def _action(self, spec: Mapping[str, Any], path: Path, level: Level | None) -> ActionSpec:
         aid = spec["id"]
         if aid in self.action_levels:
-            self.issue((*path, "id"), f"action {aid!r} is already defined; a step has one id at every level "
-                                      "(use supersedes to replace a lower level's step)")
+            self.issue(
+                (*path, "id"),
+                f"action {aid!r} is already defined; a step has one id at every level "
+                "(use supersedes to replace a lower level's step)",
+            )
         for i, old in enumerate(spec.get("supersedes", [])):
             earlier = self.action_levels.get(old, Level.I)
             if old not in self.action_levels or level is None or (earlier is not None and earlier > level):
@@ -138,11 +164,19 @@ class Builder:
             self.issue((*path, "group"), f"{group!r} is not a declared group")
         self._template(spec.get("message", ""), (*path, "message"))
         return ActionSpec(
-            id=aid, kind=spec["kind"], title=spec["title"], owner=spec["owner"],
-            deadline=self._duration(spec["deadline"], (*path, "deadline")), relative_to=anchor,
-            escalation=tuple(chain), recipients=tuple(spec.get("to", ())),
-            when=self._condition(spec.get("when"), (*path, "when")), group=group,
-            supersedes=tuple(spec.get("supersedes", ())), message=spec.get("message", ""), level=level,
+            id=aid,
+            kind=spec["kind"],
+            title=spec["title"],
+            owner=spec["owner"],
+            deadline=self._duration(spec["deadline"], (*path, "deadline")),
+            relative_to=anchor,
+            escalation=tuple(chain),
+            recipients=tuple(spec.get("to", ())),
+            when=self._condition(spec.get("when"), (*path, "when")),
+            group=group,
+            supersedes=tuple(spec.get("supersedes", ())),
+            message=spec.get("message", ""),
+            level=level,
         )
 
     def _template(self, text: str, path: Path) -> None:
@@ -207,6 +241,5 @@ class Builder:
                     self.issue(("termination", "criteria", i, "at_least"), f"{at_least!r} is not a parameter")
             elif at_least is not None:
                 duration = self._duration(at_least, ("termination", "criteria", i, "at_least"))
-            criteria.append(Criterion(spec["id"], spec["title"], spec.get("since"), duration,
-                                      spec.get("confirmed")))
+            criteria.append(Criterion(spec["id"], spec["title"], spec.get("since"), duration, spec.get("confirmed")))
         return tuple(criteria)

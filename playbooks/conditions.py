@@ -20,8 +20,7 @@ from playbooks.facts import Facts
 Path = tuple[str | int, ...]
 Issue = tuple[Path, str]
 
-_SYMBOLS = {"eq": "=", "ne": "≠", "gt": ">", "ge": "≥", "lt": "<", "le": "≤", "in": "∈", "not_in": "∉",
-            "between": "∈"}
+_SYMBOLS = {"eq": "=", "ne": "≠", "gt": ">", "ge": "≥", "lt": "<", "le": "≤", "in": "∈", "not_in": "∉", "between": "∈"}
 _ORDERED = {"gt", "ge", "lt", "le", "between"}
 OPERATORS = tuple(_SYMBOLS)
 FACT_TYPES = ("integer", "number", "boolean", "string")
@@ -38,7 +37,8 @@ class FactSpec:
 
 
 STANDARD_FACTS: dict[str, FactSpec] = {
-    spec.name: spec for spec in (
+    spec.name: spec
+    for spec in (
         FactSpec("cases", "integer", "people harmed (患病人数)"),
         FactSpec("hospitalized", "integer", "people in hospital"),
         FactSpec("deaths", "integer", "deaths"),
@@ -146,12 +146,18 @@ Condition = Compare | AllOf | AnyOf | Not
 def fact_env(facts: Facts, venue_type: str | None, declared: Mapping[str, FactSpec]) -> dict[str, Any]:
     """The values conditions see: standard facts, venue_type, and declared type-specific facts."""
     env: dict[str, Any] = {
-        "cases": facts.cases, "hospitalized": facts.hospitalized, "deaths": facts.deaths,
+        "cases": facts.cases,
+        "hospitalized": facts.hospitalized,
+        "deaths": facts.deaths,
         "exposed": facts.exposed,
-        "regions.townships": facts.regions.townships, "regions.counties": facts.regions.counties,
-        "regions.prefectures": facts.regions.prefectures, "regions.provinces": facts.regions.provinces,
-        "major_event": facts.major_event, "novel_contaminant": facts.novel_contaminant,
-        "crime_suspected": facts.crime_suspected, "venue_type": venue_type,
+        "regions.townships": facts.regions.townships,
+        "regions.counties": facts.regions.counties,
+        "regions.prefectures": facts.regions.prefectures,
+        "regions.provinces": facts.regions.provinces,
+        "major_event": facts.major_event,
+        "novel_contaminant": facts.novel_contaminant,
+        "crime_suspected": facts.crime_suspected,
+        "venue_type": venue_type,
     }
     for name, spec in declared.items():
         if name not in STANDARD_FACTS:
@@ -185,14 +191,20 @@ def parse_condition(data: Any, path: Path, facts: Mapping[str, FactSpec]) -> tup
     return _parse_compare(data, path, facts)
 
 
-def _parse_compare(data: Mapping[str, Any], path: Path, facts: Mapping[str, FactSpec]) -> tuple[
-        Condition | None, list[Issue]]:
+def _parse_compare(
+    data: Mapping[str, Any], path: Path, facts: Mapping[str, FactSpec]
+) -> tuple[Condition | None, list[Issue]]:
     ops = [k for k in data if k in _SYMBOLS]
     others = sorted(set(data) - {"fact", *ops}, key=str)
     if "fact" not in data or len(ops) != 1 or others:
         what = f"unexpected {', '.join(map(str, others))}; " if others else ""
-        return None, [(path, f"{what}a comparison is {{fact: NAME, OP: VALUE}} with one OP of "
-                             f"{', '.join(OPERATORS)} (or use all/any/not)")]
+        return None, [
+            (
+                path,
+                f"{what}a comparison is {{fact: NAME, OP: VALUE}} with one OP of "
+                f"{', '.join(OPERATORS)} (or use all/any/not)",
+            )
+        ]
     name, op = data["fact"], ops[0]
     spec = facts.get(name) if isinstance(name, str) else None
     if spec is None:
@@ -253,8 +265,7 @@ def _compare(op: str, actual: Any, value: Any) -> bool:
             return actual not in value
         if op == "between":
             return bool(value[0] <= actual <= value[1])
-        return bool({"gt": actual > value, "ge": actual >= value, "lt": actual < value,
-                     "le": actual <= value}[op])
+        return bool({"gt": actual > value, "ge": actual >= value, "lt": actual < value, "le": actual <= value}[op])
     except TypeError:
         return False
 

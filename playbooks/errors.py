@@ -1,10 +1,10 @@
 """Errors of the playbook domain.
 
-    Exception
-     ├── PlaybookError          a playbook file is invalid (carries every Problem found)
-     ├── LevelDecisionError     a commander's level decision is incomplete or makes no change
-     └── LookupError
-          └── UnknownPlaybook   no playbook (or no such version) for an incident type
+Exception
+ ├── PlaybookError          a playbook file is invalid (carries every Problem found)
+ ├── LevelDecisionError     a commander's level decision is incomplete or makes no change
+ └── LookupError
+      └── UnknownPlaybook   no playbook (or no such version) for an incident type
 """
 
 from __future__ import annotations

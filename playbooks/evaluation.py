@@ -29,9 +29,15 @@ class Evaluation:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (the CLI prints it; the API returns it)."""
         return {
-            "playbook_id": self.playbook_id, "version": self.version, "rule_set": self.grading.rule_set,
-            "facts": self.facts.to_mapping(), "venue_type": self.venue_type, **self.grading.to_dict(),
-            "lead": self.lead, "groups": list(self.groups), "evaluated_at": self.evaluated_at.isoformat(),
+            "playbook_id": self.playbook_id,
+            "version": self.version,
+            "rule_set": self.grading.rule_set,
+            "facts": self.facts.to_mapping(),
+            "venue_type": self.venue_type,
+            **self.grading.to_dict(),
+            "lead": self.lead,
+            "groups": list(self.groups),
+            "evaluated_at": self.evaluated_at.isoformat(),
             "actions": [a.to_dict() for a in self.actions],
         }
 
@@ -42,7 +48,9 @@ def evaluate(playbook: Playbook, facts: Facts, *, venue_type: str | None = None,
     plans = playbook.plan_levels(grading.level) if grading.level.rank else ()
     top = playbook.levels.get(grading.level)
     groups = tuple(dict.fromkeys(g for plan in plans for g in plan.groups))
-    actions = plan_response(playbook, grading.level, facts=facts, venue_type=venue_type,
-                            activated_at=now, first_report_at=now)
-    return Evaluation(playbook.id, playbook.version, facts, venue_type, grading,
-                      top.lead if top else None, groups, actions, now)
+    actions = plan_response(
+        playbook, grading.level, facts=facts, venue_type=venue_type, activated_at=now, first_report_at=now
+    )
+    return Evaluation(
+        playbook.id, playbook.version, facts, venue_type, grading, top.lead if top else None, groups, actions, now
+    )

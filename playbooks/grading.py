@@ -38,8 +38,9 @@ class Grading:
             "rule_id": self.rule_id,
             "explanation": self.explanation,
             "rule_set": self.rule_set,
-            "matched": [{"rule_id": m.rule_id, "level": m.level.value, "explanation": m.explanation}
-                        for m in self.matched],
+            "matched": [
+                {"rule_id": m.rule_id, "level": m.level.value, "explanation": m.explanation} for m in self.matched
+            ],
         }
 
 
@@ -52,8 +53,12 @@ def grade(playbook: Playbook, facts: Facts, *, venue_type: str | None = None) ->
         if verdict.holds:
             matched.append(RuleMatch(rule.id, rule.level, f"{rule.level.value}: {verdict.text} (rule {rule.id})"))
     if not matched:
-        return Grading(Level.NON_GRADED, None, f"non_graded: no rule matched ({_figures(playbook, env)})",
-                       rule_set=playbook.rule_set)
+        return Grading(
+            Level.NON_GRADED,
+            None,
+            f"non_graded: no rule matched ({_figures(playbook, env)})",
+            rule_set=playbook.rule_set,
+        )
     best = max(matched, key=lambda m: m.level.rank)
     return Grading(best.level, best.rule_id, best.explanation, tuple(matched), playbook.rule_set)
 

@@ -79,8 +79,12 @@ def receive_report(incident: Incident | None, incident_id: str, report: Report, 
     events: list[Event] = []
     if incident is None:
         incident, opened = open_incident(
-            incident_id, report, playbook_id=ctx.playbook.id, playbook_version=ctx.playbook.version,
-            rule_set=ctx.playbook.rule_set, now=ctx.now,
+            incident_id,
+            report,
+            playbook_id=ctx.playbook.id,
+            playbook_version=ctx.playbook.version,
+            rule_set=ctx.playbook.rule_set,
+            now=ctx.now,
         )
         events.append(opened)
     attached = attach_report(incident, report, now=ctx.now)
@@ -98,8 +102,14 @@ def regrade(incident: Incident, ctx: Context) -> list[Event]:
     facts = incident.facts
     grading = grade(ctx.playbook, facts, venue_type=incident.venue_type)
     change = raise_level(
-        ctx.playbook, incident.level, grading, running=incident.items, facts=facts,
-        venue_type=incident.venue_type, now=ctx.now, first_report_at=incident.first_report_at,
+        ctx.playbook,
+        incident.level,
+        grading,
+        running=incident.items,
+        facts=facts,
+        venue_type=incident.venue_type,
+        now=ctx.now,
+        first_report_at=incident.first_report_at,
         previous_automatic=incident.automatic_level,
     )
     incident.automatic_level = grading.level
@@ -109,10 +119,19 @@ def regrade(incident: Incident, ctx: Context) -> list[Event]:
     else:
         if incident.level is Level.NON_GRADED:
             incident.explanation = grading.explanation
-        added = plan_additions(
-            ctx.playbook, incident.level, running=incident.items, facts=facts, venue_type=incident.venue_type,
-            now=ctx.now, first_report_at=incident.first_report_at,
-        ) if incident.level is not Level.NON_GRADED else ()
+        added = (
+            plan_additions(
+                ctx.playbook,
+                incident.level,
+                running=incident.items,
+                facts=facts,
+                venue_type=incident.venue_type,
+                now=ctx.now,
+                first_report_at=incident.first_report_at,
+            )
+            if incident.level is not Level.NON_GRADED
+            else ()
+        )
         events.extend(_plan(incident, added, ctx, cause="facts"))
     lower = suggest_lower(ctx.playbook, incident.level, facts, incident.venue_type)
     incident.suggested_level = lower.level.value if lower is not None else None
@@ -120,10 +139,17 @@ def regrade(incident: Incident, ctx: Context) -> list[Event]:
 
 
 def _apply_level_change(incident: Incident, change: LevelChange, ctx: Context) -> list[Event]:
-    events = [change_level(
-        incident, change.to_level, rule_id=change.rule_id, explanation=change.explanation,
-        decided_by=change.decided_by, reason=change.reason, now=ctx.now,
-    )]
+    events = [
+        change_level(
+            incident,
+            change.to_level,
+            rule_id=change.rule_id,
+            explanation=change.explanation,
+            decided_by=change.decided_by,
+            reason=change.reason,
+            now=ctx.now,
+        )
+    ]
     for key in change.superseded:
         item = incident.items.get(key)
         if item is not None and not item.done:
@@ -139,13 +165,19 @@ def _plan(incident: Incident, actions: tuple[PlannedAction, ...], ctx: Context, 
         return []
     for action in fresh:
         incident.items[action.key] = item_from_plan(action, now=ctx.now)
-    return [Event("ActionsPlanned", ctx.now, {
-        "cause": cause, "items": [incident.items[a.key].to_dict() for a in fresh],
-    })]
+    return [
+        Event(
+            "ActionsPlanned",
+            ctx.now,
+            {
+                "cause": cause,
+                "items": [incident.items[a.key].to_dict() for a in fresh],
+            },
+        )
+    ]
 
 
-def _item_event(incident: Incident, key: str, change: str, ctx: Context, *, by: str | None,
-                **extra: Any) -> Event:
+def _item_event(incident: Incident, key: str, change: str, ctx: Context, *, by: str | None, **extra: Any) -> Event:
     item = incident.items[key]
     entry = {"change": change, "by": by, "at": ctx.now.isoformat(), **extra}
     incident.items[key] = replace(item, history=(*item.history, entry))
@@ -177,8 +209,9 @@ def complete(incident: Incident, payload: Mapping[str, Any], ctx: Context) -> li
         moved = item.moved(COMPLETED)
     except ItemTransitionError as exc:
         raise CommandRejected(str(exc)) from exc
-    incident.items[key] = replace(moved, completed_at=ctx.now, completed_by=ctx.who,
-                                  result=str(payload.get("result") or ""))
+    incident.items[key] = replace(
+        moved, completed_at=ctx.now, completed_by=ctx.who, result=str(payload.get("result") or "")
+    )
     return [_item_event(incident, key, "completed", ctx, by=ctx.who, result=str(payload.get("result") or ""))]
 
 
@@ -188,8 +221,15 @@ def decide(incident: Incident, payload: Mapping[str, Any], ctx: Context) -> list
     try:
         requested = Level.parse(str(payload.get("level") or ""))
         change = decide_level(
-            ctx.playbook, incident.level, requested, reason=str(payload.get("reason") or ""), decided_by=ctx.who,
-            running=incident.items, facts=incident.facts, venue_type=incident.venue_type, now=ctx.now,
+            ctx.playbook,
+            incident.level,
+            requested,
+            reason=str(payload.get("reason") or ""),
+            decided_by=ctx.who,
+            running=incident.items,
+            facts=incident.facts,
+            venue_type=incident.venue_type,
+            now=ctx.now,
             first_report_at=incident.first_report_at,
         )
     except (ValueError, LevelDecisionError) as exc:
@@ -240,8 +280,11 @@ def _maybe_propose(incident: Incident, ctx: Context) -> list[Event]:
     if incident.status != ACTIVE or not status["ready"]:
         return []
     incident.move_to(TERMINATION_PROPOSED)
-    return [Event("TerminationProposed", ctx.now, {"by": None, "reason": "the playbook's criteria hold",
-                                                   "criteria": status})]
+    return [
+        Event(
+            "TerminationProposed", ctx.now, {"by": None, "reason": "the playbook's criteria hold", "criteria": status}
+        )
+    ]
 
 
 def propose_termination(incident: Incident, payload: Mapping[str, Any], ctx: Context) -> list[Event]:
@@ -251,9 +294,17 @@ def propose_termination(incident: Incident, payload: Mapping[str, Any], ctx: Con
     status = _termination(incident, ctx, approved=True)
     incident.termination = status
     incident.move_to(TERMINATION_PROPOSED)
-    return [Event("TerminationProposed", ctx.now, {
-        "by": ctx.who, "reason": str(payload.get("reason") or ""), "criteria": status,
-    })]
+    return [
+        Event(
+            "TerminationProposed",
+            ctx.now,
+            {
+                "by": ctx.who,
+                "reason": str(payload.get("reason") or ""),
+                "criteria": status,
+            },
+        )
+    ]
 
 
 def approve_termination(incident: Incident, payload: Mapping[str, Any], ctx: Context) -> list[Event]:
@@ -269,10 +320,19 @@ def approve_termination(incident: Incident, payload: Mapping[str, Any], ctx: Con
         raise CommandRejected(str(exc)) from exc
     incident.closed_at = ctx.now
     incident.termination = status
-    closed = Event("IncidentClosed", ctx.now, {"by": ctx.who, "reason": str(payload.get("reason") or ""),
-                                               "criteria": status, "correlation_key": incident.correlation_key})
-    post = plan_post_incident(ctx.playbook, incident.level, facts=incident.facts, venue_type=incident.venue_type,
-                              terminated_at=ctx.now)
+    closed = Event(
+        "IncidentClosed",
+        ctx.now,
+        {
+            "by": ctx.who,
+            "reason": str(payload.get("reason") or ""),
+            "criteria": status,
+            "correlation_key": incident.correlation_key,
+        },
+    )
+    post = plan_post_incident(
+        ctx.playbook, incident.level, facts=incident.facts, venue_type=incident.venue_type, terminated_at=ctx.now
+    )
     return [closed, *_plan(incident, post, ctx, cause="termination")]
 
 
@@ -282,8 +342,18 @@ def check_deadlines(incident: Incident, payload: Mapping[str, Any], ctx: Context
     for item, role in due_escalations(incident.items, now=ctx.now, interval=escalation_interval(ctx.playbook)):
         step = item.escalation_step
         incident.items[item.key] = replace(item, escalation_step=step + 1)
-        events.append(_item_event(incident, item.key, "escalated", ctx, by=None, to_role=role, step=step + 1,
-                                  overdue_by_seconds=int((ctx.now - item.due_at).total_seconds())))
+        events.append(
+            _item_event(
+                incident,
+                item.key,
+                "escalated",
+                ctx,
+                by=None,
+                to_role=role,
+                step=step + 1,
+                overdue_by_seconds=int((ctx.now - item.due_at).total_seconds()),
+            )
+        )
     if incident.status == ACTIVE:
         events.extend(_maybe_propose(incident, ctx))
     return events

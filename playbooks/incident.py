@@ -136,8 +136,9 @@ class Incident:
         }
 
 
-def open_incident(incident_id: str, report: Report, *, playbook_id: str, playbook_version: str, rule_set: str,
-                  now: datetime) -> tuple[Incident, Event]:
+def open_incident(
+    incident_id: str, report: Report, *, playbook_id: str, playbook_version: str, rule_set: str, now: datetime
+) -> tuple[Incident, Event]:
     """Open an incident from its first report, recording the playbook version and rule set it runs under."""
     incident = Incident(
         id=incident_id,
@@ -153,12 +154,16 @@ def open_incident(incident_id: str, report: Report, *, playbook_id: str, playboo
         location=dict(report.location),
         venue_type=report.venue_type,
     )
-    opened = Event("IncidentOpened", now, {
-        "report_id": report.report_id,
-        "playbook_id": playbook_id,
-        "playbook_version": playbook_version,
-        "rule_set": rule_set,
-    })
+    opened = Event(
+        "IncidentOpened",
+        now,
+        {
+            "report_id": report.report_id,
+            "playbook_id": playbook_id,
+            "playbook_version": playbook_version,
+            "rule_set": rule_set,
+        },
+    )
     return incident, opened
 
 
@@ -176,18 +181,32 @@ def attach_report(incident: Incident, report: Report, *, now: datetime) -> list[
     if newer and report.facts.cases > (previous.facts.cases if previous else 0):
         incident.last_case_at = max(incident.last_case_at or report.reported_at, report.reported_at)
     incident.first_report_at = min(incident.first_report_at, report.reported_at)
-    return [Event("ReportReceived", now, {
-        "report_id": report.report_id,
-        "source": report.source_key,
-        "reported_at": report.reported_at.isoformat(),
-        "facts": report.facts.to_mapping(),
-        "superseded": not newer,
-        "description": report.description,
-    })]
+    return [
+        Event(
+            "ReportReceived",
+            now,
+            {
+                "report_id": report.report_id,
+                "source": report.source_key,
+                "reported_at": report.reported_at.isoformat(),
+                "facts": report.facts.to_mapping(),
+                "superseded": not newer,
+                "description": report.description,
+            },
+        )
+    ]
 
 
-def change_level(incident: Incident, level: Level, *, rule_id: str | None, explanation: str,
-                 decided_by: str | None, reason: str | None, now: datetime) -> Event:
+def change_level(
+    incident: Incident,
+    level: Level,
+    *,
+    rule_id: str | None,
+    explanation: str,
+    decided_by: str | None,
+    reason: str | None,
+    now: datetime,
+) -> Event:
     """Set a new level, record it in the history, and activate the response when it becomes graded."""
     entry = {
         "from": incident.level.value,

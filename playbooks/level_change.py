@@ -45,16 +45,30 @@ class LevelChange:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {
-            "from": self.from_level.value, "to": self.to_level.value, "explanation": self.explanation,
-            "rule_id": self.rule_id, "decided_by": self.decided_by, "reason": self.reason,
-            "automatic": self.automatic, "added_actions": [a.to_dict() for a in self.added_actions],
+            "from": self.from_level.value,
+            "to": self.to_level.value,
+            "explanation": self.explanation,
+            "rule_id": self.rule_id,
+            "decided_by": self.decided_by,
+            "reason": self.reason,
+            "automatic": self.automatic,
+            "added_actions": [a.to_dict() for a in self.added_actions],
             "superseded": list(self.superseded),
         }
 
 
-def raise_level(playbook: Playbook, current: Level, new_grading: Grading, *, running: Iterable[str],
-                facts: Facts, venue_type: str | None, now: datetime, first_report_at: datetime,
-                previous_automatic: Level | None = None) -> LevelChange | None:
+def raise_level(
+    playbook: Playbook,
+    current: Level,
+    new_grading: Grading,
+    *,
+    running: Iterable[str],
+    facts: Facts,
+    venue_type: str | None,
+    now: datetime,
+    first_report_at: datetime,
+    previous_automatic: Level | None = None,
+) -> LevelChange | None:
     """Raise to the automatic level if it is above `current`; None otherwise.
 
     Pass `previous_automatic` (the last automatic grading) so that, after a commander lowered the
@@ -64,13 +78,29 @@ def raise_level(playbook: Playbook, current: Level, new_grading: Grading, *, run
     if new_grading.level <= floor:
         return None
     added, superseded = _additions(playbook, new_grading.level, running, facts, venue_type, now, first_report_at)
-    return LevelChange(current, new_grading.level, new_grading.explanation, new_grading.rule_id,
-                       added_actions=added, superseded=superseded)
+    return LevelChange(
+        current,
+        new_grading.level,
+        new_grading.explanation,
+        new_grading.rule_id,
+        added_actions=added,
+        superseded=superseded,
+    )
 
 
-def decide_level(playbook: Playbook, current: Level, requested: Level, *, reason: str, decided_by: str,
-                 running: Iterable[str], facts: Facts, venue_type: str | None, now: datetime,
-                 first_report_at: datetime) -> LevelChange:
+def decide_level(
+    playbook: Playbook,
+    current: Level,
+    requested: Level,
+    *,
+    reason: str,
+    decided_by: str,
+    running: Iterable[str],
+    facts: Facts,
+    venue_type: str | None,
+    now: datetime,
+    first_report_at: datetime,
+) -> LevelChange:
     """A commander's raise or lower ("the government determines"); a lower adds no steps."""
     if not reason or not reason.strip():
         raise LevelDecisionError("a level decision needs a reason")
@@ -85,14 +115,21 @@ def decide_level(playbook: Playbook, current: Level, requested: Level, *, reason
     superseded: tuple[str, ...] = ()
     if requested > current:
         added, superseded = _additions(playbook, requested, running, facts, venue_type, now, first_report_at)
-    return LevelChange(current, requested, explanation, None, decided_by.strip(), reason.strip(),
-                       added, superseded)
+    return LevelChange(current, requested, explanation, None, decided_by.strip(), reason.strip(), added, superseded)
 
 
-def _additions(playbook: Playbook, level: Level, running: Iterable[str], facts: Facts, venue_type: str | None,
-               now: datetime, first_report_at: datetime) -> tuple[tuple[PlannedAction, ...], tuple[str, ...]]:
+def _additions(
+    playbook: Playbook,
+    level: Level,
+    running: Iterable[str],
+    facts: Facts,
+    venue_type: str | None,
+    now: datetime,
+    first_report_at: datetime,
+) -> tuple[tuple[PlannedAction, ...], tuple[str, ...]]:
     have = set(running)
-    added = plan_additions(playbook, level, running=have, facts=facts, venue_type=venue_type, now=now,
-                           first_report_at=first_report_at)
+    added = plan_additions(
+        playbook, level, running=have, facts=facts, venue_type=venue_type, now=now, first_report_at=first_report_at
+    )
     superseded = replaced_by(playbook, (a.key for a in added)) & have
     return added, tuple(sorted(superseded))

@@ -33,8 +33,9 @@ class PlaybookLibrary:
             return current
         archived = self._archived.get((incident_type, version))
         if archived is None:
-            raise UnknownPlaybook(f"playbook {incident_type!r} version {version!r} is not in the library "
-                                  f"(current: {current.version})")
+            raise UnknownPlaybook(
+                f"playbook {incident_type!r} version {version!r} is not in the library (current: {current.version})"
+            )
         return archived
 
     def including(self, archived: Iterable[Playbook]) -> PlaybookLibrary:
@@ -53,8 +54,7 @@ class PlaybookLibrary:
         return len(self._current)
 
 
-def load_library(directory: Path | None = None, *,
-                 selections: Mapping[str, str] | None = None) -> PlaybookLibrary:
+def load_library(directory: Path | None = None, *, selections: Mapping[str, str] | None = None) -> PlaybookLibrary:
     """Read and validate every *.yaml in `directory` (default: the built-in library); raise PlaybookError."""
     folder = directory if directory is not None else LIBRARY_DIR
     files = sorted(folder.glob("*.yaml"))
@@ -75,8 +75,15 @@ def build_library(sources: Mapping[str, str], *, selections: Mapping[str, str] |
             continue
         for other in playbooks.values():
             if playbook.incident_type == other.incident_type or playbook.id == other.id:
-                problems.append(Problem(filename, 1, "id", f"{playbook.id!r} / incident_type "
-                                        f"{playbook.incident_type!r} is also defined in {other.filename}"))
+                problems.append(
+                    Problem(
+                        filename,
+                        1,
+                        "id",
+                        f"{playbook.id!r} / incident_type "
+                        f"{playbook.incident_type!r} is also defined in {other.filename}",
+                    )
+                )
         playbooks[playbook.id] = playbook
     for pid, rule_set in (selections or {}).items():
         if pid not in playbooks:
@@ -85,8 +92,9 @@ def build_library(sources: Mapping[str, str], *, selections: Mapping[str, str] |
             continue
         if rule_set not in playbooks[pid].rule_sets:
             choices = ", ".join(sorted(playbooks[pid].rule_sets))
-            problems.append(Problem("selections", 0, pid, f"{rule_set!r} is not a rule set of {pid} "
-                                    f"(choose from {choices})"))
+            problems.append(
+                Problem("selections", 0, pid, f"{rule_set!r} is not a rule set of {pid} (choose from {choices})")
+            )
             continue
         playbooks[pid] = playbooks[pid].with_rule_set(rule_set)
     if problems:

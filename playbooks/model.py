@@ -117,8 +117,9 @@ class Playbook:
     def with_rule_set(self, rule_set: str) -> Playbook:
         """This playbook grading with another of its rule sets; raise KeyError naming the choices."""
         if rule_set not in self.rule_sets:
-            raise KeyError(f"playbook {self.id} has no rule set {rule_set!r} "
-                           f"(choose from {', '.join(sorted(self.rule_sets))})")
+            raise KeyError(
+                f"playbook {self.id} has no rule set {rule_set!r} (choose from {', '.join(sorted(self.rule_sets))})"
+            )
         return replace(self, rule_set=rule_set)
 
     def plan_levels(self, level: Level) -> tuple[LevelPlan, ...]:
@@ -139,7 +140,9 @@ class Playbook:
             "incident_type": self.incident_type,
             "rule_set": self.rule_set,
             "rule_sets": {k: v.title for k, v in self.rule_sets.items()},
-            "levels": {lv.value: {"name": p.name, "lead": p.lead, "lead_unit": p.lead_unit}
-                       for lv, p in sorted(self.levels.items(), reverse=True)},
+            "levels": {
+                lv.value: {"name": p.name, "lead": p.lead, "lead_unit": p.lead_unit}
+                for lv, p in sorted(self.levels.items(), reverse=True)
+            },
             "description": self.description,
         }

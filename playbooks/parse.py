@@ -24,8 +24,9 @@ def parse_playbook(text: str, filename: str) -> Playbook:
         located = load_located(text)
     except YamlSyntaxError as error:
         raise PlaybookError([Problem(filename, error.line, "", f"not valid YAML: {error}")]) from None
-    problems = [Problem(filename, line, format_path(path), f"duplicate key {path[-1]!r}")
-                for path, line in located.duplicates]
+    problems = [
+        Problem(filename, line, format_path(path), f"duplicate key {path[-1]!r}") for path, line in located.duplicates
+    ]
     problems += schema_problems(located, filename)
     if problems:
         raise PlaybookError(problems)

@@ -41,16 +41,32 @@ class PlannedAction:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (times ISO-8601, deadline in seconds and as written in the playbook)."""
         return {
-            "key": self.key, "kind": self.kind, "title": self.title, "owner": self.owner,
-            "recipients": list(self.recipients), "due_at": self.due_at.isoformat(),
-            "deadline_seconds": int(self.deadline.total_seconds()), "deadline": self.deadline_text,
-            "relative_to": self.relative_to, "escalation": list(self.escalation), "level": self.level.value,
-            "group": self.group, "message": self.message, "supersedes": list(self.supersedes),
+            "key": self.key,
+            "kind": self.kind,
+            "title": self.title,
+            "owner": self.owner,
+            "recipients": list(self.recipients),
+            "due_at": self.due_at.isoformat(),
+            "deadline_seconds": int(self.deadline.total_seconds()),
+            "deadline": self.deadline_text,
+            "relative_to": self.relative_to,
+            "escalation": list(self.escalation),
+            "level": self.level.value,
+            "group": self.group,
+            "message": self.message,
+            "supersedes": list(self.supersedes),
         }
 
 
-def plan_response(playbook: Playbook, level: Level, *, facts: Facts, venue_type: str | None,
-                  activated_at: datetime, first_report_at: datetime) -> tuple[PlannedAction, ...]:
+def plan_response(
+    playbook: Playbook,
+    level: Level,
+    *,
+    facts: Facts,
+    venue_type: str | None,
+    activated_at: datetime,
+    first_report_at: datetime,
+) -> tuple[PlannedAction, ...]:
     """The steps of `level` (and the levels below it) whose conditions hold, ordered by due time."""
     if level is Level.NON_GRADED:
         return ()
@@ -59,18 +75,28 @@ def plan_response(playbook: Playbook, level: Level, *, facts: Facts, venue_type:
     return _plan(playbook, specs, level, facts, venue_type, anchors)
 
 
-def plan_additions(playbook: Playbook, level: Level, *, running: Iterable[str], facts: Facts,
-                   venue_type: str | None, now: datetime, first_report_at: datetime) -> tuple[PlannedAction, ...]:
+def plan_additions(
+    playbook: Playbook,
+    level: Level,
+    *,
+    running: Iterable[str],
+    facts: Facts,
+    venue_type: str | None,
+    now: datetime,
+    first_report_at: datetime,
+) -> tuple[PlannedAction, ...]:
     """Steps of `level` not yet running (after a raise, or when a condition such as crime_suspected turns true)."""
     have = set(running)
     replaced = replaced_by(playbook, have)
-    planned = plan_response(playbook, level, facts=facts, venue_type=venue_type, activated_at=now,
-                            first_report_at=first_report_at)
+    planned = plan_response(
+        playbook, level, facts=facts, venue_type=venue_type, activated_at=now, first_report_at=first_report_at
+    )
     return tuple(a for a in planned if a.key not in have and a.key not in replaced)
 
 
-def plan_post_incident(playbook: Playbook, level: Level, *, facts: Facts, venue_type: str | None,
-                       terminated_at: datetime) -> tuple[PlannedAction, ...]:
+def plan_post_incident(
+    playbook: Playbook, level: Level, *, facts: Facts, venue_type: str | None, terminated_at: datetime
+) -> tuple[PlannedAction, ...]:
     """The after-response steps (summary, costs, compensation...) due relative to termination."""
     return _plan(playbook, playbook.after_response, level, facts, venue_type, {"termination": terminated_at})
 
@@ -88,8 +114,14 @@ def replaced_by(playbook: Playbook, keys: Iterable[str]) -> set[str]:
     return found
 
 
-def _plan(playbook: Playbook, specs: Iterable[ActionSpec], level: Level, facts: Facts,
-          venue_type: str | None, anchors: Mapping[str, datetime]) -> tuple[PlannedAction, ...]:
+def _plan(
+    playbook: Playbook,
+    specs: Iterable[ActionSpec],
+    level: Level,
+    facts: Facts,
+    venue_type: str | None,
+    anchors: Mapping[str, datetime],
+) -> tuple[PlannedAction, ...]:
     env = fact_env(facts, venue_type, playbook.facts)
     values = {name.replace(".", "_"): render(v) for name, v in env.items() if v is not None}
     values.update(level=level.value, level_name=level.label, title=playbook.title, playbook=playbook.id)
@@ -103,8 +135,18 @@ def _plan(playbook: Playbook, specs: Iterable[ActionSpec], level: Level, facts: 
 def _planned(spec: ActionSpec, level: Level, anchor: datetime, values: Mapping[str, str]) -> PlannedAction:
     due = spec.deadline.after(anchor)
     return PlannedAction(
-        key=spec.id, kind=spec.kind, title=spec.title, owner=spec.owner, due_at=due, deadline=due - anchor,
-        deadline_text=str(spec.deadline), relative_to=spec.relative_to, escalation=spec.escalation,
-        level=spec.level or level, recipients=spec.recipients or (spec.owner,), group=spec.group,
-        message=Template(spec.message).safe_substitute(values), supersedes=spec.supersedes,
+        key=spec.id,
+        kind=spec.kind,
+        title=spec.title,
+        owner=spec.owner,
+        due_at=due,
+        deadline=due - anchor,
+        deadline_text=str(spec.deadline),
+        relative_to=spec.relative_to,
+        escalation=spec.escalation,
+        level=spec.level or level,
+        recipients=spec.recipients or (spec.owner,),
+        group=spec.group,
+        message=Template(spec.message).safe_substitute(values),
+        supersedes=spec.supersedes,
     )

@@ -85,12 +85,25 @@ class Item:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         data: dict[str, Any] = {
-            "key": self.key, "kind": self.kind, "title": self.title, "owner": self.owner,
-            "due_at": self.due_at.isoformat(), "deadline": self.deadline, "planned_at": self.planned_at.isoformat(),
-            "level": self.level, "escalation": list(self.escalation), "recipients": list(self.recipients),
-            "group": self.group, "message": self.message, "relative_to": self.relative_to, "status": self.status,
-            "escalation_step": self.escalation_step, "acknowledged_by": self.acknowledged_by,
-            "completed_by": self.completed_by, "result": self.result, "history": list(self.history),
+            "key": self.key,
+            "kind": self.kind,
+            "title": self.title,
+            "owner": self.owner,
+            "due_at": self.due_at.isoformat(),
+            "deadline": self.deadline,
+            "planned_at": self.planned_at.isoformat(),
+            "level": self.level,
+            "escalation": list(self.escalation),
+            "recipients": list(self.recipients),
+            "group": self.group,
+            "message": self.message,
+            "relative_to": self.relative_to,
+            "status": self.status,
+            "escalation_step": self.escalation_step,
+            "acknowledged_by": self.acknowledged_by,
+            "completed_by": self.completed_by,
+            "result": self.result,
+            "history": list(self.history),
             "acknowledged_at": self.acknowledged_at.isoformat() if self.acknowledged_at else None,
             "completed_at": self.completed_at.isoformat() if self.completed_at else None,
         }
@@ -110,9 +123,19 @@ class Item:
 def item_from_plan(action: PlannedAction, *, now: datetime) -> Item:
     """A new pending item for a planned action."""
     return Item(
-        key=action.key, kind=action.kind, title=action.title, owner=action.owner, due_at=action.due_at,
-        deadline=action.deadline_text, planned_at=now, level=action.level.value, escalation=action.escalation,
-        recipients=action.recipients, group=action.group, message=action.message, relative_to=action.relative_to,
+        key=action.key,
+        kind=action.kind,
+        title=action.title,
+        owner=action.owner,
+        due_at=action.due_at,
+        deadline=action.deadline_text,
+        planned_at=now,
+        level=action.level.value,
+        escalation=action.escalation,
+        recipients=action.recipients,
+        group=action.group,
+        message=action.message,
+        relative_to=action.relative_to,
     )
 
 

@@ -55,11 +55,19 @@ class TerminationStatus:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {
-            "ready": self.ready, "missing": list(self.missing),
+            "ready": self.ready,
+            "missing": list(self.missing),
             "earliest_at": self.earliest_at.isoformat() if self.earliest_at else None,
-            "criteria": [{"id": c.id, "title": c.title, "holds": c.holds, "detail": c.detail,
-                          "holds_from": c.holds_from.isoformat() if c.holds_from else None}
-                         for c in self.criteria],
+            "criteria": [
+                {
+                    "id": c.id,
+                    "title": c.title,
+                    "holds": c.holds,
+                    "detail": c.detail,
+                    "holds_from": c.holds_from.isoformat() if c.holds_from else None,
+                }
+                for c in self.criteria
+            ],
         }
 
 
@@ -85,6 +93,8 @@ def _check(criterion: Criterion, signals: Mapping[str, Signal], now: datetime) -
         return CriterionStatus(criterion.id, criterion.title, False, f"{criterion.since} not known", timed=True)
     until = criterion.at_least.after(since)
     holds = now >= until
-    detail = (f"{criterion.since} {since.isoformat()}: {criterion.at_least} "
-              f"{'elapsed' if holds else 'not yet elapsed'} (at {until.isoformat()})")
+    detail = (
+        f"{criterion.since} {since.isoformat()}: {criterion.at_least} "
+        f"{'elapsed' if holds else 'not yet elapsed'} (at {until.isoformat()})"
+    )
     return CriterionStatus(criterion.id, criterion.title, holds, detail, until, timed=True)

@@ -40,9 +40,18 @@ def dead_letter(raw: bytes, reason: str, event: Any) -> DeadLetter:
     where = f"{event.message.topic}:{event.message.partition}:{event.message.offset}"
     key = event.key.decode("utf-8", "replace") if isinstance(event.key, bytes) else None
     return DeadLetter(
-        id=stable_id("dlq", where), type="ReportRejected", time=clock.now().isoformat(), mode="unknown",
-        causation=where, reason=reason, original=original, encoding=encoding, topic=event.message.topic,
-        partition=event.message.partition, offset=event.message.offset, key=key,
+        id=stable_id("dlq", where),
+        type="ReportRejected",
+        time=clock.now().isoformat(),
+        mode="unknown",
+        causation=where,
+        reason=reason,
+        original=original,
+        encoding=encoding,
+        topic=event.message.topic,
+        partition=event.message.partition,
+        offset=event.message.offset,
+        key=key,
     )
 
 
@@ -70,8 +79,13 @@ async def intake(stream: faust.StreamT[bytes]) -> None:
             log.warning("report.rejected", reason=exc.reason, at=where)
             continue
         accepted = envelope(
-            "ReportAccepted", at=clock.now(), mode=report.mode, exercise_id=report.exercise_id,
-            causation=where, payload=report_in.model_dump(mode="json"), id_=stable_id("accepted", where),
+            "ReportAccepted",
+            at=clock.now(),
+            mode=report.mode,
+            exercise_id=report.exercise_id,
+            causation=where,
+            payload=report_in.model_dump(mode="json"),
+            id_=stable_id("accepted", where),
         )
         if report.incident_ref:
             command = receive_command(accepted, report.incident_ref)
@@ -84,8 +98,13 @@ async def intake(stream: faust.StreamT[bytes]) -> None:
 def receive_command(accepted: Envelope, incident_id: str) -> Envelope:
     """The ReceiveReport command that sends an accepted report to its incident's writer."""
     return Envelope(
-        id=stable_id("receive", accepted.id, incident_id), type="ReceiveReport", time=accepted.time,
-        mode=accepted.mode, payload=accepted.payload, causation=accepted.id, exercise_id=accepted.exercise_id,
+        id=stable_id("receive", accepted.id, incident_id),
+        type="ReceiveReport",
+        time=accepted.time,
+        mode=accepted.mode,
+        payload=accepted.payload,
+        causation=accepted.id,
+        exercise_id=accepted.exercise_id,
         incident_id=incident_id,
     )
 
@@ -141,8 +160,9 @@ async def apply_command(command: Envelope) -> None:
         if state is not None and state.status == CLOSED:
             await _reopen_elsewhere(command, state)
             return
-        playbook = await playbook_for(report.incident_type, state.playbook_version if state else None,
-                                      state.rule_set if state else None)
+        playbook = await playbook_for(
+            report.incident_type, state.playbook_version if state else None, state.rule_set if state else None
+        )
         outcome = receive_report(state, incident_id, report, Context(playbook, now))
     elif state is None:
         log.warning("command.unknown_incident", type=command.type, id=command.id, incident_id=incident_id)
@@ -152,9 +172,21 @@ async def apply_command(command: Envelope) -> None:
         try:
             outcome = handle(state, command.type, command.payload, Context(playbook, now, actor or {}))
         except CommandRejected as exc:
-            outcome = Outcome(state, [Event("CommandRejected", now, {
-                "command_id": command.id, "command": command.type, "reason": str(exc), "by": (actor or {}).get("user"),
-            })])
+            outcome = Outcome(
+                state,
+                [
+                    Event(
+                        "CommandRejected",
+                        now,
+                        {
+                            "command_id": command.id,
+                            "command": command.type,
+                            "reason": str(exc),
+                            "by": (actor or {}).get("user"),
+                        },
+                    )
+                ],
+            )
     await emit(outcome, command)
     if outcome.events:
         data = to_dict(outcome.incident)
@@ -168,26 +200,50 @@ async def emit(outcome: Outcome, command: Envelope) -> None:
     current: Incident = outcome.incident
     for event in outcome.events:
         seq = current.next_seq()
-        await topics.incident_events.send(key=current.id, value=envelope(
-            event.type, at=event.at, mode=current.mode, exercise_id=current.exercise_id, causation=command.id,
-            incident_id=current.id, id_=stable_id("event", current.id, str(seq)),
-            payload={"seq": seq, "event": event.data, "incident": current.snapshot()},
-        ))
+        await topics.incident_events.send(
+            key=current.id,
+            value=envelope(
+                event.type,
+                at=event.at,
+                mode=current.mode,
+                exercise_id=current.exercise_id,
+                causation=command.id,
+                incident_id=current.id,
+                id_=stable_id("event", current.id, str(seq)),
+                payload={"seq": seq, "event": event.data, "incident": current.snapshot()},
+            ),
+        )
         if event.type == "IncidentClosed":
-            await topics.reports_accepted.send(key=current.correlation_key, value=envelope(
-                "CorrelationClosed", at=event.at, mode=current.mode, exercise_id=current.exercise_id,
-                causation=command.id, incident_id=current.id, id_=stable_id("closed", current.id),
-                payload={"correlation_key": current.correlation_key},
-            ))
+            await topics.reports_accepted.send(
+                key=current.correlation_key,
+                value=envelope(
+                    "CorrelationClosed",
+                    at=event.at,
+                    mode=current.mode,
+                    exercise_id=current.exercise_id,
+                    causation=command.id,
+                    incident_id=current.id,
+                    id_=stable_id("closed", current.id),
+                    payload={"correlation_key": current.correlation_key},
+                ),
+            )
 
 
 async def _reopen_elsewhere(command: Envelope, closed: Incident) -> None:
     """A report for a closed incident goes back to correlation, which opens a new incident for it."""
     log.info("report.after_close", incident_id=closed.id, command=command.id)
-    await topics.reports_accepted.send(key=closed.correlation_key, value=Envelope(
-        id=stable_id("redirect", command.id), type="ReportAccepted", time=command.time, mode=command.mode,
-        payload=command.payload, causation=command.id, exercise_id=command.exercise_id,
-    ))
+    await topics.reports_accepted.send(
+        key=closed.correlation_key,
+        value=Envelope(
+            id=stable_id("redirect", command.id),
+            type="ReportAccepted",
+            time=command.time,
+            mode=command.mode,
+            payload=command.payload,
+            causation=command.id,
+            exercise_id=command.exercise_id,
+        ),
+    )
 
 
 @app.timer(interval=settings.sweep_interval)  # type: ignore[untyped-decorator]
@@ -197,7 +253,15 @@ async def sweep_deadlines() -> None:
     for incident_id, stored in list(incidents.items()):
         due = stored.get("next_attention_at") if isinstance(stored, dict) else None
         if due and datetime.fromisoformat(due) <= now:
-            await topics.incident_commands.send(key=incident_id, value=envelope(
-                "CheckDeadlines", at=now, mode=stored["mode"], exercise_id=stored.get("exercise_id"),
-                causation=None, incident_id=incident_id, payload={"now": now.isoformat()},
-            ))
+            await topics.incident_commands.send(
+                key=incident_id,
+                value=envelope(
+                    "CheckDeadlines",
+                    at=now,
+                    mode=stored["mode"],
+                    exercise_id=stored.get("exercise_id"),
+                    causation=None,
+                    incident_id=incident_id,
+                    payload={"now": now.isoformat()},
+                ),
+            )

@@ -47,4 +47,3 @@ app = create_app(settings)
 def ready_marker(config: Settings) -> Path:
     """The file a worker touches once it has joined its group and recovered its tables."""
     return config.data_dir / "worker" / config.topic_prefix.strip(".") / "ready"
-

@@ -46,8 +46,13 @@ async def playbook_for(incident_type: str, version: str | None, rule_set: str | 
             # A version from before the archive existed, or a lost archive: keep the incident running on
             # the current plan rather than stopping every incident of this worker; say so loudly.
             found = library().get(incident_type)
-            log.error("playbook.version.unavailable", incident_type=incident_type, version=version,
-                      using=found.version, reason=str(exc))
+            log.error(
+                "playbook.version.unavailable",
+                incident_type=incident_type,
+                version=version,
+                using=found.version,
+                reason=str(exc),
+            )
     if rule_set and rule_set != found.rule_set:
         return found.with_rule_set(rule_set)
     return found

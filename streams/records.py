@@ -49,8 +49,17 @@ def stable_id(*parts: str) -> str:
     return str(uuid.uuid5(NAMESPACE, "|".join(parts)))
 
 
-def envelope(type_: str, *, at: datetime, mode: str, exercise_id: str | None, causation: str | None,
-             payload: dict[str, Any], incident_id: str | None = None, id_: str | None = None) -> Envelope:
+def envelope(
+    type_: str,
+    *,
+    at: datetime,
+    mode: str,
+    exercise_id: str | None,
+    causation: str | None,
+    payload: dict[str, Any],
+    incident_id: str | None = None,
+    id_: str | None = None,
+) -> Envelope:
     """Build an envelope; its id is random unless a deterministic `id_` is given."""
     return Envelope(
         id=id_ or str(uuid.uuid4()),

@@ -30,10 +30,18 @@ async def _apply(command: dict[str, Any]) -> None:
     log.info("roster.command", type=command.get("type"), id=command.get("id"), status=status, reason=reason)
     if command.get("id"):
         async with database().transaction() as session:
-            await session.execute(database().insert(CommandResultRow).values(
-                command_id=str(command["id"])[:64], incident_id=None, status=status, reason=reason,
-                at=datetime.now(UTC),
-            ).on_conflict_do_nothing(index_elements=[CommandResultRow.command_id]))
+            await session.execute(
+                database()
+                .insert(CommandResultRow)
+                .values(
+                    command_id=str(command["id"])[:64],
+                    incident_id=None,
+                    status=status,
+                    reason=reason,
+                    at=datetime.now(UTC),
+                )
+                .on_conflict_do_nothing(index_elements=[CommandResultRow.command_id])
+            )
 
 
 @app.task  # type: ignore[untyped-decorator]

@@ -16,8 +16,16 @@ DRILL_COMMANDS = settings.topic("drill-commands")
 DRILL_EVENTS = settings.topic("drill-events")
 """Drill events (DrillUpdated, DrillCommandRejected, DrillReportWritten), key = exercise id (docs/adr/0018)."""
 
-ALL_TOPICS = (REPORTS, REPORTS_DLQ, REPORTS_ACCEPTED, INCIDENT_COMMANDS, INCIDENT_EVENTS, ROSTER_COMMANDS,
-              DRILL_COMMANDS, DRILL_EVENTS)
+ALL_TOPICS = (
+    REPORTS,
+    REPORTS_DLQ,
+    REPORTS_ACCEPTED,
+    INCIDENT_COMMANDS,
+    INCIDENT_EVENTS,
+    ROSTER_COMMANDS,
+    DRILL_COMMANDS,
+    DRILL_EVENTS,
+)
 """Topics the platform creates at start-up (faust creates its own changelog topics)."""
 
 reports = app.topic(REPORTS, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
@@ -25,6 +33,5 @@ reports_dlq = app.topic(REPORTS_DLQ, key_type=bytes, value_type=DeadLetter, key_
 reports_accepted = app.topic(REPORTS_ACCEPTED, key_type=str, value_type=Envelope)
 incident_commands = app.topic(INCIDENT_COMMANDS, key_type=str, value_type=Envelope)
 incident_events = app.topic(INCIDENT_EVENTS, key_type=str, value_type=Envelope)
-drill_events = app.topic(DRILL_EVENTS, key_type=bytes, value_type=bytes, key_serializer="raw",
-                         value_serializer="raw")
+drill_events = app.topic(DRILL_EVENTS, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
 """Raw bytes: the drill host is another program, so the projector parses (and skips a malformed event) itself."""

@@ -70,8 +70,9 @@ def user_add(
     exercise: Annotated[str | None, typer.Option(help="limit the user to this exercise's data")] = None,
 ) -> None:
     """Add a user with roles (and their unit or exercise)."""
-    identity = _with_db(lambda db: users.add_user(db, name, roles=role, unit=unit, exercise_id=exercise,
-                                                  now=datetime.now(UTC)))
+    identity = _with_db(
+        lambda db: users.add_user(db, name, roles=role, unit=unit, exercise_id=exercise, now=datetime.now(UTC))
+    )
     scope = f" unit={identity.unit}" if identity.unit else ""
     scope += f" exercise={identity.exercise_id}" if identity.exercise_id else ""
     typer.echo(f"added user {identity.name}: {', '.join(identity.roles)}{scope}")
@@ -80,8 +81,10 @@ def user_add(
 def user_list() -> None:
     """List users with their roles and scope."""
     for row in _with_db(users.list_users):
-        typer.echo(f"{row.name}\t{','.join(row.roles)}\tunit={row.unit or '-'}\texercise={row.exercise_id or '-'}"
-                   f"\t{'active' if row.active else 'inactive'}")
+        typer.echo(
+            f"{row.name}\t{','.join(row.roles)}\tunit={row.unit or '-'}\texercise={row.exercise_id or '-'}"
+            f"\t{'active' if row.active else 'inactive'}"
+        )
 
 
 def token_issue(
@@ -140,14 +143,16 @@ OPERATOR = "operator"
 
 def operator_token(settings: Settings, *, hours: int = 24) -> str:
     """Ensure the local `operator` user (duty officer and commander) exists and issue it a short-lived token."""
+
     async def go() -> str:
         db = Database(settings.database_url)
         try:
             now = datetime.now(UTC)
             if await users.get_user(db, OPERATOR) is None:
                 await users.add_user(db, OPERATOR, roles=("duty_officer", "commander"), now=now)
-            return await users.issue_token(db, OPERATOR, now=now, expires_at=now + timedelta(hours=hours),
-                                           label="tocsin run")
+            return await users.issue_token(
+                db, OPERATOR, now=now, expires_at=now + timedelta(hours=hours), label="tocsin run"
+            )
         finally:
             await db.dispose()
 

@@ -104,11 +104,13 @@ def score_demo(
 def run(
     scenario: Annotated[str, typer.Argument(help="A scenario file, or a sample's name (e.g. school_canteen).")],
     speed: Annotated[float, typer.Option("--speed", help="Scenario clock speed, 1 to 600.")] = 60.0,
-    bot: Annotated[str | None, typer.Option("--bot", help=f"Player bot: {' | '.join(BEHAVIOURS)} "
-                                                          "(default: none, people play).")] = None,
+    bot: Annotated[
+        str | None, typer.Option("--bot", help=f"Player bot: {' | '.join(BEHAVIOURS)} (default: none, people play).")
+    ] = None,
     exercise_id: Annotated[str | None, typer.Option("--exercise-id", help="Exercise id (default: generated).")] = None,
-    report_dir: Annotated[Path | None, typer.Option(
-        "--report-dir", help="Where the report goes (default: var/drills/<exercise-id>/).")] = None,
+    report_dir: Annotated[
+        Path | None, typer.Option("--report-dir", help="Where the report goes (default: var/drills/<exercise-id>/).")
+    ] = None,
 ) -> None:
     """Run a drill through Kafka and the worker: live inject list, score at the end, after-action report.
 
@@ -141,8 +143,14 @@ def run(
     settings = Settings()
     exercise = exercise_id or new_exercise_id(loaded.id, datetime.now(UTC))
     directory = report_dir or settings.data_dir / "drills" / exercise
-    request = DrillRequest(exercise, loaded, path.read_text(encoding="utf-8"), speed, bot,
-                           requested_by={"user": _console_user(), "roles": ["drill_controller"]})
+    request = DrillRequest(
+        exercise,
+        loaded,
+        path.read_text(encoding="utf-8"),
+        speed,
+        bot,
+        requested_by={"user": _console_user(), "roles": ["drill_controller"]},
+    )
     host = DrillHost(request, settings, directory=directory)
     host.stop_reason = "interrupted at the console"
     console = Console()
@@ -194,8 +202,9 @@ async def _serve(settings: Any) -> None:
 @app.command()
 def control(
     exercise_id: Annotated[str, typer.Argument(help="The exercise to steer (EX-...).")],
-    action: Annotated[str, typer.Argument(help="pause | resume | stop | speed | fire | hold | release | skip | "
-                                               "cancel.")],
+    action: Annotated[
+        str, typer.Argument(help="pause | resume | stop | speed | fire | hold | release | skip | cancel.")
+    ],
     inject_id: Annotated[str | None, typer.Argument(help="The inject, for fire/hold/release/skip/cancel.")] = None,
     speed: Annotated[float | None, typer.Option("--speed", help="The new speed (1 to 600), for `speed`.")] = None,
     wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for the drill's answer (0: do not).")] = 10.0,
@@ -232,8 +241,9 @@ def control(
     if wait <= 0:
         return
     if answer is None:
-        typer.echo(f"no answer from exercise {exercise_id} within {wait:g} s (is it hosted? `tocsin drill serve`)",
-                   err=True)
+        typer.echo(
+            f"no answer from exercise {exercise_id} within {wait:g} s (is it hosted? `tocsin drill serve`)", err=True
+        )
         raise typer.Exit(1)
     if answer["type"] != "DrillUpdated":
         typer.echo(f"rejected: {answer['payload'].get('reason')}", err=True)
@@ -242,8 +252,9 @@ def control(
     typer.echo(f"{exercise_id}: {state['state']} at T+{_clock(state['elapsed_seconds'])}, speed {state['speed']:g}")
 
 
-async def _send_command(settings: Any, exercise_id: str, kind: str, payload: dict[str, Any],
-                        wait: float) -> dict[str, Any] | None:
+async def _send_command(
+    settings: Any, exercise_id: str, kind: str, payload: dict[str, Any], wait: float
+) -> dict[str, Any] | None:
     """Publish a command; if `wait` > 0, return the drill's answer to it (DrillUpdated or rejected) or None."""
     import asyncio
     import uuid
@@ -257,8 +268,9 @@ async def _send_command(settings: Any, exercise_id: str, kind: str, payload: dic
 
     await ensure_drill_topics(settings)
     commands, events = drill_topics(settings)
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=None, enable_auto_commit=False,
-                                metadata_max_age_ms=2_000)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap, group_id=None, enable_auto_commit=False, metadata_max_age_ms=2_000
+    )
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all", metadata_max_age_ms=2_000)
     await consumer.start()
     await producer.start()
@@ -266,8 +278,9 @@ async def _send_command(settings: Any, exercise_id: str, kind: str, payload: dic
         await read_from_end(consumer, events)
         command_id = str(uuid.uuid4())
         message = envelope(kind, exercise_id=exercise_id, payload=payload, at=datetime.now(UTC), id_=command_id)
-        await producer.send_and_wait(commands, json.dumps(message, ensure_ascii=False).encode(),
-                                     key=exercise_id.encode())
+        await producer.send_and_wait(
+            commands, json.dumps(message, ensure_ascii=False).encode(), key=exercise_id.encode()
+        )
         typer.echo(f"sent {kind} {command_id} to {exercise_id}", err=True)
         if wait <= 0:
             return None
@@ -325,8 +338,9 @@ class _LiveView:
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
         self.total = total_seconds
-        self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
-                                 TextColumn("{task.fields[clock]}"), TimeElapsedColumn())
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[clock]}"), TimeElapsedColumn()
+        )
         self.task = self.progress.add_task("drill", total=total_seconds, clock="T+0:00")
         self.table_rows: list[tuple[str, str, str, str]] = []
         self._live: Any = None
@@ -343,11 +357,16 @@ class _LiveView:
         run = drill.run
         elapsed = min(drill.scenario_now(), run.end_at) - run.start if not run.finished else run.end_at - run.start
         paused = " (paused)" if getattr(drill, "held", False) and not run.finished else ""
-        self.progress.update(self.task, completed=elapsed.total_seconds(), clock=format_scenario_time(elapsed),
-                             description=run.exercise_id + paused)
-        self.table_rows = [(s.id, s.title, s.state,
-                            format_scenario_time(s.executed_at - run.start) if s.executed_at else "—")
-                           for s in run.states()]
+        self.progress.update(
+            self.task,
+            completed=elapsed.total_seconds(),
+            clock=format_scenario_time(elapsed),
+            description=run.exercise_id + paused,
+        )
+        self.table_rows = [
+            (s.id, s.title, s.state, format_scenario_time(s.executed_at - run.start) if s.executed_at else "—")
+            for s in run.states()
+        ]
         if self._live is not None:
             self._live.update(self._render())
 
@@ -371,6 +390,7 @@ def _scenario_path(scenario: str) -> Path:
 
 def score_text(score: Score) -> str:
     """The score as a short text table: overall, per objective, per unit, per expected action."""
+
     def pct(value: float | None) -> str:
         return "—" if value is None else f"{value:5.1f}"
 
@@ -379,8 +399,10 @@ def score_text(score: Score) -> str:
     lines.append("units:")
     lines += [f"  {pct(g.percent)}  {g.key}  met {g.met} late {g.late} missed {g.missed}" for g in score.units]
     lines.append("expected actions:")
-    lines += [f"  {a.status:7} {a.expectation.id}" + (f" (late by {a.late_by})" if a.late_by else "")
-              for a in score.assessments]
+    lines += [
+        f"  {a.status:7} {a.expectation.id}" + (f" (late by {a.late_by})" if a.late_by else "")
+        for a in score.assessments
+    ]
     return "\n".join(lines)
 
 

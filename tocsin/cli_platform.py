@@ -52,9 +52,15 @@ def worker() -> None:
     created = asyncio.run(ensure_topics(settings.kafka_bootstrap, ALL_TOPICS, settings.partitions))
     if created:
         typer.echo(f"created topics: {', '.join(created)}", err=True)
-    playbooks_cache.install(asyncio.run(with_archive(
-        settings.kafka_bootstrap, playbooks_cache.ARCHIVE_TOPIC, playbooks_cache.library(),
-    )))
+    playbooks_cache.install(
+        asyncio.run(
+            with_archive(
+                settings.kafka_bootstrap,
+                playbooks_cache.ARCHIVE_TOPIC,
+                playbooks_cache.library(),
+            )
+        )
+    )
     Path(faust_app.conf.datadir).mkdir(parents=True, exist_ok=True)
     TocsinWorker(faust_app, loglevel=settings.log_level.lower(), redirect_stdouts=False).execute_from_commandline()
 
@@ -65,8 +71,14 @@ def api() -> None:
 
     settings = Settings()
     configure_logging(settings.log_level, json=settings.log_json)
-    uvicorn.run("tocsin.api_factory:create", factory=True, host=settings.api_host, port=settings.api_port,
-                log_config=None, access_log=False)
+    uvicorn.run(
+        "tocsin.api_factory:create",
+        factory=True,
+        host=settings.api_host,
+        port=settings.api_port,
+        log_config=None,
+        access_log=False,
+    )
 
 
 def db_init() -> None:
@@ -159,7 +171,9 @@ def _wait_for_incidents_as(base: str, headers: dict[str, str], timeout: float) -
 
 
 PLATFORM_PROCESSES: dict[str, tuple[str, ...]] = {
-    "worker": ("worker",), "api": ("api",), "drills": ("drill", "serve"),
+    "worker": ("worker",),
+    "api": ("api",),
+    "drills": ("drill", "serve"),
 }
 """The child processes `tocsin run` starts (log file name -> `tocsin` arguments)."""
 
@@ -183,8 +197,11 @@ def run(
     from tocsin.cli_admin import operator_token
 
     if _port_taken(settings.api_host, settings.api_port):
-        typer.echo(f"port {settings.api_host}:{settings.api_port} is in use (another Tocsin API?); stop it or set "
-                   "TOCSIN_API_PORT", err=True)
+        typer.echo(
+            f"port {settings.api_host}:{settings.api_port} is in use (another Tocsin API?); stop it or set "
+            "TOCSIN_API_PORT",
+            err=True,
+        )
         raise typer.Exit(1)
     db_init()  # migrations first: the API refuses to start on an unmigrated schema
     token = operator_token(settings)
@@ -193,8 +210,14 @@ def run(
     children: list[subprocess.Popen[bytes]] = []
     for name, args in PLATFORM_PROCESSES.items():
         log_file = (logs / f"{name}.log").open("ab")
-        children.append(subprocess.Popen([sys.executable, "-m", "tocsin", *args], stdout=log_file,
-                                         stderr=subprocess.STDOUT, start_new_session=True))
+        children.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "tocsin", *args],
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
     base = f"http://{settings.api_host}:{settings.api_port}"
     try:
         typer.echo("starting the worker, the API and the drill service ...")

@@ -29,8 +29,12 @@ def rebuild(
         with Progress() as bar:
             task = bar.add_task("replaying events", total=None)
             topics = [settings.topic("incident-events"), settings.topic("drill-events")]
-            count = await replay(settings.kafka_bootstrap, topics, db,
-                                 progress=lambda done, total: bar.update(task, completed=done, total=total))
+            count = await replay(
+                settings.kafka_bootstrap,
+                topics,
+                db,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
         await db.dispose()
         return count
 

@@ -23,9 +23,14 @@ log = structlog.get_logger("tocsin.drills.catalog")
 def summary_of(scenario: Scenario) -> ScenarioSummary:
     """The API's summary of a validated scenario."""
     return ScenarioSummary(
-        id=scenario.id, title=scenario.title, description=scenario.description, playbook=scenario.playbook,
+        id=scenario.id,
+        title=scenario.title,
+        description=scenario.description,
+        playbook=scenario.playbook,
         objectives=[ObjectiveSummary(id=o.id, title=o.title) for o in scenario.objectives],
-        units=list(scenario.units), injects=len(scenario.injects), duration_seconds=scenario.end.total_seconds(),
+        units=list(scenario.units),
+        injects=len(scenario.injects),
+        duration_seconds=scenario.end.total_seconds(),
     )
 
 

@@ -45,8 +45,15 @@ class DecideLevelIn(_Body):
 class VerifiedFactsIn(_Body):
     """Verified figures that override the aggregate, and why."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [
-        {"facts": {"cases": 48, "hospitalized": 5, "deaths": 0}, "reason": "Hospital lists reconciled"}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {"facts": {"cases": 48, "hospitalized": 5, "deaths": 0}, "reason": "Hospital lists reconciled"}
+            ]
+        },
+    )
 
     facts: FactsIn
     reason: str = Field(min_length=1, max_length=2000)
@@ -62,7 +69,8 @@ class SignalsIn(_Body):
     """Inputs of the termination criteria, e.g. site_controlled: true, patients_stable_since: ISO time."""
 
     signals: dict[str, bool | str | int | float | None] = Field(
-        min_length=1, max_length=32, examples=[{"site_controlled": True, "secondary_hazards_removed": True}])
+        min_length=1, max_length=32, examples=[{"site_controlled": True, "secondary_hazards_removed": True}]
+    )
 
     @field_validator("signals")
     @classmethod
@@ -92,8 +100,9 @@ class AssignShiftIn(_Body):
 class UpdateContactsIn(_Body):
     """Change a person's contact channels (null removes one)."""
 
-    contacts: dict[str, str | None] = Field(min_length=1, max_length=16,
-                                            examples=[{"phone": "+86 138 0000 0001", "email": None}])
+    contacts: dict[str, str | None] = Field(
+        min_length=1, max_length=16, examples=[{"phone": "+86 138 0000 0001", "email": None}]
+    )
 
     @field_validator("contacts")
     @classmethod

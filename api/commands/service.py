@@ -70,26 +70,44 @@ class Caller:
 def envelope(command_id: str, type_: str, target: Target, payload: dict[str, Any], *, at: str) -> dict[str, Any]:
     """The JSON of a command `Envelope` (streams/records.py), built here because api never imports streams."""
     return {
-        "id": command_id, "type": type_, "time": at, "mode": target.mode, "payload": payload,
-        "causation": None, "exercise_id": target.exercise_id, "incident_id": target.incident_id,
+        "id": command_id,
+        "type": type_,
+        "time": at,
+        "mode": target.mode,
+        "payload": payload,
+        "causation": None,
+        "exercise_id": target.exercise_id,
+        "incident_id": target.incident_id,
         "v": SCHEMA_VERSION,
     }
 
 
-async def submit(svc: Services, caller: Caller, type_: str, target: Target, payload: dict[str, Any], *,
-                 wait: int, response: Response) -> CommandOutcome:
+async def submit(
+    svc: Services, caller: Caller, type_: str, target: Target, payload: dict[str, Any], *, wait: int, response: Response
+) -> CommandOutcome:
     """Publish, audit, then wait up to `wait` seconds for the outcome; set the status code on `response`."""
     command_id = str(uuid.uuid4())
     now = svc.clock.now()
     body = {**payload, "actor": caller.actor()}
     entry = audit.AuditEntry(
-        at=now, actor=caller.identity.name, roles=caller.identity.roles, unit=caller.identity.unit, ip=caller.ip,
-        request_id=caller.request_id, command_id=command_id, command_type=type_, topic=target.topic,
-        incident_id=target.incident_id, mode=target.mode, exercise_id=target.exercise_id, payload=payload,
+        at=now,
+        actor=caller.identity.name,
+        roles=caller.identity.roles,
+        unit=caller.identity.unit,
+        ip=caller.ip,
+        request_id=caller.request_id,
+        command_id=command_id,
+        command_type=type_,
+        topic=target.topic,
+        incident_id=target.incident_id,
+        mode=target.mode,
+        exercise_id=target.exercise_id,
+        payload=payload,
     )
     try:
-        await svc.publisher.send_json(target.topic, target.key, envelope(command_id, type_, target, body,
-                                                                          at=now.isoformat()))
+        await svc.publisher.send_json(
+            target.topic, target.key, envelope(command_id, type_, target, body, at=now.isoformat())
+        )
     except PublishFailed as exc:
         await audit.record(svc.db, replace(entry, outcome="publish_failed", detail=str(exc)))
         svc.metrics.commands.labels(type_, "failed").inc()
@@ -102,7 +120,8 @@ async def submit(svc: Services, caller: Caller, type_: str, target: Target, payl
     if outcome.status in ("applied", "rejected"):
         svc.metrics.commands.labels(type_, outcome.status).inc()
     response.status_code = {"applied": status.HTTP_200_OK, "rejected": status.HTTP_409_CONFLICT}.get(
-        outcome.status, status.HTTP_202_ACCEPTED)
+        outcome.status, status.HTTP_202_ACCEPTED
+    )
     return outcome
 
 
@@ -116,8 +135,11 @@ async def _wait(svc: Services, outcome: CommandOutcome, seconds: int) -> Command
             state: Literal["applied", "rejected"] = "rejected" if result.status == "rejected" else "applied"
             return outcome.model_copy(update={"status": state, "detail": result.reason})
         if loop.time() >= deadline:
-            return outcome.model_copy(update={
-                "status": "pending",
-                "detail": f"waited {seconds} s; the read model does not show the command yet (it is on Kafka "
-                          "and will be applied)"})
+            return outcome.model_copy(
+                update={
+                    "status": "pending",
+                    "detail": f"waited {seconds} s; the read model does not show the command yet (it is on Kafka "
+                    "and will be applied)",
+                }
+            )
         await asyncio.sleep(POLL_SECONDS)

@@ -34,7 +34,10 @@ from playbooks.levels import Level
 router = APIRouter(tags=["incident commands"])
 
 COMMAND_RESPONSES: Responses = {
-    **AUTH, **BODY, **NOT_FOUND, **KAFKA_DOWN,
+    **AUTH,
+    **BODY,
+    **NOT_FOUND,
+    **KAFKA_DOWN,
     200: {"model": CommandOutcome, "description": "Applied (only with ?wait)"},
     409: {"model": CommandOutcome, "description": "Rejected by the incident's writer; `detail` says why (with ?wait)"},
 }
@@ -45,8 +48,13 @@ ActionKey = Annotated[str, Path(min_length=1, max_length=120, description="the s
 
 def _command_route(path: str, summary: str, *roles: str) -> Callable[[Handler], Handler]:
     decorate: Callable[[Handler], Handler] = router.post(
-        path, status_code=202, response_model=CommandOutcome, responses=COMMAND_RESPONSES, summary=summary,
-        **requires(*roles))
+        path,
+        status_code=202,
+        response_model=CommandOutcome,
+        responses=COMMAND_RESPONSES,
+        summary=summary,
+        **requires(*roles),
+    )
     return decorate
 
 
@@ -54,8 +62,17 @@ def _caller(request: Request, identity: Identity, ip: str | None) -> Caller:
     return Caller(identity, ip, getattr(request.state, "request_id", None))
 
 
-async def _send(svc: ServicesDep, request: Request, identity: Identity, ip: str | None, row: IncidentRow,
-                type_: str, payload: dict[str, Any], wait: int, response: Response) -> CommandOutcome:
+async def _send(
+    svc: ServicesDep,
+    request: Request,
+    identity: Identity,
+    ip: str | None,
+    row: IncidentRow,
+    type_: str,
+    payload: dict[str, Any],
+    wait: int,
+    response: Response,
+) -> CommandOutcome:
     target = Target(svc.settings.topic("incident-commands"), row.id, row.id, row.mode, row.exercise_id)
     return await submit(svc, _caller(request, identity, ip), type_, target, payload, wait=wait, response=response)
 
@@ -72,31 +89,64 @@ async def _task(svc: ServicesDep, identity: Identity, incident_id: str, key: str
     return row
 
 
-@_command_route("/incidents/{incident_id}/alerts/{action_key}/ack", "Acknowledge an alert",
-                "duty_officer", "commander")
-async def acknowledge_alert(incident_id: IncidentId, action_key: ActionKey, svc: ServicesDep, identity: CurrentUser,
-                            request: Request, response: Response, ip: ClientIp, wait: Wait = 0) -> CommandOutcome:
+@_command_route("/incidents/{incident_id}/alerts/{action_key}/ack", "Acknowledge an alert", "duty_officer", "commander")
+async def acknowledge_alert(
+    incident_id: IncidentId,
+    action_key: ActionKey,
+    svc: ServicesDep,
+    identity: CurrentUser,
+    request: Request,
+    response: Response,
+    ip: ClientIp,
+    wait: Wait = 0,
+) -> CommandOutcome:
     """The alert (a `notify` step) is acknowledged; its escalation stops."""
     row = await _task(svc, identity, incident_id, action_key, alert=True)
     return await _send(svc, request, identity, ip, row, "AcknowledgeAlert", {"action_key": action_key}, wait, response)
 
 
-@_command_route("/incidents/{incident_id}/tasks/{action_key}/ack", "Acknowledge a task order",
-                "duty_officer", "commander", "unit_responder")
-async def acknowledge_task(incident_id: IncidentId, action_key: ActionKey, svc: ServicesDep, identity: CurrentUser,
-                           request: Request, response: Response, ip: ClientIp, body: TaskIn | None = None,
-                           wait: Wait = 0) -> CommandOutcome:
+@_command_route(
+    "/incidents/{incident_id}/tasks/{action_key}/ack",
+    "Acknowledge a task order",
+    "duty_officer",
+    "commander",
+    "unit_responder",
+)
+async def acknowledge_task(
+    incident_id: IncidentId,
+    action_key: ActionKey,
+    svc: ServicesDep,
+    identity: CurrentUser,
+    request: Request,
+    response: Response,
+    ip: ClientIp,
+    body: TaskIn | None = None,
+    wait: Wait = 0,
+) -> CommandOutcome:
     """The owning unit (or the duty office for it) acknowledges the task order."""
     row = await _task(svc, identity, incident_id, action_key, alert=False)
     payload = {"action_key": action_key, "note": body.note if body else ""}
     return await _send(svc, request, identity, ip, row, "AcknowledgeTask", payload, wait, response)
 
 
-@_command_route("/incidents/{incident_id}/tasks/{action_key}/complete", "Report a task done",
-                "duty_officer", "commander", "unit_responder")
-async def complete_task(incident_id: IncidentId, action_key: ActionKey, body: CompleteTaskIn, svc: ServicesDep,
-                        identity: CurrentUser, request: Request, response: Response, ip: ClientIp,
-                        wait: Wait = 0) -> CommandOutcome:
+@_command_route(
+    "/incidents/{incident_id}/tasks/{action_key}/complete",
+    "Report a task done",
+    "duty_officer",
+    "commander",
+    "unit_responder",
+)
+async def complete_task(
+    incident_id: IncidentId,
+    action_key: ActionKey,
+    body: CompleteTaskIn,
+    svc: ServicesDep,
+    identity: CurrentUser,
+    request: Request,
+    response: Response,
+    ip: ClientIp,
+    wait: Wait = 0,
+) -> CommandOutcome:
     """The step is done; `result` says what was done."""
     row = await _task(svc, identity, incident_id, action_key, alert=False)
     payload = {"action_key": action_key, "result": body.result}
@@ -104,20 +154,38 @@ async def complete_task(incident_id: IncidentId, action_key: ActionKey, body: Co
 
 
 @_command_route("/incidents/{incident_id}/level", "Change the level (reason required)", "duty_officer", "commander")
-async def decide_level(incident_id: IncidentId, body: DecideLevelIn, svc: ServicesDep, identity: CurrentUser,
-                       request: Request, response: Response, ip: ClientIp, wait: Wait = 0) -> CommandOutcome:
+async def decide_level(
+    incident_id: IncidentId,
+    body: DecideLevelIn,
+    svc: ServicesDep,
+    identity: CurrentUser,
+    request: Request,
+    response: Response,
+    ip: ClientIp,
+    wait: Wait = 0,
+) -> CommandOutcome:
     """Raise or lower the level with a reason. Only a commander lowers a level (a duty officer may raise it)."""
     row = await incident_or_404(svc.db, incident_id, identity)
     if Level.parse(body.level) < Level.parse(row.level) and not identity.has("commander"):
-        raise Forbidden(f"only a commander lowers a level ({row.level} → {body.level}); "
-                        f"{identity.name} has {', '.join(identity.roles)}")
+        raise Forbidden(
+            f"only a commander lowers a level ({row.level} → {body.level}); "
+            f"{identity.name} has {', '.join(identity.roles)}"
+        )
     payload = {"level": body.level, "reason": body.reason}
     return await _send(svc, request, identity, ip, row, "DecideLevel", payload, wait, response)
 
 
 @_command_route("/incidents/{incident_id}/facts", "Set verified facts", "duty_officer", "commander")
-async def set_verified_facts(incident_id: IncidentId, body: VerifiedFactsIn, svc: ServicesDep, identity: CurrentUser,
-                             request: Request, response: Response, ip: ClientIp, wait: Wait = 0) -> CommandOutcome:
+async def set_verified_facts(
+    incident_id: IncidentId,
+    body: VerifiedFactsIn,
+    svc: ServicesDep,
+    identity: CurrentUser,
+    request: Request,
+    response: Response,
+    ip: ClientIp,
+    wait: Wait = 0,
+) -> CommandOutcome:
     """Verified figures override the aggregate (the incident is regraded); who and why are recorded."""
     row = await incident_or_404(svc.db, incident_id, identity)
     payload = {"facts": body.facts.model_dump(mode="json", exclude_none=True), "reason": body.reason}
@@ -125,34 +193,68 @@ async def set_verified_facts(incident_id: IncidentId, body: VerifiedFactsIn, svc
 
 
 @_command_route("/incidents/{incident_id}/notes", "Add a note", "duty_officer", "commander", "drill_controller")
-async def add_note(incident_id: IncidentId, body: NoteIn, svc: ServicesDep, identity: CurrentUser,
-                   request: Request, response: Response, ip: ClientIp, wait: Wait = 0) -> CommandOutcome:
+async def add_note(
+    incident_id: IncidentId,
+    body: NoteIn,
+    svc: ServicesDep,
+    identity: CurrentUser,
+    request: Request,
+    response: Response,
+    ip: ClientIp,
+    wait: Wait = 0,
+) -> CommandOutcome:
     """A note on the incident's timeline."""
     row = await incident_or_404(svc.db, incident_id, identity)
     return await _send(svc, request, identity, ip, row, "AddNote", {"text": body.text}, wait, response)
 
 
-@_command_route("/incidents/{incident_id}/termination/signals", "Update termination signals",
-                "duty_officer", "commander")
-async def update_signals(incident_id: IncidentId, body: SignalsIn, svc: ServicesDep, identity: CurrentUser,
-                         request: Request, response: Response, ip: ClientIp, wait: Wait = 0) -> CommandOutcome:
+@_command_route(
+    "/incidents/{incident_id}/termination/signals", "Update termination signals", "duty_officer", "commander"
+)
+async def update_signals(
+    incident_id: IncidentId,
+    body: SignalsIn,
+    svc: ServicesDep,
+    identity: CurrentUser,
+    request: Request,
+    response: Response,
+    ip: ClientIp,
+    wait: Wait = 0,
+) -> CommandOutcome:
     """Inputs of the termination criteria (site controlled, patients stable since, ...)."""
     row = await incident_or_404(svc.db, incident_id, identity)
-    return await _send(svc, request, identity, ip, row, "UpdateTerminationSignals", {"signals": body.signals},
-                       wait, response)
+    return await _send(
+        svc, request, identity, ip, row, "UpdateTerminationSignals", {"signals": body.signals}, wait, response
+    )
 
 
 @_command_route("/incidents/{incident_id}/termination/propose", "Propose termination", "duty_officer", "commander")
-async def propose_termination(incident_id: IncidentId, body: TerminationIn, svc: ServicesDep, identity: CurrentUser,
-                              request: Request, response: Response, ip: ClientIp, wait: Wait = 0) -> CommandOutcome:
+async def propose_termination(
+    incident_id: IncidentId,
+    body: TerminationIn,
+    svc: ServicesDep,
+    identity: CurrentUser,
+    request: Request,
+    response: Response,
+    ip: ClientIp,
+    wait: Wait = 0,
+) -> CommandOutcome:
     """Propose ending the response; the criteria are checked and shown on the timeline."""
     row = await incident_or_404(svc.db, incident_id, identity)
     return await _send(svc, request, identity, ip, row, "ProposeTermination", {"reason": body.reason}, wait, response)
 
 
 @_command_route("/incidents/{incident_id}/termination/approve", "Approve termination (commander)", "commander")
-async def approve_termination(incident_id: IncidentId, body: TerminationIn, svc: ServicesDep, identity: CurrentUser,
-                              request: Request, response: Response, ip: ClientIp, wait: Wait = 0) -> CommandOutcome:
+async def approve_termination(
+    incident_id: IncidentId,
+    body: TerminationIn,
+    svc: ServicesDep,
+    identity: CurrentUser,
+    request: Request,
+    response: Response,
+    ip: ClientIp,
+    wait: Wait = 0,
+) -> CommandOutcome:
     """A commander approves ending the response: the incident closes and post-incident steps are planned."""
     row = await incident_or_404(svc.db, incident_id, identity)
     return await _send(svc, request, identity, ip, row, "ApproveTermination", {"reason": body.reason}, wait, response)

@@ -42,38 +42,59 @@ BOTS = ("perfect", "late", "absent")
 """The player bot's behaviours (drills/bots.py BEHAVIOURS; a test keeps the two in step)."""
 MIN_SPEED, MAX_SPEED = 1, 600
 
-ExerciseId = Annotated[str, Path(min_length=1, max_length=200, description="the run's exercise id",
-                                 examples=["EX-school_canteen-20261130043000-3f9a"])]
-InjectId = Annotated[str, Path(min_length=1, max_length=120, description="an inject of the run's scenario",
-                               examples=["first_report"])]
-ScenarioName = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
-                                   examples=["school_canteen"])]
+ExerciseId = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=200,
+        description="the run's exercise id",
+        examples=["EX-school_canteen-20261130043000-3f9a"],
+    ),
+]
+InjectId = Annotated[
+    str, Path(min_length=1, max_length=120, description="an inject of the run's scenario", examples=["first_report"])
+]
+ScenarioName = Annotated[
+    str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", examples=["school_canteen"])
+]
 Wait = Annotated[int, Query(ge=0, le=MAX_WAIT_SECONDS, description="seconds to wait for the outcome")]
-Speed = Annotated[float, Field(ge=MIN_SPEED, le=MAX_SPEED, description="scenario seconds per real second (1–600)",
-                               examples=[60])]
+Speed = Annotated[
+    float, Field(ge=MIN_SPEED, le=MAX_SPEED, description="scenario seconds per real second (1–600)", examples=[60])
+]
 
-NO_CATALOG: Responses = {503: {"model": Problem, "description": "The API was started without a scenario catalog, "
-                                                                   "or Kafka is unreachable"}}
-RUN_NOT_FOUND: Responses = {404: {"model": Problem, "description": "No such run (or one outside the caller's "
-                                                                   "exercise)"}}
+NO_CATALOG: Responses = {
+    503: {"model": Problem, "description": "The API was started without a scenario catalog, or Kafka is unreachable"}
+}
+RUN_NOT_FOUND: Responses = {
+    404: {"model": Problem, "description": "No such run (or one outside the caller's exercise)"}
+}
 CONTROL_RESPONSES: Responses = {
-    **BODY, **KAFKA_DOWN, **RUN_NOT_FOUND,
+    **BODY,
+    **KAFKA_DOWN,
+    **RUN_NOT_FOUND,
     200: {"model": DrillCommandOut, "description": "Applied by the drill host (only with ?wait)"},
-    409: {"model": DrillCommandOut | Problem,
-          "description": "The run is finished or failed (Problem), or the drill host rejected the command "
-                         "(with ?wait; `detail` says why)"},
+    409: {
+        "model": DrillCommandOut | Problem,
+        "description": "The run is finished or failed (Problem), or the drill host rejected the command "
+        "(with ?wait; `detail` says why)",
+    },
 }
 START_RESPONSES: Responses = {
-    **BODY, **NO_CATALOG,
+    **BODY,
+    **NO_CATALOG,
     201: {"model": DrillStarted, "description": "The run has started (only with ?wait): its first snapshot"},
     404: {"model": Problem, "description": "No scenario of that name"},
-    409: {"model": DrillStarted | Problem,
-          "description": "The caller's exercise already has a run (Problem), or the drill host rejected the "
-                         "start (with ?wait)"},
+    409: {
+        "model": DrillStarted | Problem,
+        "description": "The caller's exercise already has a run (Problem), or the drill host rejected the "
+        "start (with ?wait)",
+    },
 }
 REPORT_CONTENT: Responses = {
-    200: {"content": {"text/markdown": {"schema": {"type": "string"}}, "text/html": {"schema": {"type": "string"}}},
-          "description": "The after-action report: Markdown, or self-contained HTML"},
+    200: {
+        "content": {"text/markdown": {"schema": {"type": "string"}}, "text/html": {"schema": {"type": "string"}}},
+        "description": "The after-action report: Markdown, or self-contained HTML",
+    },
     404: {"model": Problem, "description": "No such run, or its report is not written yet"},
 }
 
@@ -86,19 +107,34 @@ class StartDrillIn(_Body):
     """Start a drill from a named scenario or from scenario YAML (exactly one of the two)."""
 
     # no stripping: the YAML is published as given, and its problems' line numbers are the caller's
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, json_schema_extra={"examples": [
-        {"scenario": "school_canteen", "speed": 60, "bot": None, "participants": None}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=False,
+        json_schema_extra={
+            "examples": [{"scenario": "school_canteen", "speed": 60, "bot": None, "participants": None}]
+        },
+    )
 
-    scenario: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
-                                 description="a scenario of GET /drills/scenarios, by id")
-    scenario_yaml: str | None = Field(None, min_length=1, max_length=200_000,
-                                      description="a scenario's YAML text (validated before anything starts)")
+    scenario: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="a scenario of GET /drills/scenarios, by id",
+    )
+    scenario_yaml: str | None = Field(
+        None, min_length=1, max_length=200_000, description="a scenario's YAML text (validated before anything starts)"
+    )
     speed: Speed = 60
     bot: Literal["perfect", "late", "absent"] | None = Field(
-        None, description="a player bot's behaviour, or null when people play")
+        None, description="a player bot's behaviour, or null when people play"
+    )
     participants: list[Annotated[str, Field(min_length=1, max_length=120)]] | None = Field(
-        None, min_length=1, max_length=1000,
-        description="person ids who may receive the drill's messages (null: the people of the scenario's units)")
+        None,
+        min_length=1,
+        max_length=1000,
+        description="person ids who may receive the drill's messages (null: the people of the scenario's units)",
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> StartDrillIn:
@@ -119,8 +155,10 @@ Handler = Callable[..., Awaitable[Any]]
 
 def _catalog(scenarios: ScenarioCatalog | None) -> ScenarioCatalog:
     if scenarios is None:
-        raise NoCatalog("this API was started without a scenario catalog (serve it with `tocsin run` or "
-                        "`uvicorn tocsin.api_factory:create --factory`)")
+        raise NoCatalog(
+            "this API was started without a scenario catalog (serve it with `tocsin run` or "
+            "`uvicorn tocsin.api_factory:create --factory`)"
+        )
     return scenarios
 
 
@@ -170,14 +208,19 @@ async def run_or_404(db: Database, exercise_id: str, identity: Identity) -> Dril
 
 # -- scenarios ---------------------------------------------------------------------------------------------
 
+
 @router.get("/drills/scenarios", response_model=list[ScenarioSummary], responses=NO_CATALOG, **requires(*READERS))
 async def list_scenarios(svc: ServicesDep) -> list[ScenarioSummary]:
     """The scenarios a drill can be started from: objectives, units, playbook, injects, duration."""
     return await asyncio.to_thread(_catalog(svc.scenarios).list)
 
 
-@router.get("/drills/scenarios/{name}", response_model=ScenarioDetail, responses={**NO_CATALOG, 404: {
-    "model": Problem, "description": "No scenario of that name"}}, **requires(*READERS))
+@router.get(
+    "/drills/scenarios/{name}",
+    response_model=ScenarioDetail,
+    responses={**NO_CATALOG, 404: {"model": Problem, "description": "No scenario of that name"}},
+    **requires(*READERS),
+)
 async def get_scenario(name: ScenarioName, svc: ServicesDep) -> ScenarioDetail:
     """One scenario's summary and YAML text."""
     summary, text = await _named_scenario(svc, name)
@@ -197,10 +240,17 @@ async def _named_scenario(svc: ServicesDep, name: str) -> tuple[ScenarioSummary,
 
 # -- runs ----------------------------------------------------------------------------------------------------
 
-@router.post("/drills", status_code=202, response_model=DrillStarted, responses=START_RESPONSES,
-             **requires(*WRITERS))
-async def start_drill(body: StartDrillIn, svc: ServicesDep, identity: CurrentUser, request: Request,
-                      response: Response, ip: ClientIp, wait: Wait = 0) -> DrillStarted:
+
+@router.post("/drills", status_code=202, response_model=DrillStarted, responses=START_RESPONSES, **requires(*WRITERS))
+async def start_drill(
+    body: StartDrillIn,
+    svc: ServicesDep,
+    identity: CurrentUser,
+    request: Request,
+    response: Response,
+    ip: ClientIp,
+    wait: Wait = 0,
+) -> DrillStarted:
     """Validate the scenario, name the exercise and publish StartDrill; the drill service hosts the run.
 
     A caller scoped to an exercise runs that exercise (once); others get a new exercise id.
@@ -218,19 +268,29 @@ async def start_drill(body: StartDrillIn, svc: ServicesDep, identity: CurrentUse
         exercise_id = identity.exercise_id
         existing = await get_drill_run(svc.db, exercise_id)
         if existing is not None:
-            raise Conflict(f"exercise {exercise_id!r} already has a run ({existing.state}); {identity.name} may "
-                           "run only that exercise — a commander starts further runs")
+            raise Conflict(
+                f"exercise {exercise_id!r} already has a run ({existing.state}); {identity.name} may "
+                "run only that exercise — a commander starts further runs"
+            )
     else:
         exercise_id = new_exercise_id(summary.id, svc.clock.now())
-    payload = {"scenario_id": summary.id, "scenario_text": text, "speed": _wire_speed(body.speed), "bot": body.bot,
-               "participants": body.participants, "requested_by": _requested_by(identity)}
-    outcome = await submit(svc, _caller(request, identity, ip), START, _target(svc, exercise_id), payload,
-                           wait=0, response=response)
+    payload = {
+        "scenario_id": summary.id,
+        "scenario_text": text,
+        "speed": _wire_speed(body.speed),
+        "bot": body.bot,
+        "participants": body.participants,
+        "requested_by": _requested_by(identity),
+    }
+    outcome = await submit(
+        svc, _caller(request, identity, ip), START, _target(svc, exercise_id), payload, wait=0, response=response
+    )
     started = DrillStarted(exercise_id=exercise_id, command_id=outcome.command_id, status="accepted")
     if wait > 0:
         started = await _wait_for_start(svc.db, started, wait)
     response.status_code = {"applied": status.HTTP_201_CREATED, "rejected": status.HTTP_409_CONFLICT}.get(
-        started.status, status.HTTP_202_ACCEPTED)
+        started.status, status.HTTP_202_ACCEPTED
+    )
     return started
 
 
@@ -245,9 +305,16 @@ def _check_participants(svc: ServicesDep, participants: list[str] | None) -> Non
         except (KeyError, ValueError):
             unknown.append((n, person_id))
     if unknown:
-        raise RequestValidationError([
-            {"loc": ("body", "participants", n), "msg": f"no person {person_id!r} in the district's organisation",
-             "type": "value_error.person"} for n, person_id in unknown])
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("body", "participants", n),
+                    "msg": f"no person {person_id!r} in the district's organisation",
+                    "type": "value_error.person",
+                }
+                for n, person_id in unknown
+            ]
+        )
 
 
 def _target(svc: ServicesDep, exercise_id: str) -> Target:
@@ -266,23 +333,28 @@ async def _wait_for_start(db: Database, started: DrillStarted, seconds: int) -> 
         if row is not None and row.seq >= 0:
             return started.model_copy(update={"status": "applied", "drill": _detail(row)})
         if loop.time() >= deadline:
-            return started.model_copy(update={
-                "status": "pending",
-                "detail": f"waited {seconds} s; the drill host has not reported the run yet (the command is on "
-                          "Kafka; is the drill service running?)"})
+            return started.model_copy(
+                update={
+                    "status": "pending",
+                    "detail": f"waited {seconds} s; the drill host has not reported the run yet (the command is on "
+                    "Kafka; is the drill service running?)",
+                }
+            )
         await asyncio.sleep(POLL_SECONDS)
 
 
 @router.get("/drills", response_model=DrillList, **requires(*READERS))
 async def list_drills(
-    db: DbDep, identity: CurrentUser,
+    db: DbDep,
+    identity: CurrentUser,
     state: Annotated[Literal["running", "paused", "finished", "failed"] | None, Query()] = None,
     scenario: Annotated[str | None, Query(max_length=120, examples=["school_canteen"])] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> DrillList:
     """Drill runs the caller may see, newest first; filter by state and scenario."""
-    rows = await list_drill_runs(db, DrillFilter(state=state, scenario_id=scenario, exercise_id=identity.exercise_id,
-                                                 limit=limit))
+    rows = await list_drill_runs(
+        db, DrillFilter(state=state, scenario_id=scenario, exercise_id=identity.exercise_id, limit=limit)
+    )
     return DrillList(items=[DrillSummary(**_summary(r)) for r in rows])
 
 
@@ -292,16 +364,17 @@ async def get_drill(exercise_id: ExerciseId, db: DbDep, identity: CurrentUser) -
     return _detail(await run_or_404(db, exercise_id, identity))
 
 
-@router.get("/drills/{exercise_id}/report", response_class=Response, responses=REPORT_CONTENT,
-            **requires(*READERS))
-async def get_drill_report(exercise_id: ExerciseId, db: DbDep, identity: CurrentUser,
-                           format: Annotated[Literal["md", "html"], Query()] = "md") -> Response:
+@router.get("/drills/{exercise_id}/report", response_class=Response, responses=REPORT_CONTENT, **requires(*READERS))
+async def get_drill_report(
+    exercise_id: ExerciseId, db: DbDep, identity: CurrentUser, format: Annotated[Literal["md", "html"], Query()] = "md"
+) -> Response:
     """The after-action report once the run has ended: Markdown (default) or self-contained HTML."""
     row = await run_or_404(db, exercise_id, identity)
     report = await drill_report(db, exercise_id)
     if report is None:
-        raise NotFound(f"no report yet for drill run {exercise_id!r} (it is {row.state}; the report is written "
-                       "when the run ends)")
+        raise NotFound(
+            f"no report yet for drill run {exercise_id!r} (it is {row.state}; the report is written when the run ends)"
+        )
     if format == "html":
         return Response(report.html, media_type="text/html; charset=utf-8")
     return Response(report.markdown, media_type="text/markdown; charset=utf-8")
@@ -309,16 +382,31 @@ async def get_drill_report(exercise_id: ExerciseId, db: DbDep, identity: Current
 
 # -- control -------------------------------------------------------------------------------------------------
 
+
 def _control_route(path: str, summary: str) -> Callable[[Handler], Handler]:
     decorate: Callable[[Handler], Handler] = router.post(
-        path, status_code=202, response_model=DrillCommandOut, responses=CONTROL_RESPONSES, summary=summary,
-        **requires(*WRITERS))
+        path,
+        status_code=202,
+        response_model=DrillCommandOut,
+        responses=CONTROL_RESPONSES,
+        summary=summary,
+        **requires(*WRITERS),
+    )
     return decorate
 
 
-async def _steer(svc: ServicesDep, request: Request, identity: Identity, ip: str | None, exercise_id: str,
-                 type_: str, payload: dict[str, Any], wait: int, response: Response,
-                 inject_id: str | None = None) -> DrillCommandOut:
+async def _steer(
+    svc: ServicesDep,
+    request: Request,
+    identity: Identity,
+    ip: str | None,
+    exercise_id: str,
+    type_: str,
+    payload: dict[str, Any],
+    wait: int,
+    response: Response,
+    inject_id: str | None = None,
+) -> DrillCommandOut:
     """Publish a command for a run that is still going; 404 unknown run (or inject), 409 run over."""
     row = await run_or_404(svc.db, exercise_id, identity)
     if row.state in ENDED:
@@ -328,8 +416,9 @@ async def _steer(svc: ServicesDep, request: Request, identity: Identity, ip: str
         if isinstance(injects, list) and inject_id not in {i.get("id") for i in injects if isinstance(i, dict)}:
             raise NotFound(f"drill run {exercise_id!r} has no inject {inject_id!r}")
     body = {**payload, "requested_by": _requested_by(identity)}
-    outcome: CommandOutcome = await submit(svc, _caller(request, identity, ip), type_, _target(svc, exercise_id),
-                                           body, wait=wait, response=response)
+    outcome: CommandOutcome = await submit(
+        svc, _caller(request, identity, ip), type_, _target(svc, exercise_id), body, wait=wait, response=response
+    )
     return DrillCommandOut(**outcome.model_dump(), exercise_id=exercise_id)
 
 
@@ -345,8 +434,15 @@ def _run_route(action: str) -> None:
     command = RUN_ACTIONS[action]
     summary, doc = _RUN_SUMMARIES[action]
 
-    async def steer_run(exercise_id: ExerciseId, svc: ServicesDep, identity: CurrentUser, request: Request,
-                        response: Response, ip: ClientIp, wait: Wait = 0) -> DrillCommandOut:
+    async def steer_run(
+        exercise_id: ExerciseId,
+        svc: ServicesDep,
+        identity: CurrentUser,
+        request: Request,
+        response: Response,
+        ip: ClientIp,
+        wait: Wait = 0,
+    ) -> DrillCommandOut:
         return await _steer(svc, request, identity, ip, exercise_id, command, {}, wait, response)
 
     steer_run.__name__ = f"{action}_drill"
@@ -359,11 +455,28 @@ for _verb in _RUN_SUMMARIES:
 
 
 @_control_route("/drills/{exercise_id}/speed", "Change a drill's speed")
-async def set_drill_speed(exercise_id: ExerciseId, body: SpeedIn, svc: ServicesDep, identity: CurrentUser,
-                          request: Request, response: Response, ip: ClientIp, wait: Wait = 0) -> DrillCommandOut:
+async def set_drill_speed(
+    exercise_id: ExerciseId,
+    body: SpeedIn,
+    svc: ServicesDep,
+    identity: CurrentUser,
+    request: Request,
+    response: Response,
+    ip: ClientIp,
+    wait: Wait = 0,
+) -> DrillCommandOut:
     """Scenario seconds per real second from now on (1–600)."""
-    return await _steer(svc, request, identity, ip, exercise_id, RUN_ACTIONS["speed"],
-                        {"speed": _wire_speed(body.speed)}, wait, response)
+    return await _steer(
+        svc,
+        request,
+        identity,
+        ip,
+        exercise_id,
+        RUN_ACTIONS["speed"],
+        {"speed": _wire_speed(body.speed)},
+        wait,
+        response,
+    )
 
 
 _INJECT_SUMMARIES = {
@@ -380,10 +493,28 @@ def _inject_route(action: str) -> None:
     command = INJECT_ACTIONS[action]
     summary, doc = _INJECT_SUMMARIES[action]
 
-    async def steer_inject(exercise_id: ExerciseId, inject_id: InjectId, svc: ServicesDep, identity: CurrentUser,
-                           request: Request, response: Response, ip: ClientIp, wait: Wait = 0) -> DrillCommandOut:
-        return await _steer(svc, request, identity, ip, exercise_id, command, {"inject_id": inject_id}, wait,
-                            response, inject_id=inject_id)
+    async def steer_inject(
+        exercise_id: ExerciseId,
+        inject_id: InjectId,
+        svc: ServicesDep,
+        identity: CurrentUser,
+        request: Request,
+        response: Response,
+        ip: ClientIp,
+        wait: Wait = 0,
+    ) -> DrillCommandOut:
+        return await _steer(
+            svc,
+            request,
+            identity,
+            ip,
+            exercise_id,
+            command,
+            {"inject_id": inject_id},
+            wait,
+            response,
+            inject_id=inject_id,
+        )
 
     steer_inject.__name__ = f"{action}_inject"
     steer_inject.__doc__ = f"{doc} Publishes `{command}`."

@@ -36,11 +36,19 @@ async def readyz(svc: ServicesDep, response: Response) -> dict[str, str]:
     return {"status": "ready" if ready else "not ready", **checks}
 
 
-@router.get("/metrics", response_class=Response, **requires(*READ_ROLES), responses={
-    **AUTH, 200: {"content": {CONTENT_TYPE: {"schema": {"type": "string"}}}, "description": "Prometheus text format"}})
+@router.get(
+    "/metrics",
+    response_class=Response,
+    **requires(*READ_ROLES),
+    responses={
+        **AUTH,
+        200: {"content": {CONTENT_TYPE: {"schema": {"type": "string"}}}, "description": "Prometheus text format"},
+    },
+)
 async def metrics(svc: ServicesDep) -> Response:
     """Prometheus metrics: reports and commands accepted/rejected, open incidents by level, deliveries and
     failures, overdue steps, consumer lag. Exercises are left out. Scrape with a bearer token."""
-    body = await svc.metrics.render(svc.db, now=svc.clock.now(), bootstrap=svc.settings.kafka_bootstrap,
-                                    group=f"{svc.settings.topic_prefix}worker")
+    body = await svc.metrics.render(
+        svc.db, now=svc.clock.now(), bootstrap=svc.settings.kafka_bootstrap, group=f"{svc.settings.topic_prefix}worker"
+    )
     return Response(body, media_type=CONTENT_TYPE)

@@ -47,7 +47,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 @router.get("/incidents", response_model=IncidentList, **requires(*READ_ROLES))
 async def list_incidents(
-    db: DbDep, identity: CurrentUser,
+    db: DbDep,
+    identity: CurrentUser,
     status_: Annotated[str | None, Query(alias="status", max_length=32, examples=["active"])] = None,
     level: LevelParam | None = None,
     type_: Annotated[str | None, Query(alias="type", max_length=64, examples=["food_safety"])] = None,
@@ -59,13 +60,26 @@ async def list_incidents(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> IncidentList:
     """Incidents the caller may see, newest first, filtered by status, level, type, mode, town and opening time."""
-    rows = await queries.list_incidents(db, queries.IncidentFilter(
-        status=status_, level=level, incident_type=type_, mode=mode, town=town, opened_from=opened_from,
-        opened_to=opened_to, after=decode_cursor(cursor) if cursor else None, limit=limit,
-    ), visibility(identity))
+    rows = await queries.list_incidents(
+        db,
+        queries.IncidentFilter(
+            status=status_,
+            level=level,
+            incident_type=type_,
+            mode=mode,
+            town=town,
+            opened_from=opened_from,
+            opened_to=opened_to,
+            after=decode_cursor(cursor) if cursor else None,
+            limit=limit,
+        ),
+        visibility(identity),
+    )
     last = rows[-1] if len(rows) == limit else None
-    return IncidentList(items=[IncidentSummary.model_validate(r) for r in rows],
-                        next_cursor=encode_cursor(last.opened_at, last.id) if last else None)
+    return IncidentList(
+        items=[IncidentSummary.model_validate(r) for r in rows],
+        next_cursor=encode_cursor(last.opened_at, last.id) if last else None,
+    )
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentDetail, responses=NOT_FOUND, **requires(*READ_ROLES))
@@ -78,15 +92,26 @@ async def get_incident(incident_id: IncidentId, db: DbDep, identity: CurrentUser
     aggregated = getattr(row, "aggregated_facts", None) or (row.facts if verified is None else None)
     summary = IncidentSummary.model_validate(row).model_dump()
     return IncidentDetail(
-        **summary, playbook_id=row.playbook_id, playbook_version=row.playbook_version,
-        first_report_at=row.first_report_at, level_history=history, aggregated_facts=aggregated, verified=verified,
+        **summary,
+        playbook_id=row.playbook_id,
+        playbook_version=row.playbook_version,
+        first_report_at=row.first_report_at,
+        level_history=history,
+        aggregated_facts=aggregated,
+        verified=verified,
     )
 
 
-@router.get("/incidents/{incident_id}/timeline", response_model=list[TimelineEntry], responses=NOT_FOUND,
-            **requires("duty_officer", "commander", "drill_controller", "observer"))
+@router.get(
+    "/incidents/{incident_id}/timeline",
+    response_model=list[TimelineEntry],
+    responses=NOT_FOUND,
+    **requires("duty_officer", "commander", "drill_controller", "observer"),
+)
 async def get_timeline(
-    incident_id: IncidentId, db: DbDep, identity: CurrentUser,
+    incident_id: IncidentId,
+    db: DbDep,
+    identity: CurrentUser,
     after_seq: Annotated[int | None, Query(ge=0, le=2**31, description="only events after this seq")] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ) -> list[TimelineEntry]:
@@ -96,10 +121,14 @@ async def get_timeline(
     return [TimelineEntry.model_validate(r) for r in rows]
 
 
-@router.get("/incidents/{incident_id}/tasks", response_model=list[TaskOut], responses=NOT_FOUND,
-            **requires(*READ_ROLES))
+@router.get(
+    "/incidents/{incident_id}/tasks", response_model=list[TaskOut], responses=NOT_FOUND, **requires(*READ_ROLES)
+)
 async def get_tasks(
-    incident_id: IncidentId, db: DbDep, identity: CurrentUser, clock: ClockDep,
+    incident_id: IncidentId,
+    db: DbDep,
+    identity: CurrentUser,
+    clock: ClockDep,
     kind: Annotated[str | None, Query(max_length=32, examples=["task"])] = None,
 ) -> list[TaskOut]:
     """The incident's planned steps by due time; a unit responder sees only its unit's."""
@@ -115,8 +144,12 @@ async def get_tasks(
     return tasks
 
 
-@router.get("/incidents/{incident_id}/notifications", response_model=list[NotificationOut], responses=NOT_FOUND,
-            **requires("duty_officer", "commander", "drill_controller", "observer"))
+@router.get(
+    "/incidents/{incident_id}/notifications",
+    response_model=list[NotificationOut],
+    responses=NOT_FOUND,
+    **requires("duty_officer", "commander", "drill_controller", "observer"),
+)
 async def get_notifications(incident_id: IncidentId, db: DbDep, identity: CurrentUser) -> list[NotificationOut]:
     """Every message sent for the incident, per recipient and channel, with its delivery attempts."""
     await incident_or_404(db, incident_id, identity)

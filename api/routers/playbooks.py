@@ -22,8 +22,10 @@ PlaybookId = Annotated[str, Path(min_length=1, max_length=64, examples=["food_sa
 class EvaluateIn(BaseModel):
     """Facts to grade as if they were an incident's, and optionally the venue type and the time."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"facts": {"cases": 60, "hospitalized": 4}, "venue_type": "school"}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"facts": {"cases": 60, "hospitalized": 4}, "venue_type": "school"}]},
+    )
 
     facts: FactsIn
     venue_type: str | None = Field(None, max_length=64)
@@ -53,8 +55,12 @@ async def list_playbooks(svc: ServicesDep) -> list[dict[str, Any]]:
 async def get_playbook(playbook_id: PlaybookId, svc: ServicesDep) -> dict[str, Any]:
     """One playbook: its summary, parameters and the YAML source it was loaded from."""
     playbook = _playbook(svc, playbook_id)
-    return {**playbook.summary(), "parameters": {k: str(v) for k, v in playbook.parameters.items()},
-            "content_hash": playbook.content_hash, "source": playbook.source}
+    return {
+        **playbook.summary(),
+        "parameters": {k: str(v) for k, v in playbook.parameters.items()},
+        "content_hash": playbook.content_hash,
+        "source": playbook.source,
+    }
 
 
 @router.post("/playbooks/{playbook_id}/evaluate", responses={**NOT_FOUND, **BODY}, **requires(*READ_ROLES))

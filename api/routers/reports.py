@@ -19,10 +19,16 @@ router = APIRouter(tags=["reports"])
 REPORTERS = ("duty_officer", "commander", "unit_responder", "drill_controller")
 
 
-@router.post("/reports", status_code=202, response_model=ReportAccepted, responses={**AUTH, **BODY, **KAFKA_DOWN},
-             **requires(*REPORTERS))
-async def post_report(report: ReportIn, svc: ServicesDep, identity: CurrentUser, request: Request,
-                      ip: ClientIp) -> ReportAccepted:
+@router.post(
+    "/reports",
+    status_code=202,
+    response_model=ReportAccepted,
+    responses={**AUTH, **BODY, **KAFKA_DOWN},
+    **requires(*REPORTERS),
+)
+async def post_report(
+    report: ReportIn, svc: ServicesDep, identity: CurrentUser, request: Request, ip: ClientIp
+) -> ReportAccepted:
     """Accept an incident report: it is durably on `tocsin.reports` when this returns 202.
 
     A user scoped to an exercise may only report into that exercise; other users send actual reports, except
@@ -30,26 +36,47 @@ async def post_report(report: ReportIn, svc: ServicesDep, identity: CurrentUser,
     """
     if identity.exercise_id is not None and (report.mode != "exercise" or report.exercise_id != identity.exercise_id):
         svc.metrics.reports.labels("rejected").inc()
-        raise Forbidden(f"{identity.name} takes part in exercise {identity.exercise_id!r} and may only send "
-                        f"reports with mode=exercise and exercise_id={identity.exercise_id!r}")
+        raise Forbidden(
+            f"{identity.name} takes part in exercise {identity.exercise_id!r} and may only send "
+            f"reports with mode=exercise and exercise_id={identity.exercise_id!r}"
+        )
     if identity.exercise_id is None and report.mode != "actual" and not sees_all_modes(identity):
         svc.metrics.reports.labels("rejected").inc()
-        raise Forbidden(f"{identity.name} is not part of exercise {report.exercise_id!r}; exercise reports come "
-                        "from that exercise's users")
+        raise Forbidden(
+            f"{identity.name} is not part of exercise {report.exercise_id!r}; exercise reports come "
+            "from that exercise's users"
+        )
     try:
         where = await svc.publisher.send_json(
-            svc.settings.topic("reports"), report.report_id, report.model_dump(mode="json", exclude_none=True),
+            svc.settings.topic("reports"),
+            report.report_id,
+            report.model_dump(mode="json", exclude_none=True),
         )
     except PublishFailed as exc:
         raise Unavailable(str(exc)) from exc
     svc.metrics.reports.labels("accepted").inc()
-    await audit.record(svc.db, audit.AuditEntry(
-        at=svc.clock.now(), actor=identity.name, roles=identity.roles, unit=identity.unit, ip=ip,
-        request_id=getattr(request.state, "request_id", None), command_id=report.report_id, command_type="Report",
-        topic=where.topic, incident_id=(report.incident_ref or "")[:64] or None, mode=report.mode,
-        exercise_id=report.exercise_id, payload={
-            "report_id": report.report_id, "source": report.source, "incident_ref": report.incident_ref,
-            "partition": where.partition, "offset": where.offset},
-    ))
-    return ReportAccepted(report_id=report.report_id, topic=where.topic, partition=where.partition,
-                          offset=where.offset)
+    await audit.record(
+        svc.db,
+        audit.AuditEntry(
+            at=svc.clock.now(),
+            actor=identity.name,
+            roles=identity.roles,
+            unit=identity.unit,
+            ip=ip,
+            request_id=getattr(request.state, "request_id", None),
+            command_id=report.report_id,
+            command_type="Report",
+            topic=where.topic,
+            incident_id=(report.incident_ref or "")[:64] or None,
+            mode=report.mode,
+            exercise_id=report.exercise_id,
+            payload={
+                "report_id": report.report_id,
+                "source": report.source,
+                "incident_ref": report.incident_ref,
+                "partition": where.partition,
+                "offset": where.offset,
+            },
+        ),
+    )
+    return ReportAccepted(report_id=report.report_id, topic=where.topic, partition=where.partition, offset=where.offset)

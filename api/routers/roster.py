@@ -28,8 +28,10 @@ class NoDistrict(ApiError):
 
 def _organisation(svc: ServicesDep) -> Organisation:
     if svc.organisation is None:
-        raise NoDistrict("the district's organisation is not loaded (see the API's start-up log); set "
-                         "TOCSIN_DISTRICT_DIR to a directory with units.yaml, people.yaml and roster.yaml")
+        raise NoDistrict(
+            "the district's organisation is not loaded (see the API's start-up log); set "
+            "TOCSIN_DISTRICT_DIR to a directory with units.yaml, people.yaml and roster.yaml"
+        )
     return svc.organisation
 
 
@@ -47,10 +49,22 @@ async def get_roster(svc: ServicesDep) -> dict[str, Any]:
     return roster
 
 
-@router.post("/roster/shifts", status_code=202, response_model=CommandOutcome,
-             responses={**COMMAND_RESPONSES, **NO_DISTRICT}, **requires("duty_officer", "commander"))
-async def assign_shift(body: AssignShiftIn, svc: ServicesDep, identity: CurrentUser, request: Request,
-                       response: Response, ip: ClientIp, wait: Wait = 0) -> CommandOutcome:
+@router.post(
+    "/roster/shifts",
+    status_code=202,
+    response_model=CommandOutcome,
+    responses={**COMMAND_RESPONSES, **NO_DISTRICT},
+    **requires("duty_officer", "commander"),
+)
+async def assign_shift(
+    body: AssignShiftIn,
+    svc: ServicesDep,
+    identity: CurrentUser,
+    request: Request,
+    response: Response,
+    ip: ClientIp,
+    wait: Wait = 0,
+) -> CommandOutcome:
     """Put people on duty for a unit's shift on a date (an override of the rotation)."""
     org = _organisation(svc)
     try:
@@ -58,17 +72,37 @@ async def assign_shift(body: AssignShiftIn, svc: ServicesDep, identity: CurrentU
     except (KeyError, ValueError) as exc:
         raise NotFound(f"no unit {body.unit!r}") from exc
     target = Target(svc.settings.topic("roster-commands"), body.unit, None)
-    return await submit(svc, Caller(identity, ip, getattr(request.state, "request_id", None)), "AssignShift", target,
-                        body.model_dump(mode="json"), wait=wait, response=response)
+    return await submit(
+        svc,
+        Caller(identity, ip, getattr(request.state, "request_id", None)),
+        "AssignShift",
+        target,
+        body.model_dump(mode="json"),
+        wait=wait,
+        response=response,
+    )
 
 
 PersonId = Annotated[str, Path(min_length=1, max_length=120)]
 
 
-@router.post("/people/{person_id}/contacts", status_code=202, response_model=CommandOutcome,
-             responses={**COMMAND_RESPONSES, **NO_DISTRICT}, **requires("duty_officer", "commander"))
-async def update_contacts(person_id: PersonId, body: UpdateContactsIn, svc: ServicesDep, identity: CurrentUser,
-                          request: Request, response: Response, ip: ClientIp, wait: Wait = 0) -> CommandOutcome:
+@router.post(
+    "/people/{person_id}/contacts",
+    status_code=202,
+    response_model=CommandOutcome,
+    responses={**COMMAND_RESPONSES, **NO_DISTRICT},
+    **requires("duty_officer", "commander"),
+)
+async def update_contacts(
+    person_id: PersonId,
+    body: UpdateContactsIn,
+    svc: ServicesDep,
+    identity: CurrentUser,
+    request: Request,
+    response: Response,
+    ip: ClientIp,
+    wait: Wait = 0,
+) -> CommandOutcome:
     """Change a person's contact channels (null removes one)."""
     org = _organisation(svc)
     try:
@@ -77,5 +111,12 @@ async def update_contacts(person_id: PersonId, body: UpdateContactsIn, svc: Serv
         raise NotFound(f"no person {person_id!r}") from exc
     target = Target(svc.settings.topic("roster-commands"), person.unit, None)
     payload = {"person_id": person_id, "contacts": body.contacts}
-    return await submit(svc, Caller(identity, ip, getattr(request.state, "request_id", None)), "UpdateContacts",
-                        target, payload, wait=wait, response=response)
+    return await submit(
+        svc,
+        Caller(identity, ip, getattr(request.state, "request_id", None)),
+        "UpdateContacts",
+        target,
+        payload,
+        wait=wait,
+        response=response,
+    )

@@ -14,8 +14,11 @@ _TEMPORARY_STATUS = frozenset({408, 425, 429})
 
 def message_headers(message: OutboundMessage) -> dict[str, str]:
     """Headers that let a receiver deduplicate and tell drills apart."""
-    headers = {"Idempotency-Key": message.idempotency_key, "X-Tocsin-Message-Id": message.id,
-               "X-Tocsin-Mode": message.mode}
+    headers = {
+        "Idempotency-Key": message.idempotency_key,
+        "X-Tocsin-Message-Id": message.id,
+        "X-Tocsin-Mode": message.mode,
+    }
     if message.exercise_id:
         headers["X-Tocsin-Exercise-Id"] = message.exercise_id
     return headers

@@ -40,7 +40,11 @@ class _BotChannel(Channel):
     rate_limited: frozenset[int] = frozenset()
 
     def __init__(
-        self, client: httpx.AsyncClient, clock: Clock, *, secrets: Mapping[str, str] | None = None,
+        self,
+        client: httpx.AsyncClient,
+        clock: Clock,
+        *,
+        secrets: Mapping[str, str] | None = None,
         name: str | None = None,
     ) -> None:
         self.name = name or self.name

@@ -39,8 +39,9 @@ LEVEL_SEVERITY = {"I": "Extreme", "II": "Severe", "III": "Moderate", "IV": "Mino
 STATUSES = frozenset({"Actual", "Exercise", "System", "Test", "Draft"})
 MSG_TYPES = frozenset({"Alert", "Update", "Cancel", "Ack", "Error"})
 SCOPES = frozenset({"Public", "Restricted", "Private"})
-CATEGORIES = frozenset({"Geo", "Met", "Safety", "Security", "Rescue", "Fire", "Health", "Env", "Transport", "Infra",
-                        "CBRNE", "Other"})
+CATEGORIES = frozenset(
+    {"Geo", "Met", "Safety", "Security", "Rescue", "Fire", "Health", "Env", "Transport", "Infra", "CBRNE", "Other"}
+)
 URGENCIES = frozenset({"Immediate", "Expected", "Future", "Past", "Unknown"})
 SEVERITIES = frozenset({"Extreme", "Severe", "Moderate", "Minor", "Unknown"})
 CERTAINTIES = frozenset({"Observed", "Likely", "Possible", "Unlikely", "Unknown"})
@@ -150,20 +151,35 @@ def _sub(parent: ET.Element, tag: str, text: str | None) -> None:
 def cap_element(alert: CapAlert) -> ET.Element:
     """The <alert> element of `alert`, in schema order."""
     root = ET.Element(f"{{{CAP_NS}}}alert")
-    for tag, text in (("identifier", alert.identifier), ("sender", alert.sender), ("sent", cap_time(alert.sent)),
-                      ("status", alert.status), ("msgType", alert.msg_type), ("scope", alert.scope),
-                      ("restriction", alert.restriction), ("addresses", alert.addresses), ("note", alert.note),
-                      ("references", " ".join(alert.references)), ("incidents", alert.incidents)):
+    for tag, text in (
+        ("identifier", alert.identifier),
+        ("sender", alert.sender),
+        ("sent", cap_time(alert.sent)),
+        ("status", alert.status),
+        ("msgType", alert.msg_type),
+        ("scope", alert.scope),
+        ("restriction", alert.restriction),
+        ("addresses", alert.addresses),
+        ("note", alert.note),
+        ("references", " ".join(alert.references)),
+        ("incidents", alert.incidents),
+    ):
         _sub(root, tag, text)
     for info in alert.infos:
         node = ET.SubElement(root, f"{{{CAP_NS}}}info")
         _sub(node, "language", info.language)
         for category in info.category:
             _sub(node, "category", category)
-        for tag, text in (("event", info.event or "-"), ("urgency", info.urgency), ("severity", info.severity),
-                          ("certainty", info.certainty), ("senderName", info.sender_name),
-                          ("headline", info.headline), ("description", info.description),
-                          ("instruction", info.instruction)):
+        for tag, text in (
+            ("event", info.event or "-"),
+            ("urgency", info.urgency),
+            ("severity", info.severity),
+            ("certainty", info.certainty),
+            ("senderName", info.sender_name),
+            ("headline", info.headline),
+            ("description", info.description),
+            ("instruction", info.instruction),
+        ):
             _sub(node, tag, text)
         for area in info.areas:
             area_node = ET.SubElement(node, f"{{{CAP_NS}}}area")
@@ -187,15 +203,28 @@ def cap_alert_from_message(message: OutboundMessage, sender: str) -> CapAlert:
     if details is None:
         raise CapError(f"message {message.id!r} has no CAP details")
     info = CapInfo(
-        event=details.event, urgency=details.urgency, severity=severity_for_level(message.level),
-        certainty=details.certainty, category=(details.category,), sender_name=details.sender_name,
-        headline=message.subject, description=message.body, instruction=details.instruction,
+        event=details.event,
+        urgency=details.urgency,
+        severity=severity_for_level(message.level),
+        certainty=details.certainty,
+        category=(details.category,),
+        sender_name=details.sender_name,
+        headline=message.subject,
+        description=message.body,
+        instruction=details.instruction,
         areas=(CapArea(details.area_desc, details.admin_code),) if details.area_desc else (),
     )
     exercise = message.is_exercise
     return CapAlert(
-        identifier=message.id, sender=sender, sent=message.created_at,
-        status="Exercise" if exercise else "Actual", msg_type=details.msg_type, scope=details.scope,
-        restriction=details.restriction, references=details.references, incidents=message.incident_id or None,
-        note=f"{EXERCISE_MARK} {message.exercise_id}" if exercise else None, infos=(info,),
+        identifier=message.id,
+        sender=sender,
+        sent=message.created_at,
+        status="Exercise" if exercise else "Actual",
+        msg_type=details.msg_type,
+        scope=details.scope,
+        restriction=details.restriction,
+        references=details.references,
+        incidents=message.incident_id or None,
+        note=f"{EXERCISE_MARK} {message.exercise_id}" if exercise else None,
+        infos=(info,),
     )

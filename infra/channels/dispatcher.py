@@ -95,9 +95,15 @@ class Dispatcher:
     async def _deliver_once(
         self, key: str, message: OutboundMessage, recipient: Recipient, channel_name: str
     ) -> DeliveryResult:
-        fields = {"message_id": message.id, "incident_id": message.incident_id, "action": message.action_key,
-                  "recipient_id": recipient.id, "channel": channel_name, "mode": message.mode,
-                  "exercise_id": message.exercise_id}
+        fields = {
+            "message_id": message.id,
+            "incident_id": message.incident_id,
+            "action": message.action_key,
+            "recipient_id": recipient.id,
+            "channel": channel_name,
+            "mode": message.mode,
+            "exercise_id": message.exercise_id,
+        }
         if await self._store.seen(key):
             log.info("delivery.duplicate", **fields)
             return self._result(message, recipient, channel_name, "", DeliveryStatus.DUPLICATE, (), None)
@@ -140,8 +146,13 @@ class Dispatcher:
                     await channel.send(decision.message, decision.address)
             except TemporaryDeliveryError as error:
                 attempts.append(DeliveryAttempt(number, at, channel.name, AttemptOutcome.TEMPORARY_ERROR, str(error)))
-                log.info("delivery.retrying", message_id=decision.message.id, channel=channel.name,
-                         attempt=number, error=str(error))
+                log.info(
+                    "delivery.retrying",
+                    message_id=decision.message.id,
+                    channel=channel.name,
+                    attempt=number,
+                    error=str(error),
+                )
                 if number < self._retry.max_attempts:
                     await self._sleep(self._retry.delay(number))
                 continue
@@ -169,7 +180,14 @@ class Dispatcher:
         reason: str | None,
     ) -> DeliveryResult:
         return DeliveryResult(
-            message_id=message.id, idempotency_key=message.idempotency_key, recipient_id=recipient.id,
-            channel=channel, routed_to=routed_to, status=status, mode=message.mode, exercise_id=message.exercise_id,
-            attempts=attempts, reason=reason,
+            message_id=message.id,
+            idempotency_key=message.idempotency_key,
+            recipient_id=recipient.id,
+            channel=channel,
+            routed_to=routed_to,
+            status=status,
+            mode=message.mode,
+            exercise_id=message.exercise_id,
+            attempts=attempts,
+            reason=reason,
         )

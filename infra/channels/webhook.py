@@ -28,8 +28,11 @@ def message_payload(message: OutboundMessage) -> dict[str, Any]:
         "created_at": message.created_at.isoformat(),
     }
     if message.diversion is not None:
-        payload["diversion"] = {"recipient_id": message.diversion.recipient_id,
-                                "channel": message.diversion.channel, "reason": message.diversion.reason}
+        payload["diversion"] = {
+            "recipient_id": message.diversion.recipient_id,
+            "channel": message.diversion.channel,
+            "reason": message.diversion.reason,
+        }
     return payload
 
 

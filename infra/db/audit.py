@@ -54,10 +54,21 @@ class AuditFilter:
 async def record(db: Database, entry: AuditEntry) -> int:
     """Append one entry; return its id."""
     row = AuditRow(
-        at=entry.at, actor=entry.actor, roles=list(entry.roles), unit=entry.unit, ip=entry.ip,
-        request_id=entry.request_id, command_id=entry.command_id, command_type=entry.command_type,
-        topic=entry.topic, incident_id=entry.incident_id, mode=entry.mode, exercise_id=entry.exercise_id,
-        payload=entry.payload, outcome=entry.outcome, detail=entry.detail,
+        at=entry.at,
+        actor=entry.actor,
+        roles=list(entry.roles),
+        unit=entry.unit,
+        ip=entry.ip,
+        request_id=entry.request_id,
+        command_id=entry.command_id,
+        command_type=entry.command_type,
+        topic=entry.topic,
+        incident_id=entry.incident_id,
+        mode=entry.mode,
+        exercise_id=entry.exercise_id,
+        payload=entry.payload,
+        outcome=entry.outcome,
+        detail=entry.detail,
     )
     async with db.session() as session, session.begin():
         session.add(row)

@@ -120,11 +120,17 @@ def _statements(db: Database, message: dict[str, Any]) -> list[Any]:
             command_id = str(payload.get("command_id") or message.get("causation") or "")
             if not command_id:
                 raise DrillEventInvalid(f"{kind} {message.get('id')!r}: no command_id and no causation")
-            return [_result(db, command_id, "rejected", str(payload.get("reason") or "rejected by the drill host"),
-                            at)]
+            return [_result(db, command_id, "rejected", str(payload.get("reason") or "rejected by the drill host"), at)]
         exercise_id = _exercise_id(message, payload)
-        return [_ReportWrite(exercise_id, str(payload.get("scenario_id") or ""), at,
-                             _text(payload, "markdown"), _text(payload, "html"))]
+        return [
+            _ReportWrite(
+                exercise_id,
+                str(payload.get("scenario_id") or ""),
+                at,
+                _text(payload, "markdown"),
+                _text(payload, "html"),
+            )
+        ]
     except DrillEventInvalid:
         raise
     except (KeyError, ValueError, TypeError) as exc:
@@ -135,8 +141,9 @@ def _updated(db: Database, message: dict[str, Any], payload: dict[str, Any], at:
     """Upsert the run's row when this snapshot is newer; record the command that caused it as applied."""
     state = payload["state"]
     if state not in STATES:
-        raise DrillEventInvalid(f"DrillUpdated {message.get('id')!r}: state {state!r} is not one of "
-                                f"{', '.join(STATES)}")
+        raise DrillEventInvalid(
+            f"DrillUpdated {message.get('id')!r}: state {state!r} is not one of {', '.join(STATES)}"
+        )
     updated_at = utc(payload["updated_at"]) if payload.get("updated_at") else at
     values = {
         "exercise_id": _exercise_id(message, payload),
@@ -158,10 +165,12 @@ def _updated(db: Database, message: dict[str, Any], payload: dict[str, Any], at:
     upsert = db.insert(DrillRunRow).values(**values)
     changed = {k: upsert.excluded[k] for k in values if k not in ("exercise_id", "ended_at")}
     # the first end time stands; a snapshot of a run that has not ended clears it (a report's placeholder row)
-    changed["ended_at"] = case((upsert.excluded.ended_at.is_(None), None),
-                               else_=func.coalesce(DrillRunRow.ended_at, upsert.excluded.ended_at))
-    upsert = upsert.on_conflict_do_update(index_elements=[DrillRunRow.exercise_id], set_=changed,
-                                          where=DrillRunRow.seq < upsert.excluded.seq)
+    changed["ended_at"] = case(
+        (upsert.excluded.ended_at.is_(None), None), else_=func.coalesce(DrillRunRow.ended_at, upsert.excluded.ended_at)
+    )
+    upsert = upsert.on_conflict_do_update(
+        index_elements=[DrillRunRow.exercise_id], set_=changed, where=DrillRunRow.seq < upsert.excluded.seq
+    )
     statements: list[Any] = [upsert]
     causation = message.get("causation")
     if isinstance(causation, str) and _is_command_id(causation):
@@ -171,30 +180,61 @@ def _updated(db: Database, message: dict[str, Any], payload: dict[str, Any], at:
 
 def _result(db: Database, command_id: str, status: str, reason: str, at: datetime) -> Any:
     """The command's outcome; the first one recorded stands (replays change nothing)."""
-    return db.insert(CommandResultRow).values(
-        command_id=command_id[:64], incident_id=None, status=status, reason=reason, at=at,
-    ).on_conflict_do_nothing(index_elements=[CommandResultRow.command_id])
+    return (
+        db.insert(CommandResultRow)
+        .values(
+            command_id=command_id[:64],
+            incident_id=None,
+            status=status,
+            reason=reason,
+            at=at,
+        )
+        .on_conflict_do_nothing(index_elements=[CommandResultRow.command_id])
+    )
 
 
 async def _write_report(session: AsyncSession, db: Database, report: _ReportWrite) -> None:
     """Store the report on the run's row; create a placeholder row (seq -1) if no snapshot came yet."""
-    stored = await session.execute(update(DrillRunRow).where(DrillRunRow.exercise_id == report.exercise_id).values(
-        report_markdown=report.markdown, report_html=report.html).returning(DrillRunRow.exercise_id))
+    stored = await session.execute(
+        update(DrillRunRow)
+        .where(DrillRunRow.exercise_id == report.exercise_id)
+        .values(report_markdown=report.markdown, report_html=report.html)
+        .returning(DrillRunRow.exercise_id)
+    )
     if stored.first() is not None:
         return
-    await session.execute(db.insert(DrillRunRow).values(
-        exercise_id=report.exercise_id, scenario_id=report.scenario_id[:120], title="", state="finished", speed=1.0,
-        elapsed_seconds=0.0, end_seconds=0.0, bot=None, seq=_PLACEHOLDER_SEQ, started_at=report.at,
-        updated_at=report.at, ended_at=report.at, requested_by=None, snapshot={}, score=None,
-        report_markdown=report.markdown, report_html=report.html,
-    ).on_conflict_do_nothing(index_elements=[DrillRunRow.exercise_id]))
+    await session.execute(
+        db.insert(DrillRunRow)
+        .values(
+            exercise_id=report.exercise_id,
+            scenario_id=report.scenario_id[:120],
+            title="",
+            state="finished",
+            speed=1.0,
+            elapsed_seconds=0.0,
+            end_seconds=0.0,
+            bot=None,
+            seq=_PLACEHOLDER_SEQ,
+            started_at=report.at,
+            updated_at=report.at,
+            ended_at=report.at,
+            requested_by=None,
+            snapshot={},
+            score=None,
+            report_markdown=report.markdown,
+            report_html=report.html,
+        )
+        .on_conflict_do_nothing(index_elements=[DrillRunRow.exercise_id])
+    )
 
 
 def _exercise_id(message: dict[str, Any], payload: dict[str, Any]) -> str:
     exercise_id = payload.get("exercise_id") or message.get("exercise_id")
     if not isinstance(exercise_id, str) or not exercise_id or len(exercise_id) > 200:
-        raise DrillEventInvalid(f"{message.get('type')} {message.get('id')!r}: exercise_id {exercise_id!r} is not "
-                                "an id of 1 to 200 characters")
+        raise DrillEventInvalid(
+            f"{message.get('type')} {message.get('id')!r}: exercise_id {exercise_id!r} is not "
+            "an id of 1 to 200 characters"
+        )
     return exercise_id
 
 
@@ -225,8 +265,11 @@ async def list_drill_runs(db: Database, flt: DrillFilter | None = None) -> Seque
     """Runs matching the filter, newest start first (ties by exercise id, descending)."""
     flt = flt or DrillFilter()
     query = select(DrillRunRow)
-    for column, value in ((DrillRunRow.state, flt.state), (DrillRunRow.scenario_id, flt.scenario_id),
-                          (DrillRunRow.exercise_id, flt.exercise_id)):
+    for column, value in (
+        (DrillRunRow.state, flt.state),
+        (DrillRunRow.scenario_id, flt.scenario_id),
+        (DrillRunRow.exercise_id, flt.exercise_id),
+    ):
         if value is not None:
             query = query.where(column == value)
     query = query.order_by(DrillRunRow.started_at.desc(), DrillRunRow.exercise_id.desc()).limit(flt.limit)

@@ -20,8 +20,17 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from infra.db.engine import Database
 
-__all__ = ["MIGRATIONS_DIR", "SchemaNotMigrated", "alembic_config", "check_migrated", "current_revision",
-           "head_revision", "is_up_to_date", "safe_url", "upgrade"]
+__all__ = [
+    "MIGRATIONS_DIR",
+    "SchemaNotMigrated",
+    "alembic_config",
+    "check_migrated",
+    "current_revision",
+    "head_revision",
+    "is_up_to_date",
+    "safe_url",
+    "upgrade",
+]
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -77,6 +86,7 @@ def _alembic_lock() -> asyncio.Lock:
 
 async def upgrade(url: str, revision: str = "head") -> str | None:
     """Migrate the database at `url` to `revision` (default: the newest); return the revision it is at."""
+
     def work(connection: Connection) -> str | None:
         command.upgrade(alembic_config(url, connection), revision)
         return MigrationContext.configure(connection).get_current_revision()
@@ -88,6 +98,7 @@ async def upgrade(url: str, revision: str = "head") -> str | None:
 
 async def current_revision(url: str) -> str | None:
     """The revision the database is at, or None when it was never migrated."""
+
     def work(connection: Connection) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
@@ -114,10 +125,12 @@ async def check_migrated(url: str) -> None:
     where = safe_url(url)
     if current is None:
         raise SchemaNotMigrated(
-            f"the database {where} has no Tocsin schema (it was never migrated); run `tocsin db upgrade` first")
+            f"the database {where} has no Tocsin schema (it was never migrated); run `tocsin db upgrade` first"
+        )
     raise SchemaNotMigrated(
         f"the database {where} is at schema revision {current}, this version of Tocsin needs {head}; "
-        "run `tocsin db upgrade` first")
+        "run `tocsin db upgrade` first"
+    )
 
 
 async def new_revision(message: str, *, rev_id: str | None = None) -> str:
@@ -141,8 +154,9 @@ async def new_revision(message: str, *, rev_id: str | None = None) -> str:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             if not compare_metadata(context, Base.metadata):
                 return ""
-            script = command.revision(alembic_config(url, connection), message=message, autogenerate=True,
-                                      rev_id=rev_id or _next_rev_id())
+            script = command.revision(
+                alembic_config(url, connection), message=message, autogenerate=True, rev_id=rev_id or _next_rev_id()
+            )
             scripts = script if isinstance(script, list) else [script]
             return str(scripts[0].path) if scripts and scripts[0] is not None else ""
 

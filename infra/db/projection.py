@@ -72,10 +72,20 @@ def _statements(db: Database, message: dict[str, Any]) -> list[Any]:
         set_={k: upsert.excluded[k] for k in values if k != "id"},
         where=IncidentRow.seq < upsert.excluded.seq,
     )
-    timeline = db.insert(TimelineRow).values(
-        event_id=message["id"], incident_id=message["incident_id"], seq=seq, type=message["type"], at=at,
-        mode=message["mode"], causation=message.get("causation"), data=payload.get("event") or {},
-    ).on_conflict_do_nothing(index_elements=[TimelineRow.event_id])
+    timeline = (
+        db.insert(TimelineRow)
+        .values(
+            event_id=message["id"],
+            incident_id=message["incident_id"],
+            seq=seq,
+            type=message["type"],
+            at=at,
+            mode=message["mode"],
+            causation=message.get("causation"),
+            data=payload.get("event") or {},
+        )
+        .on_conflict_do_nothing(index_elements=[TimelineRow.event_id])
+    )
     return [upsert, timeline, *_effects(db, message, seq=seq, at=at)]
 
 
@@ -85,11 +95,21 @@ def _effects(db: Database, message: dict[str, Any], *, seq: int, at: datetime) -
     kind = message["type"]
     statements: list[Any] = []
     if kind == "LevelChanged":
-        statements.append(db.insert(LevelHistoryRow).values(
-            event_id=message["id"], incident_id=message["incident_id"], seq=seq,
-            from_level=data["from"], to_level=data["to"], rule_id=data.get("rule_id"),
-            explanation=data.get("explanation") or "", decided_by=data.get("decided_by"), at=at,
-        ).on_conflict_do_nothing(index_elements=[LevelHistoryRow.event_id]))
+        statements.append(
+            db.insert(LevelHistoryRow)
+            .values(
+                event_id=message["id"],
+                incident_id=message["incident_id"],
+                seq=seq,
+                from_level=data["from"],
+                to_level=data["to"],
+                rule_id=data.get("rule_id"),
+                explanation=data.get("explanation") or "",
+                decided_by=data.get("decided_by"),
+                at=at,
+            )
+            .on_conflict_do_nothing(index_elements=[LevelHistoryRow.event_id])
+        )
     elif kind == "ActionsPlanned":
         statements.extend(_upsert_action(db, message, item, seq) for item in data.get("items", []))
     elif kind == "ActionUpdated":
@@ -99,26 +119,47 @@ def _effects(db: Database, message: dict[str, Any], *, seq: int, at: datetime) -
     causation = message.get("causation")
     if causation:
         rejected = kind == "CommandRejected"
-        statements.append(db.insert(CommandResultRow).values(
-            command_id=str(data.get("command_id") or causation)[:64], incident_id=message["incident_id"],
-            status="rejected" if rejected else "applied", reason=data.get("reason", "") if rejected else "", at=at,
-        ).on_conflict_do_nothing(index_elements=[CommandResultRow.command_id]))
+        statements.append(
+            db.insert(CommandResultRow)
+            .values(
+                command_id=str(data.get("command_id") or causation)[:64],
+                incident_id=message["incident_id"],
+                status="rejected" if rejected else "applied",
+                reason=data.get("reason", "") if rejected else "",
+                at=at,
+            )
+            .on_conflict_do_nothing(index_elements=[CommandResultRow.command_id])
+        )
     return statements
 
 
 def _upsert_action(db: Database, message: dict[str, Any], item: dict[str, Any], seq: int) -> Any:
     """Insert or update one action row, never going back to an older picture of it."""
+
     def when(key: str) -> datetime | None:
         return utc(item[key]) if item.get(key) else None
 
     values = {
-        "incident_id": message["incident_id"], "key": item["key"], "kind": item["kind"], "title": item["title"],
-        "owner": item["owner"], "recipients": item.get("recipients") or [], "level": item["level"],
-        "group": item.get("group"), "status": item["status"], "due_at": when("due_at"), "deadline": item["deadline"],
-        "escalation": item.get("escalation") or [], "escalation_step": item.get("escalation_step", 0),
-        "planned_at": when("planned_at"), "acknowledged_at": when("acknowledged_at"),
-        "acknowledged_by": item.get("acknowledged_by"), "completed_at": when("completed_at"),
-        "completed_by": item.get("completed_by"), "mode": message["mode"], "updated_seq": seq,
+        "incident_id": message["incident_id"],
+        "key": item["key"],
+        "kind": item["kind"],
+        "title": item["title"],
+        "owner": item["owner"],
+        "recipients": item.get("recipients") or [],
+        "level": item["level"],
+        "group": item.get("group"),
+        "status": item["status"],
+        "due_at": when("due_at"),
+        "deadline": item["deadline"],
+        "escalation": item.get("escalation") or [],
+        "escalation_step": item.get("escalation_step", 0),
+        "planned_at": when("planned_at"),
+        "acknowledged_at": when("acknowledged_at"),
+        "acknowledged_by": item.get("acknowledged_by"),
+        "completed_at": when("completed_at"),
+        "completed_by": item.get("completed_by"),
+        "mode": message["mode"],
+        "updated_seq": seq,
     }
     statement = db.insert(ActionRow).values(**values)
     return statement.on_conflict_do_update(
@@ -131,11 +172,18 @@ def _upsert_action(db: Database, message: dict[str, Any], item: dict[str, Any], 
 def _upsert_notification(db: Database, message: dict[str, Any], data: dict[str, Any], at: datetime) -> Any:
     """Record a delivery outcome under its idempotency key (the last outcome wins)."""
     values = {
-        "idempotency_key": data["idempotency_key"], "incident_id": message["incident_id"],
-        "action_key": data.get("action_key", ""), "recipient_id": data.get("recipient_id", ""),
-        "recipient_name": data.get("recipient_name", ""), "channel": data.get("channel", ""),
-        "status": data.get("status", ""), "attempts": data.get("attempts") or [], "subject": data.get("subject", ""),
-        "mode": message["mode"], "exercise_id": message.get("exercise_id"), "at": at,
+        "idempotency_key": data["idempotency_key"],
+        "incident_id": message["incident_id"],
+        "action_key": data.get("action_key", ""),
+        "recipient_id": data.get("recipient_id", ""),
+        "recipient_name": data.get("recipient_name", ""),
+        "channel": data.get("channel", ""),
+        "status": data.get("status", ""),
+        "attempts": data.get("attempts") or [],
+        "subject": data.get("subject", ""),
+        "mode": message["mode"],
+        "exercise_id": message.get("exercise_id"),
+        "at": at,
     }
     statement = db.insert(NotificationRow).values(**values)
     return statement.on_conflict_do_update(

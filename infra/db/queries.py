@@ -79,8 +79,11 @@ async def list_incidents(db: Database, flt: IncidentFilter, visibility: Visibili
     """Incidents matching the filter that the caller may see, newest first (ties by id, descending)."""
     query = visibility.apply(select(IncidentRow))
     for column, value in (
-        (IncidentRow.status, flt.status), (IncidentRow.level, flt.level),
-        (IncidentRow.incident_type, flt.incident_type), (IncidentRow.mode, flt.mode), (IncidentRow.town, flt.town),
+        (IncidentRow.status, flt.status),
+        (IncidentRow.level, flt.level),
+        (IncidentRow.incident_type, flt.incident_type),
+        (IncidentRow.mode, flt.mode),
+        (IncidentRow.town, flt.town),
     ):
         if value is not None:
             query = query.where(column == value)
@@ -113,8 +116,9 @@ async def level_history(db: Database, incident_id: str) -> Sequence[LevelHistory
         return (await session.scalars(query)).all()
 
 
-async def timeline(db: Database, incident_id: str, *, after_seq: int | None = None,
-                   limit: int | None = None) -> Sequence[TimelineRow]:
+async def timeline(
+    db: Database, incident_id: str, *, after_seq: int | None = None, limit: int | None = None
+) -> Sequence[TimelineRow]:
     """An incident's events, oldest first; after `after_seq` when given."""
     query = select(TimelineRow).where(TimelineRow.incident_id == incident_id).order_by(TimelineRow.seq)
     if after_seq is not None:
@@ -127,14 +131,19 @@ async def timeline(db: Database, incident_id: str, *, after_seq: int | None = No
 
 async def last_event(db: Database, incident_id: str, event_type: str) -> TimelineRow | None:
     """The newest event of `event_type` on an incident's timeline, or None."""
-    query = select(TimelineRow).where(TimelineRow.incident_id == incident_id, TimelineRow.type == event_type).order_by(
-        TimelineRow.seq.desc()).limit(1)
+    query = (
+        select(TimelineRow)
+        .where(TimelineRow.incident_id == incident_id, TimelineRow.type == event_type)
+        .order_by(TimelineRow.seq.desc())
+        .limit(1)
+    )
     async with db.session() as session:
         return (await session.scalars(query)).first()
 
 
-async def actions(db: Database, incident_id: str, *, owner: str | None = None,
-                  kind: str | None = None) -> Sequence[ActionRow]:
+async def actions(
+    db: Database, incident_id: str, *, owner: str | None = None, kind: str | None = None
+) -> Sequence[ActionRow]:
     """An incident's planned steps by due time; only `owner`'s or one `kind` when given."""
     query = select(ActionRow).where(ActionRow.incident_id == incident_id).order_by(ActionRow.due_at, ActionRow.key)
     if owner is not None:
@@ -153,8 +162,11 @@ async def get_action(db: Database, incident_id: str, key: str) -> ActionRow | No
 
 async def notifications(db: Database, incident_id: str) -> Sequence[NotificationRow]:
     """Deliveries of an incident's messages, oldest first."""
-    query = select(NotificationRow).where(NotificationRow.incident_id == incident_id).order_by(
-        NotificationRow.at, NotificationRow.idempotency_key)
+    query = (
+        select(NotificationRow)
+        .where(NotificationRow.incident_id == incident_id)
+        .order_by(NotificationRow.at, NotificationRow.idempotency_key)
+    )
     async with db.session() as session:
         return (await session.scalars(query)).all()
 
@@ -167,16 +179,22 @@ async def command_result(db: Database, command_id: str) -> CommandResultRow | No
 
 async def incidents_by_level(db: Database) -> dict[tuple[str, str], int]:
     """Open actual incidents counted by (level, status); exercises are left out of statistics."""
-    query = select(IncidentRow.level, IncidentRow.status, func.count()).where(
-        IncidentRow.mode == "actual", IncidentRow.status != "closed").group_by(IncidentRow.level, IncidentRow.status)
+    query = (
+        select(IncidentRow.level, IncidentRow.status, func.count())
+        .where(IncidentRow.mode == "actual", IncidentRow.status != "closed")
+        .group_by(IncidentRow.level, IncidentRow.status)
+    )
     async with db.session() as session:
         return {(level, status): count for level, status, count in (await session.execute(query)).all()}
 
 
 async def notification_counts(db: Database) -> dict[tuple[str, str], int]:
     """Actual notifications counted by (channel, status), e.g. delivered or failed."""
-    query = select(NotificationRow.channel, NotificationRow.status, func.count()).where(
-        NotificationRow.mode == "actual").group_by(NotificationRow.channel, NotificationRow.status)
+    query = (
+        select(NotificationRow.channel, NotificationRow.status, func.count())
+        .where(NotificationRow.mode == "actual")
+        .group_by(NotificationRow.channel, NotificationRow.status)
+    )
     async with db.session() as session:
         return {(channel, status): count for channel, status, count in (await session.execute(query)).all()}
 
@@ -184,7 +202,10 @@ async def notification_counts(db: Database) -> dict[tuple[str, str], int]:
 async def overdue_count(db: Database, now: datetime) -> dict[str, int]:
     """Actual steps past their deadline and not done, by kind (an alert is done once acknowledged)."""
     not_done = or_(ActionRow.status == "pending", and_(ActionRow.status == "acknowledged", ActionRow.kind != "notify"))
-    query = select(ActionRow.kind, func.count()).where(
-        ActionRow.mode == "actual", ActionRow.due_at < now, not_done).group_by(ActionRow.kind)
+    query = (
+        select(ActionRow.kind, func.count())
+        .where(ActionRow.mode == "actual", ActionRow.due_at < now, not_done)
+        .group_by(ActionRow.kind)
+    )
     async with db.session() as session:
         return {kind: count for kind, count in (await session.execute(query)).all()}

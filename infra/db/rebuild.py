@@ -28,14 +28,21 @@ from infra.db.models import (
 from infra.db.projection import apply_events
 from infra.kafka.reading import from_start
 
-PROJECTED_TABLES: tuple[type[Base], ...] = (IncidentRow, TimelineRow, LevelHistoryRow, ActionRow, NotificationRow,
-                                            DrillRunRow)
+PROJECTED_TABLES: tuple[type[Base], ...] = (
+    IncidentRow,
+    TimelineRow,
+    LevelHistoryRow,
+    ActionRow,
+    NotificationRow,
+    DrillRunRow,
+)
 """The tables that are a pure function of the event logs."""
 log = structlog.get_logger("tocsin.rebuild")
 
 
-async def replay(bootstrap: str, topic: str | Sequence[str], db: Database, *,
-                 progress: Callable[[int, int], None] | None = None) -> int:
+async def replay(
+    bootstrap: str, topic: str | Sequence[str], db: Database, *, progress: Callable[[int, int], None] | None = None
+) -> int:
     """Apply every event on `topic` (or on each of several topics, in turn), from the beginning to the current
     end, to `db`; return how many. With several topics, those that do not exist yet are skipped (an older
     deployment has no `drill-events`); LookupError when none exists."""
@@ -53,8 +60,9 @@ async def replay(bootstrap: str, topic: str | Sequence[str], db: Database, *,
     return applied
 
 
-async def _replay_topic(bootstrap: str, topic: str, db: Database, applied: int,
-                        progress: Callable[[int, int], None] | None) -> int:
+async def _replay_topic(
+    bootstrap: str, topic: str, db: Database, applied: int, progress: Callable[[int, int], None] | None
+) -> int:
     """Replay one topic; return the running count of applied events."""
     async with from_start(bootstrap, topic) as (consumer, partitions):
         if not partitions:
@@ -101,8 +109,9 @@ async def table_rows(db: Database) -> dict[str, list[dict[str, Any]]]:
             table = model.__table__
             keys = [c.name for c in model.__mapper__.primary_key]
             rows = (await session.execute(select(table))).mappings().all()
-            found[model.__tablename__] = sorted(({k: _plain(v) for k, v in r.items()} for r in rows),
-                                       key=lambda r: [str(r[k]) for k in keys])
+            found[model.__tablename__] = sorted(
+                ({k: _plain(v) for k, v in r.items()} for r in rows), key=lambda r: [str(r[k]) for k in keys]
+            )
     return found
 
 

@@ -70,8 +70,15 @@ def _check_roles(roles: Iterable[str], unit: str | None, exercise_id: str | None
     return chosen
 
 
-async def add_user(db: Database, name: str, *, roles: Iterable[str], now: datetime, unit: str | None = None,
-                   exercise_id: str | None = None) -> Identity:
+async def add_user(
+    db: Database,
+    name: str,
+    *,
+    roles: Iterable[str],
+    now: datetime,
+    unit: str | None = None,
+    exercise_id: str | None = None,
+) -> Identity:
     """Create a user; raise UserError when the name is taken or the roles do not fit."""
     name = name.strip()
     if not name or len(name) > 120:
@@ -80,8 +87,9 @@ async def add_user(db: Database, name: str, *, roles: Iterable[str], now: dateti
     async with db.session() as session, session.begin():
         if await session.get(UserRow, name) is not None:
             raise UserError(f"user {name!r} already exists")
-        session.add(UserRow(name=name, roles=list(chosen), unit=unit, exercise_id=exercise_id, active=True,
-                            created_at=now))
+        session.add(
+            UserRow(name=name, roles=list(chosen), unit=unit, exercise_id=exercise_id, active=True, created_at=now)
+        )
     return Identity(name, chosen, unit, exercise_id)
 
 
@@ -98,24 +106,37 @@ async def list_users(db: Database) -> Sequence[UserRow]:
         return (await session.scalars(select(UserRow).order_by(UserRow.name))).all()
 
 
-async def issue_token(db: Database, user: str, *, now: datetime, expires_at: datetime | None = None,
-                      label: str = "") -> str:
+async def issue_token(
+    db: Database, user: str, *, now: datetime, expires_at: datetime | None = None, label: str = ""
+) -> str:
     """A new random token for `user`; only its hash is stored, so the returned text cannot be shown again."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     async with db.session() as session, session.begin():
         row = await session.get(UserRow, user)
         if row is None or not row.active:
             raise UserError(f"no active user {user!r}; add one with `tocsin user add`")
-        session.add(ApiTokenRow(token_hash=hash_token(token), prefix=token[:12], user_name=user, label=label,
-                                created_at=now, expires_at=expires_at, revoked_at=None))
+        session.add(
+            ApiTokenRow(
+                token_hash=hash_token(token),
+                prefix=token[:12],
+                user_name=user,
+                label=label,
+                created_at=now,
+                expires_at=expires_at,
+                revoked_at=None,
+            )
+        )
     return token
 
 
 async def revoke_tokens(db: Database, user: str, *, now: datetime) -> int:
     """Revoke every live token of `user`; return how many."""
     async with db.session() as session, session.begin():
-        rows = (await session.scalars(select(ApiTokenRow).where(
-            ApiTokenRow.user_name == user, ApiTokenRow.revoked_at.is_(None)))).all()
+        rows = (
+            await session.scalars(
+                select(ApiTokenRow).where(ApiTokenRow.user_name == user, ApiTokenRow.revoked_at.is_(None))
+            )
+        ).all()
         for row in rows:
             row.revoked_at = now
     return len(rows)
@@ -125,8 +146,11 @@ async def authenticate(db: Database, token: str, *, now: datetime) -> Identity |
     """The identity a token stands for, or None when it is unknown, revoked, expired or its user inactive."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    query = select(ApiTokenRow, UserRow).join(UserRow, UserRow.name == ApiTokenRow.user_name).where(
-        ApiTokenRow.token_hash == hash_token(token))
+    query = (
+        select(ApiTokenRow, UserRow)
+        .join(UserRow, UserRow.name == ApiTokenRow.user_name)
+        .where(ApiTokenRow.token_hash == hash_token(token))
+    )
     async with db.session() as session:
         found = (await session.execute(query)).first()
     if found is None:

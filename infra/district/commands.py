@@ -29,8 +29,14 @@ def apply_roster_command(org: Organisation, command: dict[str, Any]) -> Organisa
             leader, officer = payload.get("leader_on_duty"), payload.get("duty_officer")
             if not leader or not officer:
                 raise OrganisationError("AssignShift needs both leader_on_duty and duty_officer")
-            return assign_shift(org, payload["unit"], date.fromisoformat(payload["date"]), payload["shift"],
-                                leader_on_duty=leader, duty_officer=officer)
+            return assign_shift(
+                org,
+                payload["unit"],
+                date.fromisoformat(payload["date"]),
+                payload["shift"],
+                leader_on_duty=leader,
+                duty_officer=officer,
+            )
         if command.get("type") == "UpdateContacts":
             return update_contacts(org, payload["person_id"], payload["contacts"])
     except (KeyError, TypeError, ValueError) as exc:

@@ -15,8 +15,9 @@ from infra.kafka.admin import partition_count
 @asynccontextmanager
 async def from_start(bootstrap: str, topic: str) -> AsyncIterator[tuple[AIOKafkaConsumer, list[TopicPartition]]]:
     """A consumer assigned every partition of `topic` at its first offset (no partitions: no such topic)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
-                                metadata_max_age_ms=5_000)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None, metadata_max_age_ms=5_000
+    )
     await consumer.start()
     try:
         partitions = [TopicPartition(topic, p) for p in range(await partition_count(bootstrap, topic))]

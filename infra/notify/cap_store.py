@@ -24,12 +24,23 @@ def alert_to_json(alert: CapAlert) -> dict[str, Any]:
 def alert_from_json(data: dict[str, Any]) -> CapAlert:
     """Rebuild an alert stored by `alert_to_json`."""
     infos = tuple(
-        CapInfo(**{**info, "category": tuple(info.get("category") or ()),
-                   "areas": tuple(CapArea(**area) for area in info.get("areas") or ())})
+        CapInfo(
+            **{
+                **info,
+                "category": tuple(info.get("category") or ()),
+                "areas": tuple(CapArea(**area) for area in info.get("areas") or ()),
+            }
+        )
         for info in data.get("infos") or ()
     )
-    return CapAlert(**{**data, "sent": datetime.fromisoformat(data["sent"]), "infos": infos,
-                       "references": tuple(data.get("references") or ())})
+    return CapAlert(
+        **{
+            **data,
+            "sent": datetime.fromisoformat(data["sent"]),
+            "infos": infos,
+            "references": tuple(data.get("references") or ()),
+        }
+    )
 
 
 class SqlCapAlertStore:

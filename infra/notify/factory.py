@@ -45,14 +45,26 @@ def build_channels(settings: Settings, client: httpx.AsyncClient, clock: Clock) 
     return channels
 
 
-def build_dispatcher(settings: Settings, store: SqlDeliveryStore, registry: ExerciseRegistry, clock: Clock,
-                     client: httpx.AsyncClient, alerts: CapAlertStore) -> Dispatcher:
+def build_dispatcher(
+    settings: Settings,
+    store: SqlDeliveryStore,
+    registry: ExerciseRegistry,
+    clock: Clock,
+    client: httpx.AsyncClient,
+    alerts: CapAlertStore,
+) -> Dispatcher:
     """The Dispatcher with the enabled channels, the file exercise sink and the durable delivery log."""
-    retry = RetryPolicy(max_attempts=settings.notify_max_attempts, base_delay=settings.notify_retry_base_delay,
-                        max_delay=settings.notify_retry_max_delay)
+    retry = RetryPolicy(
+        max_attempts=settings.notify_max_attempts,
+        base_delay=settings.notify_retry_base_delay,
+        max_delay=settings.notify_retry_max_delay,
+    )
     channels = {**build_channels(settings, client, clock), "cap": CapChannel(alerts, settings.cap_sender)}
     return Dispatcher(
-        channels, registry,
+        channels,
+        registry,
         ExerciseSinkFile(settings.data_dir / "outbox" / "exercise-sink.jsonl"),
-        store, clock, retry,
+        store,
+        clock,
+        retry,
     )

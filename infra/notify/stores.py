@@ -45,11 +45,16 @@ class SqlDeliveryStore:
 
     async def record(self, key: str, result: DeliveryResult) -> None:
         """Remember the outcome of a delivery."""
-        values: dict[str, Any] = {"key": key, "status": result.status.value, "result": _jsonable(asdict(result)),
-                                  "at": datetime.now(UTC)}
+        values: dict[str, Any] = {
+            "key": key,
+            "status": result.status.value,
+            "result": _jsonable(asdict(result)),
+            "at": datetime.now(UTC),
+        }
         statement = self.db.insert(DeliveryLogRow).values(**values)
         statement = statement.on_conflict_do_update(
-            index_elements=[DeliveryLogRow.key], set_={"status": values["status"], "result": values["result"]},
+            index_elements=[DeliveryLogRow.key],
+            set_={"status": values["status"], "result": values["result"]},
         )
         async with self.db.transaction() as session:
             await session.execute(statement)
@@ -81,6 +86,11 @@ async def register_participants(db: Database, exercise_id: str, person_ids: list
     """Record a drill's participants (idempotent)."""
     async with db.transaction() as session:
         for person_id in person_ids:
-            await session.execute(db.insert(ExerciseParticipantRow).values(
-                exercise_id=exercise_id, person_id=person_id,
-            ).on_conflict_do_nothing())
+            await session.execute(
+                db.insert(ExerciseParticipantRow)
+                .values(
+                    exercise_id=exercise_id,
+                    person_id=person_id,
+                )
+                .on_conflict_do_nothing()
+            )

@@ -33,8 +33,9 @@ class DeadLetter:
         return json.dumps(asdict(self), ensure_ascii=False).encode("utf-8")
 
 
-def dead_letter(raw: bytes, reason: str, *, topic: str, partition: int, offset: int, key: bytes | None,
-                time: str) -> DeadLetter:
+def dead_letter(
+    raw: bytes, reason: str, *, topic: str, partition: int, offset: int, key: bytes | None, time: str
+) -> DeadLetter:
     """Wrap rejected bytes with the reason and their source position (`topic:partition:offset`)."""
     try:
         original, encoding = raw.decode("utf-8"), "utf-8"
@@ -42,7 +43,16 @@ def dead_letter(raw: bytes, reason: str, *, topic: str, partition: int, offset: 
         original, encoding = base64.b64encode(raw).decode("ascii"), "base64"
     where = f"{topic}:{partition}:{offset}"
     return DeadLetter(
-        id=stable_id("dlq", where), type=EventType.REPORT_REJECTED, time=time, mode="unknown", causation=where,
-        reason=reason, original=original, encoding=encoding, topic=topic, partition=partition, offset=offset,
+        id=stable_id("dlq", where),
+        type=EventType.REPORT_REJECTED,
+        time=time,
+        mode="unknown",
+        causation=where,
+        reason=reason,
+        original=original,
+        encoding=encoding,
+        topic=topic,
+        partition=partition,
+        offset=offset,
         key=key.decode("utf-8", "replace") if key is not None else None,
     )

@@ -28,8 +28,13 @@ COMMAND_TYPES = (START, *RUN_COMMANDS, *INJECT_COMMANDS)
 
 RUN_ACTIONS: dict[str, DrillCommandType] = {"pause": PAUSE, "resume": RESUME, "stop": STOP, "speed": SET_SPEED}
 """The controller's verbs on a run (CLI and API paths) and the command each one publishes."""
-INJECT_ACTIONS: dict[str, DrillCommandType] = {"fire": INJECT_NOW, "hold": HOLD, "release": RELEASE, "skip": SKIP,
-                                  "cancel": CANCEL}
+INJECT_ACTIONS: dict[str, DrillCommandType] = {
+    "fire": INJECT_NOW,
+    "hold": HOLD,
+    "release": RELEASE,
+    "skip": SKIP,
+    "cancel": CANCEL,
+}
 """The controller's verbs on one inject and the command each one publishes."""
 ACTIONS: dict[str, DrillCommandType] = {**RUN_ACTIONS, **INJECT_ACTIONS}
 """Every controller verb and its command."""

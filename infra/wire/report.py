@@ -80,17 +80,19 @@ class ReportIn(_Open):
     model_config = ConfigDict(
         extra="allow",
         json_schema_extra={
-            "examples": [{
-                "report_id": "hotline-2026-0001",
-                "source": "school",
-                "reported_at": "2026-11-29T08:05:00+08:00",
-                "incident_type": "food_safety",
-                "location": {"admin_code": "330102", "town": "城关街道", "venue": "城关实验小学食堂"},
-                "venue_type": "school",
-                "facts": {"cases": 60, "hospitalized": 12},
-                "description": "午餐后多名学生出现呕吐腹泻症状",
-                "reporter": {"name": "王老师", "phone": "13800000000", "unit": "城关实验小学"},
-            }],
+            "examples": [
+                {
+                    "report_id": "hotline-2026-0001",
+                    "source": "school",
+                    "reported_at": "2026-11-29T08:05:00+08:00",
+                    "incident_type": "food_safety",
+                    "location": {"admin_code": "330102", "town": "城关街道", "venue": "城关实验小学食堂"},
+                    "venue_type": "school",
+                    "facts": {"cases": 60, "hospitalized": 12},
+                    "description": "午餐后多名学生出现呕吐腹泻症状",
+                    "reporter": {"name": "王老师", "phone": "13800000000", "unit": "城关实验小学"},
+                }
+            ],
         },
     )
 

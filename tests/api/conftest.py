@@ -38,8 +38,13 @@ ROLE_USERS = {
     "drill_watcher": (("observer",), None, EXERCISE),
     "drill_duty": (("duty_officer",), None, EXERCISE),
 }
-ROLE_OF = {"duty_officer": "duty", "commander": "chief", "unit_responder": "cdc1", "drill_controller": "controller",
-           "observer": "watcher"}
+ROLE_OF = {
+    "duty_officer": "duty",
+    "commander": "chief",
+    "unit_responder": "cdc1",
+    "drill_controller": "controller",
+    "observer": "watcher",
+}
 
 
 @pytest.fixture(scope="session")
@@ -79,8 +84,12 @@ def scenarios(library: PlaybookLibrary) -> FileScenarioCatalog:
 @pytest.fixture
 def settings(tmp_path: Path, kafka_bootstrap: str, topic_prefix: str) -> Settings:
     """Settings of one test's API: its own SQLite file, the session's topics."""
-    return Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'api.db'}", kafka_bootstrap=kafka_bootstrap,
-                    topic_prefix=topic_prefix, data_dir=tmp_path / "var")
+    return Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'api.db'}",
+        kafka_bootstrap=kafka_bootstrap,
+        topic_prefix=topic_prefix,
+        data_dir=tmp_path / "var",
+    )
 
 
 @pytest.fixture
@@ -120,8 +129,13 @@ async def tokens(db: Database) -> Tokens:
 
 
 @pytest.fixture
-async def app(settings: Settings, db: Database, organisation: Organisation, library: PlaybookLibrary,
-              scenarios: FileScenarioCatalog) -> AsyncIterator[FastAPI]:
+async def app(
+    settings: Settings,
+    db: Database,
+    organisation: Organisation,
+    library: PlaybookLibrary,
+    scenarios: FileScenarioCatalog,
+) -> AsyncIterator[FastAPI]:
     """The API with its lifespan running (database checked, Kafka producer on first use)."""
     application = create_app(settings, organisation=organisation, playbook_library=library, scenarios=scenarios)
     async with application.router.lifespan_context(application):

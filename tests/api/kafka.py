@@ -9,11 +9,18 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer
 
 
-async def find_message(bootstrap: str, topic: str, message_id: str, *, field: str = "id",
-                       timeout: float = 20.0) -> tuple[str, dict[str, Any]]:  # noqa: ASYNC109
+async def find_message(
+    bootstrap: str, topic: str, message_id: str, *, field: str = "id", timeout: float = 20.0
+) -> tuple[str, dict[str, Any]]:  # noqa: ASYNC109
     """The (key, value) of the message on `topic` whose `field` is `message_id`; fail after `timeout`."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest",
-                                enable_auto_commit=False, metadata_max_age_ms=1000)
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        metadata_max_age_ms=1000,
+    )
     await consumer.start()
     try:
         async with asyncio.timeout(timeout):

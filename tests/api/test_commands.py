@@ -32,29 +32,83 @@ class Endpoint:
 
 W = world.World()
 ENDPOINTS = (
-    Endpoint("ack alert", "/incidents/{i}/alerts/" + W.alert + "/ack", None,
-             frozenset({"duty_officer", "commander"}), "AcknowledgeAlert"),
-    Endpoint("ack task", "/incidents/{i}/tasks/" + W.task + "/ack", None,
-             frozenset({"duty_officer", "commander", "unit_responder"}), "AcknowledgeTask"),
-    Endpoint("complete task", "/incidents/{i}/tasks/" + W.task + "/complete", {"result": "samples taken"},
-             frozenset({"duty_officer", "commander", "unit_responder"}), "CompleteTask"),
-    Endpoint("raise level", "/incidents/{i}/level", {"level": "I", "reason": "spreading across provinces"},
-             frozenset({"duty_officer", "commander"}), "DecideLevel"),
-    Endpoint("verified facts", "/incidents/{i}/facts", {"facts": {"cases": 130}, "reason": "hospital lists"},
-             frozenset({"duty_officer", "commander"}), "SetVerifiedFacts"),
-    Endpoint("note", "/incidents/{i}/notes", {"text": "school closed for the day"},
-             frozenset({"duty_officer", "commander", "drill_controller"}), "AddNote"),
-    Endpoint("termination signals", "/incidents/{i}/termination/signals", {"signals": {"site_controlled": True}},
-             frozenset({"duty_officer", "commander"}), "UpdateTerminationSignals"),
-    Endpoint("propose termination", "/incidents/{i}/termination/propose", {"reason": "criteria hold"},
-             frozenset({"duty_officer", "commander"}), "ProposeTermination"),
-    Endpoint("approve termination", "/incidents/{i}/termination/approve", {"reason": "approved by the head"},
-             frozenset({"commander"}), "ApproveTermination"),
-    Endpoint("assign shift", "/roster/shifts", {"unit": "cdc", "date": "2026-06-02", "shift": "day",
-                                                "duty_officer": "p-cdc-01"},
-             frozenset({"duty_officer", "commander"}), "AssignShift"),
-    Endpoint("update contacts", "/people/p-leading_group-01/contacts", {"contacts": {"phone": "+86 138 0000 0000"}},
-             frozenset({"duty_officer", "commander"}), "UpdateContacts"),
+    Endpoint(
+        "ack alert",
+        "/incidents/{i}/alerts/" + W.alert + "/ack",
+        None,
+        frozenset({"duty_officer", "commander"}),
+        "AcknowledgeAlert",
+    ),
+    Endpoint(
+        "ack task",
+        "/incidents/{i}/tasks/" + W.task + "/ack",
+        None,
+        frozenset({"duty_officer", "commander", "unit_responder"}),
+        "AcknowledgeTask",
+    ),
+    Endpoint(
+        "complete task",
+        "/incidents/{i}/tasks/" + W.task + "/complete",
+        {"result": "samples taken"},
+        frozenset({"duty_officer", "commander", "unit_responder"}),
+        "CompleteTask",
+    ),
+    Endpoint(
+        "raise level",
+        "/incidents/{i}/level",
+        {"level": "I", "reason": "spreading across provinces"},
+        frozenset({"duty_officer", "commander"}),
+        "DecideLevel",
+    ),
+    Endpoint(
+        "verified facts",
+        "/incidents/{i}/facts",
+        {"facts": {"cases": 130}, "reason": "hospital lists"},
+        frozenset({"duty_officer", "commander"}),
+        "SetVerifiedFacts",
+    ),
+    Endpoint(
+        "note",
+        "/incidents/{i}/notes",
+        {"text": "school closed for the day"},
+        frozenset({"duty_officer", "commander", "drill_controller"}),
+        "AddNote",
+    ),
+    Endpoint(
+        "termination signals",
+        "/incidents/{i}/termination/signals",
+        {"signals": {"site_controlled": True}},
+        frozenset({"duty_officer", "commander"}),
+        "UpdateTerminationSignals",
+    ),
+    Endpoint(
+        "propose termination",
+        "/incidents/{i}/termination/propose",
+        {"reason": "criteria hold"},
+        frozenset({"duty_officer", "commander"}),
+        "ProposeTermination",
+    ),
+    Endpoint(
+        "approve termination",
+        "/incidents/{i}/termination/approve",
+        {"reason": "approved by the head"},
+        frozenset({"commander"}),
+        "ApproveTermination",
+    ),
+    Endpoint(
+        "assign shift",
+        "/roster/shifts",
+        {"unit": "cdc", "date": "2026-06-02", "shift": "day", "duty_officer": "p-cdc-01"},
+        frozenset({"duty_officer", "commander"}),
+        "AssignShift",
+    ),
+    Endpoint(
+        "update contacts",
+        "/people/p-leading_group-01/contacts",
+        {"contacts": {"phone": "+86 138 0000 0000"}},
+        frozenset({"duty_officer", "commander"}),
+        "UpdateContacts",
+    ),
 )
 
 
@@ -63,16 +117,15 @@ async def w(db: Database) -> world.World:
     return await world.build(db)
 
 
-def _post(client: httpx.AsyncClient, endpoint: Endpoint, incident: str, headers: dict[str, str],
-          **params: Any) -> Any:
-    return client.post("/api/v1" + endpoint.path.format(i=incident), json=endpoint.body, headers=headers,
-                       params=params)
+def _post(client: httpx.AsyncClient, endpoint: Endpoint, incident: str, headers: dict[str, str], **params: Any) -> Any:
+    return client.post("/api/v1" + endpoint.path.format(i=incident), json=endpoint.body, headers=headers, params=params)
 
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.name)
-async def test_each_command_is_allowed_or_forbidden_by_role(client: httpx.AsyncClient, tokens: Tokens,
-                                                            w: world.World, endpoint: Endpoint, role: str) -> None:
+async def test_each_command_is_allowed_or_forbidden_by_role(
+    client: httpx.AsyncClient, tokens: Tokens, w: world.World, endpoint: Endpoint, role: str
+) -> None:
     # a drill controller works in its exercise; everyone else on the actual incident
     incident = w.drill if role == "drill_controller" else w.actual
     headers = tokens.headers("controller") if role == "drill_controller" else tokens.role(role)
@@ -87,34 +140,46 @@ async def test_each_command_is_allowed_or_forbidden_by_role(client: httpx.AsyncC
 
 
 async def test_the_command_lands_on_kafka_keyed_by_incident_with_the_actor(
-        client: httpx.AsyncClient, tokens: Tokens, w: world.World, settings: Settings) -> None:
-    reply = await client.post(f"/api/v1/incidents/{w.actual}/level", json={"level": "II", "reason": "school, 120 ill"},
-                              headers=tokens.role("commander"))
+    client: httpx.AsyncClient, tokens: Tokens, w: world.World, settings: Settings
+) -> None:
+    reply = await client.post(
+        f"/api/v1/incidents/{w.actual}/level",
+        json={"level": "II", "reason": "school, 120 ill"},
+        headers=tokens.role("commander"),
+    )
     command_id = reply.json()["command_id"]
     key, value = await find_message(settings.kafka_bootstrap, settings.topic("incident-commands"), command_id)
     assert key == w.actual
     assert value["type"] == "DecideLevel"
     assert value["incident_id"] == w.actual and value["mode"] == "actual" and value["exercise_id"] is None
-    assert value["payload"] == {"level": "II", "reason": "school, 120 ill", "actor": {
-        "user": "chief", "roles": ["commander"], "unit": None, "ip": "10.1.2.3"}}
+    assert value["payload"] == {
+        "level": "II",
+        "reason": "school, 120 ill",
+        "actor": {"user": "chief", "roles": ["commander"], "unit": None, "ip": "10.1.2.3"},
+    }
     assert value["v"] == 1 and value["time"]
 
 
-async def test_a_drill_command_carries_the_exercise(client: httpx.AsyncClient, tokens: Tokens, w: world.World,
-                                                    settings: Settings) -> None:
-    reply = await client.post(f"/api/v1/incidents/{w.drill}/notes", json={"text": "inject 3 delivered"},
-                              headers=tokens.headers("controller"))
-    _, value = await find_message(settings.kafka_bootstrap, settings.topic("incident-commands"),
-                                  reply.json()["command_id"])
+async def test_a_drill_command_carries_the_exercise(
+    client: httpx.AsyncClient, tokens: Tokens, w: world.World, settings: Settings
+) -> None:
+    reply = await client.post(
+        f"/api/v1/incidents/{w.drill}/notes", json={"text": "inject 3 delivered"}, headers=tokens.headers("controller")
+    )
+    _, value = await find_message(
+        settings.kafka_bootstrap, settings.topic("incident-commands"), reply.json()["command_id"]
+    )
     assert (value["mode"], value["exercise_id"]) == ("exercise", EXERCISE)
 
 
-async def test_roster_edits_go_to_the_roster_topic_keyed_by_unit(client: httpx.AsyncClient, tokens: Tokens,
-                                                                 settings: Settings) -> None:
+async def test_roster_edits_go_to_the_roster_topic_keyed_by_unit(
+    client: httpx.AsyncClient, tokens: Tokens, settings: Settings
+) -> None:
     body = {"unit": "cdc", "date": "2026-06-02", "shift": "day", "leader_on_duty": None, "duty_officer": "p-cdc-01"}
     reply = await client.post("/api/v1/roster/shifts", json=body, headers=tokens.role("duty_officer"))
-    key, value = await find_message(settings.kafka_bootstrap, settings.topic("roster-commands"),
-                                    reply.json()["command_id"])
+    key, value = await find_message(
+        settings.kafka_bootstrap, settings.topic("roster-commands"), reply.json()["command_id"]
+    )
     assert key == "cdc"
     assert value["type"] == "AssignShift"
     assert {k: value["payload"][k] for k in body} == body
@@ -135,10 +200,14 @@ async def test_a_level_change_needs_a_reason(client: httpx.AsyncClient, tokens: 
         assert reply.status_code == 422, body
 
 
-async def test_a_unit_responder_may_not_touch_another_units_task(client: httpx.AsyncClient, tokens: Tokens,
-                                                                 w: world.World) -> None:
-    reply = await client.post(f"/api/v1/incidents/{w.actual}/tasks/{w.other_task}/complete", json={"result": "done"},
-                              headers=tokens.role("unit_responder"))
+async def test_a_unit_responder_may_not_touch_another_units_task(
+    client: httpx.AsyncClient, tokens: Tokens, w: world.World
+) -> None:
+    reply = await client.post(
+        f"/api/v1/incidents/{w.actual}/tasks/{w.other_task}/complete",
+        json={"result": "done"},
+        headers=tokens.role("unit_responder"),
+    )
     assert reply.status_code == 403
     assert "health_commission" in reply.json()["detail"]
 
@@ -157,15 +226,25 @@ async def test_unknown_incidents_and_steps_are_404(client: httpx.AsyncClient, to
 
 
 async def test_every_command_is_in_the_audit_trail(client: httpx.AsyncClient, tokens: Tokens, w: world.World) -> None:
-    reply = await client.post(f"/api/v1/incidents/{w.actual}/notes", json={"text": "called the school"},
-                              headers={**tokens.role("duty_officer"), "X-Request-ID": "req-42"})
-    trail = (await client.get("/api/v1/audit", params={"incident_id": w.actual}, headers=tokens.role("commander")))
+    reply = await client.post(
+        f"/api/v1/incidents/{w.actual}/notes",
+        json={"text": "called the school"},
+        headers={**tokens.role("duty_officer"), "X-Request-ID": "req-42"},
+    )
+    trail = await client.get("/api/v1/audit", params={"incident_id": w.actual}, headers=tokens.role("commander"))
     entry = trail.json()["items"][-1]
     assert entry["command_id"] == reply.json()["command_id"]
     assert (entry["actor"], entry["roles"], entry["ip"], entry["request_id"]) == (
-        "duty", ["duty_officer"], "10.1.2.3", "req-42")
+        "duty",
+        ["duty_officer"],
+        "10.1.2.3",
+        "req-42",
+    )
     assert (entry["command_type"], entry["payload"], entry["outcome"]) == (
-        "AddNote", {"text": "called the school"}, "published")
+        "AddNote",
+        {"text": "called the school"},
+        "published",
+    )
 
 
 @pytest.mark.parametrize("role", ["duty_officer", "unit_responder", "observer"])
@@ -180,10 +259,21 @@ async def _worker_answers(db: Database, settings: Settings, command_id: str, sta
     await seed.add(db, seed.command_result(command_id, status=status, reason=reason))
 
 
-async def _post_and_answer(client: httpx.AsyncClient, tokens: Tokens, db: Database, settings: Settings,
-                           incident: str, status: str, reason: str = "") -> httpx.Response:
-    request = client.post(f"/api/v1/incidents/{incident}/termination/approve", json={"reason": "done"},
-                          params={"wait": 10}, headers=tokens.role("commander"))
+async def _post_and_answer(
+    client: httpx.AsyncClient,
+    tokens: Tokens,
+    db: Database,
+    settings: Settings,
+    incident: str,
+    status: str,
+    reason: str = "",
+) -> httpx.Response:
+    request = client.post(
+        f"/api/v1/incidents/{incident}/termination/approve",
+        json={"reason": "done"},
+        params={"wait": 10},
+        headers=tokens.role("commander"),
+    )
     task = asyncio.ensure_future(request)
     # find the command id from the audit trail as soon as the API has published it
     command_id = None
@@ -195,16 +285,17 @@ async def _post_and_answer(client: httpx.AsyncClient, tokens: Tokens, db: Databa
     return await task
 
 
-async def test_wait_returns_200_once_the_command_is_applied(client: httpx.AsyncClient, tokens: Tokens, db: Database,
-                                                            settings: Settings, w: world.World) -> None:
+async def test_wait_returns_200_once_the_command_is_applied(
+    client: httpx.AsyncClient, tokens: Tokens, db: Database, settings: Settings, w: world.World
+) -> None:
     reply = await _post_and_answer(client, tokens, db, settings, w.actual, "applied")
     assert reply.status_code == 200
     assert reply.json()["status"] == "applied"
 
 
-async def test_wait_returns_409_with_the_reason_when_rejected(client: httpx.AsyncClient, tokens: Tokens,
-                                                              db: Database, settings: Settings,
-                                                              w: world.World) -> None:
+async def test_wait_returns_409_with_the_reason_when_rejected(
+    client: httpx.AsyncClient, tokens: Tokens, db: Database, settings: Settings, w: world.World
+) -> None:
     reason = "termination must be proposed before it is approved (incident is active)"
     reply = await _post_and_answer(client, tokens, db, settings, w.actual, "rejected", reason)
     assert reply.status_code == 409
@@ -213,8 +304,12 @@ async def test_wait_returns_409_with_the_reason_when_rejected(client: httpx.Asyn
 
 
 async def test_wait_times_out_as_pending(client: httpx.AsyncClient, tokens: Tokens, w: world.World) -> None:
-    reply = await client.post(f"/api/v1/incidents/{w.actual}/notes", json={"text": "x"}, params={"wait": 1},
-                              headers=tokens.role("duty_officer"))
+    reply = await client.post(
+        f"/api/v1/incidents/{w.actual}/notes",
+        json={"text": "x"},
+        params={"wait": 1},
+        headers=tokens.role("duty_officer"),
+    )
     assert reply.status_code == 202
     assert reply.json()["status"] == "pending"
     assert "waited 1 s" in reply.json()["detail"]

@@ -88,7 +88,8 @@ async def test_each_console_file_is_served_with_its_content_type(client: httpx.A
 
 
 async def test_console_files_need_no_token_and_carry_a_strict_content_security_policy(
-        client: httpx.AsyncClient) -> None:
+    client: httpx.AsyncClient,
+) -> None:
     reply = await client.get("/console/console.js")
     assert reply.status_code == 200
     policy = reply.headers["content-security-policy"]
@@ -129,7 +130,8 @@ def test_the_console_names_api_paths_only_in_its_paths_table() -> None:
     for path in JS_FILES:
         text = path.read_text(encoding="utf-8")
         assert text.count("/api/v1") == len(OPERATION.findall(text)), (
-            f"{path.name} mentions /api/v1 outside a \"METHOD /api/v1/...\" entry: the test above cannot check it")
+            f'{path.name} mentions /api/v1 outside a "METHOD /api/v1/..." entry: the test above cannot check it'
+        )
 
 
 def test_inject_buttons_follow_the_runner_s_state_table() -> None:

@@ -33,10 +33,12 @@ EXERCISE_ID = re.compile(r"^EX-school_canteen-\d{14}-[0-9a-f]{4}$")
 
 async def _runs(db: Database) -> None:
     """A running run (unscoped), the controller's own exercise running, and a finished run with its report."""
-    for event in (ev.updated(4, exercise_id=RUNNING), ev.updated(2, exercise_id=EXERCISE),
-                  ev.updated(9, exercise_id=FINISHED, scenario_id="rural_dinner", state="finished",
-                             score={"overall": 0.5}),
-                  ev.report(exercise_id=FINISHED, markdown="# 推演评估报告\n", html="<!doctype html><p>AAR</p>")):
+    for event in (
+        ev.updated(4, exercise_id=RUNNING),
+        ev.updated(2, exercise_id=EXERCISE),
+        ev.updated(9, exercise_id=FINISHED, scenario_id="rural_dinner", state="finished", score={"overall": 0.5}),
+        ev.report(exercise_id=FINISHED, markdown="# 推演评估报告\n", html="<!doctype html><p>AAR</p>"),
+    ):
         await apply_drill_event(db, event)
 
 
@@ -45,12 +47,14 @@ async def runs(db: Database) -> None:
     await _runs(db)
 
 
-def _start(client: httpx.AsyncClient, headers: dict[str, str], body: dict[str, Any],
-           **params: Any) -> typing.Awaitable[httpx.Response]:
+def _start(
+    client: httpx.AsyncClient, headers: dict[str, str], body: dict[str, Any], **params: Any
+) -> typing.Awaitable[httpx.Response]:
     return client.post(f"{API}/drills", json=body, headers=headers, params=params)
 
 
 # -- scenarios -----------------------------------------------------------------------------------------------
+
 
 async def test_the_scenarios_are_listed_with_what_they_exercise(client: httpx.AsyncClient, tokens: Tokens) -> None:
     reply = await client.get(f"{API}/drills/scenarios", headers=tokens.role("observer"))
@@ -79,8 +83,10 @@ def test_the_api_offers_exactly_the_bot_behaviours_of_the_drills() -> None:
 
 # -- starting ------------------------------------------------------------------------------------------------
 
-async def test_start_publishes_start_drill_keyed_by_a_new_exercise(client: httpx.AsyncClient, tokens: Tokens,
-                                                                   settings: Settings) -> None:
+
+async def test_start_publishes_start_drill_keyed_by_a_new_exercise(
+    client: httpx.AsyncClient, tokens: Tokens, settings: Settings
+) -> None:
     body = {"scenario": "school_canteen", "speed": 120, "bot": "late", "participants": ["p-cdc-01"]}
     reply = await _start(client, tokens.role("commander"), body)
     assert reply.status_code == 202, reply.text
@@ -90,35 +96,54 @@ async def test_start_publishes_start_drill_keyed_by_a_new_exercise(client: httpx
     key, value = await find_message(settings.kafka_bootstrap, settings.topic("drill-commands"), started["command_id"])
     assert key == started["exercise_id"]
     assert {k: value[k] for k in ("type", "mode", "exercise_id", "incident_id", "causation", "v")} == {
-        "type": "StartDrill", "mode": "exercise", "exercise_id": started["exercise_id"], "incident_id": None,
-        "causation": None, "v": 1}
+        "type": "StartDrill",
+        "mode": "exercise",
+        "exercise_id": started["exercise_id"],
+        "incident_id": None,
+        "causation": None,
+        "v": 1,
+    }
     assert value["time"]
     payload = value["payload"]
     fields = ("scenario_id", "scenario_text", "speed", "bot", "participants", "requested_by")
     assert {k: payload[k] for k in fields} == {
-        "scenario_id": "school_canteen", "scenario_text": SAMPLE, "speed": 120, "bot": "late",
-        "participants": ["p-cdc-01"], "requested_by": {"user": "chief", "roles": ["commander"]}}
+        "scenario_id": "school_canteen",
+        "scenario_text": SAMPLE,
+        "speed": 120,
+        "bot": "late",
+        "participants": ["p-cdc-01"],
+        "requested_by": {"user": "chief", "roles": ["commander"]},
+    }
 
 
-async def test_start_from_yaml_defaults_to_the_units_people_and_no_bot(client: httpx.AsyncClient, tokens: Tokens,
-                                                                      settings: Settings) -> None:
+async def test_start_from_yaml_defaults_to_the_units_people_and_no_bot(
+    client: httpx.AsyncClient, tokens: Tokens, settings: Settings
+) -> None:
     text = "\n\n" + SAMPLE  # published exactly as given
     reply = await _start(client, tokens.role("commander"), {"scenario_yaml": text, "speed": 1.5})
     assert reply.status_code == 202, reply.text
-    _, value = await find_message(settings.kafka_bootstrap, settings.topic("drill-commands"),
-                                  reply.json()["command_id"])
+    _, value = await find_message(
+        settings.kafka_bootstrap, settings.topic("drill-commands"), reply.json()["command_id"]
+    )
     payload = value["payload"]
-    assert (payload["scenario_id"], payload["scenario_text"], payload["speed"], payload["bot"],
-            payload["participants"]) == ("school_canteen", text, 1.5, None, None)
+    assert (
+        payload["scenario_id"],
+        payload["scenario_text"],
+        payload["speed"],
+        payload["bot"],
+        payload["participants"],
+    ) == ("school_canteen", text, 1.5, None, None)
 
 
-async def test_a_scoped_controller_runs_its_own_exercise_once(client: httpx.AsyncClient, tokens: Tokens,
-                                                              db: Database, settings: Settings) -> None:
+async def test_a_scoped_controller_runs_its_own_exercise_once(
+    client: httpx.AsyncClient, tokens: Tokens, db: Database, settings: Settings
+) -> None:
     reply = await _start(client, tokens.headers("controller"), {"scenario": "school_canteen"})
     assert reply.status_code == 202, reply.text
     assert reply.json()["exercise_id"] == EXERCISE
-    _, value = await find_message(settings.kafka_bootstrap, settings.topic("drill-commands"),
-                                  reply.json()["command_id"])
+    _, value = await find_message(
+        settings.kafka_bootstrap, settings.topic("drill-commands"), reply.json()["command_id"]
+    )
     assert value["payload"]["requested_by"] == {"user": "controller", "roles": ["drill_controller"]}
     await apply_drill_event(db, ev.updated(0, exercise_id=EXERCISE))
     again = await _start(client, tokens.headers("controller"), {"scenario": "school_canteen"})
@@ -134,24 +159,31 @@ async def test_invalid_yaml_is_422_with_the_located_problems(client: httpx.Async
     assert all(p["loc"] == ["body", "scenario_yaml"] for p in problems)
     assert [p["msg"] for p in problems] == [
         "scenario_yaml:4: missing required field 'title'",
-        "scenario_yaml:11 end: 'T+4:7x' is not a scenario time (T+h:mm, e.g. T+0:40)"]
-    unknown_playbook = await _start(client, tokens.role("commander"),
-                                    {"scenario_yaml": SAMPLE.replace("playbook: food_safety", "playbook: nope")})
+        "scenario_yaml:11 end: 'T+4:7x' is not a scenario time (T+h:mm, e.g. T+0:40)",
+    ]
+    unknown_playbook = await _start(
+        client, tokens.role("commander"), {"scenario_yaml": SAMPLE.replace("playbook: food_safety", "playbook: nope")}
+    )
     assert unknown_playbook.status_code == 422
-    assert re.match(r"scenario_yaml:\d+ playbook: no playbook for incident type 'nope'",
-                    unknown_playbook.json()["detail"][0]["msg"]), unknown_playbook.json()
+    assert re.match(
+        r"scenario_yaml:\d+ playbook: no playbook for incident type 'nope'", unknown_playbook.json()["detail"][0]["msg"]
+    ), unknown_playbook.json()
     not_yaml = await _start(client, tokens.role("commander"), {"scenario_yaml": "id: [unclosed"})
     assert not_yaml.status_code == 422
     assert not_yaml.json()["detail"][0]["msg"].startswith("scenario_yaml:1: not valid YAML")
 
 
-@pytest.mark.parametrize(("text", "says"), [
-    ("id: x\n$\x8d", "scenario_yaml:2: not valid YAML: unacceptable character #x008d"),  # found by schemathesis
-    ("[" * 5000, "scenario_yaml: not valid YAML: nested too deeply"),
-    ("a: &a [*a]", "scenario_yaml: not valid YAML: nested too deeply"),
-])
-async def test_yaml_the_parser_refuses_is_422_too(client: httpx.AsyncClient, tokens: Tokens, text: str,
-                                                  says: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("id: x\n$\x8d", "scenario_yaml:2: not valid YAML: unacceptable character #x008d"),  # found by schemathesis
+        ("[" * 5000, "scenario_yaml: not valid YAML: nested too deeply"),
+        ("a: &a [*a]", "scenario_yaml: not valid YAML: nested too deeply"),
+    ],
+)
+async def test_yaml_the_parser_refuses_is_422_too(
+    client: httpx.AsyncClient, tokens: Tokens, text: str, says: str
+) -> None:
     reply = await _start(client, tokens.role("commander"), {"scenario_yaml": text})
     assert reply.status_code == 422, reply.text
     assert reply.json()["detail"][0]["msg"].startswith(says), reply.json()
@@ -162,7 +194,8 @@ async def test_a_bad_time_is_located_in_the_text_as_sent(client: httpx.AsyncClie
     reply = await _start(client, tokens.role("commander"), {"scenario_yaml": broken})
     assert reply.status_code == 422
     assert [p["msg"] for p in reply.json()["detail"]] == [
-        "scenario_yaml:14 end: 'T+4:7x' is not a scenario time (T+h:mm, e.g. T+0:40)"]
+        "scenario_yaml:14 end: 'T+4:7x' is not a scenario time (T+h:mm, e.g. T+0:40)"
+    ]
 
 
 async def test_an_unknown_scenario_is_404_naming_the_known_ones(client: httpx.AsyncClient, tokens: Tokens) -> None:
@@ -171,19 +204,26 @@ async def test_an_unknown_scenario_is_404_naming_the_known_ones(client: httpx.As
     assert "'volcano'" in reply.json()["detail"] and "school_canteen" in reply.json()["detail"]
 
 
-@pytest.mark.parametrize(("body", "field", "says"), [
-    ({"scenario": "school_canteen", "speed": 0}, "speed", "greater than or equal to 1"),
-    ({"scenario": "school_canteen", "speed": 601}, "speed", "less than or equal to 600"),
-    ({"scenario": "school_canteen", "bot": "lazy"}, "bot", "'perfect', 'late' or 'absent'"),
-    ({"scenario": "school_canteen", "scenario_yaml": SAMPLE}, None, "both was given"),
-    ({"speed": 60}, None, "neither was given"),
-    ({"scenario": "school_canteen", "participants": []}, "participants", "at least 1"),
-    ({"scenario": "school_canteen", "participants": ["p-cdc-01", "p-nobody"]}, "participants",
-     "no person 'p-nobody'"),
-    ({"scenario": "school_canteen", "colour": "red"}, "colour", "Extra inputs"),
-])
-async def test_a_bad_start_is_422_naming_the_field(client: httpx.AsyncClient, tokens: Tokens, body: dict[str, Any],
-                                                   field: str | None, says: str) -> None:
+@pytest.mark.parametrize(
+    ("body", "field", "says"),
+    [
+        ({"scenario": "school_canteen", "speed": 0}, "speed", "greater than or equal to 1"),
+        ({"scenario": "school_canteen", "speed": 601}, "speed", "less than or equal to 600"),
+        ({"scenario": "school_canteen", "bot": "lazy"}, "bot", "'perfect', 'late' or 'absent'"),
+        ({"scenario": "school_canteen", "scenario_yaml": SAMPLE}, None, "both was given"),
+        ({"speed": 60}, None, "neither was given"),
+        ({"scenario": "school_canteen", "participants": []}, "participants", "at least 1"),
+        (
+            {"scenario": "school_canteen", "participants": ["p-cdc-01", "p-nobody"]},
+            "participants",
+            "no person 'p-nobody'",
+        ),
+        ({"scenario": "school_canteen", "colour": "red"}, "colour", "Extra inputs"),
+    ],
+)
+async def test_a_bad_start_is_422_naming_the_field(
+    client: httpx.AsyncClient, tokens: Tokens, body: dict[str, Any], field: str | None, says: str
+) -> None:
     reply = await _start(client, tokens.role("commander"), body)
     assert reply.status_code == 422, reply.text
     problem = reply.json()["detail"][0]
@@ -192,12 +232,14 @@ async def test_a_bad_start_is_422_naming_the_field(client: httpx.AsyncClient, to
     assert says in problem["msg"], problem
 
 
-async def test_without_a_scenario_catalog_starting_is_503(settings: Settings, db: Database, tokens: Tokens,
-                                                          organisation: Organisation,
-                                                          library: PlaybookLibrary) -> None:
+async def test_without_a_scenario_catalog_starting_is_503(
+    settings: Settings, db: Database, tokens: Tokens, organisation: Organisation, library: PlaybookLibrary
+) -> None:
     bare = create_app(settings, organisation=organisation, playbook_library=library)
-    async with bare.router.lifespan_context(bare), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=bare), base_url="http://tocsin.test") as http:
+    async with (
+        bare.router.lifespan_context(bare),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=bare), base_url="http://tocsin.test") as http,
+    ):
         reply = await _start(http, tokens.role("commander"), {"scenario": "school_canteen"})
         listed = await http.get(f"{API}/drills/scenarios", headers=tokens.role("commander"))
     assert (reply.status_code, listed.status_code) == (503, 503)
@@ -221,25 +263,37 @@ CONTROLS: tuple[tuple[str, dict[str, Any] | None, str, dict[str, Any]], ...] = (
 
 @pytest.mark.parametrize(("path", "body", "command", "fields"), CONTROLS, ids=[c[0] for c in CONTROLS])
 async def test_a_control_command_lands_on_kafka_keyed_by_the_exercise(
-        client: httpx.AsyncClient, tokens: Tokens, settings: Settings, runs: None, path: str,
-        body: dict[str, Any] | None, command: str, fields: dict[str, Any]) -> None:
+    client: httpx.AsyncClient,
+    tokens: Tokens,
+    settings: Settings,
+    runs: None,
+    path: str,
+    body: dict[str, Any] | None,
+    command: str,
+    fields: dict[str, Any],
+) -> None:
     reply = await client.post(f"{API}/drills/{RUNNING}/{path}", json=body, headers=tokens.role("commander"))
     assert reply.status_code == 202, reply.text
     assert (reply.json()["type"], reply.json()["status"], reply.json()["exercise_id"]) == (command, "accepted", RUNNING)
-    key, value = await find_message(settings.kafka_bootstrap, settings.topic("drill-commands"),
-                                    reply.json()["command_id"])
+    key, value = await find_message(
+        settings.kafka_bootstrap, settings.topic("drill-commands"), reply.json()["command_id"]
+    )
     assert key == RUNNING
     assert (value["type"], value["mode"], value["exercise_id"], value["incident_id"]) == (
-        command, "exercise", RUNNING, None)
+        command,
+        "exercise",
+        RUNNING,
+        None,
+    )
     assert {k: value["payload"][k] for k in fields} == fields
     assert value["payload"]["requested_by"] == {"user": "chief", "roles": ["commander"]}
 
 
 @pytest.mark.parametrize("path", ["pause", "speed", "injects/first_report/fire"])
-async def test_steering_an_unknown_run_is_404(client: httpx.AsyncClient, tokens: Tokens, runs: None,
-                                              path: str) -> None:
-    reply = await client.post(f"{API}/drills/EX-nope/{path}", json={"speed": 2} if path == "speed" else None,
-                              headers=tokens.role("commander"))
+async def test_steering_an_unknown_run_is_404(client: httpx.AsyncClient, tokens: Tokens, runs: None, path: str) -> None:
+    reply = await client.post(
+        f"{API}/drills/EX-nope/{path}", json={"speed": 2} if path == "speed" else None, headers=tokens.role("commander")
+    )
     assert reply.status_code == 404
     assert "EX-nope" in reply.json()["detail"]
 
@@ -251,8 +305,7 @@ async def test_an_unknown_inject_is_404(client: httpx.AsyncClient, tokens: Token
 
 
 @pytest.mark.parametrize("path", ["pause", "resume", "stop", "injects/first_report/skip"])
-async def test_steering_a_finished_run_is_409(client: httpx.AsyncClient, tokens: Tokens, runs: None,
-                                              path: str) -> None:
+async def test_steering_a_finished_run_is_409(client: httpx.AsyncClient, tokens: Tokens, runs: None, path: str) -> None:
     reply = await client.post(f"{API}/drills/{FINISHED}/{path}", headers=tokens.role("commander"))
     assert reply.status_code == 409
     assert "finished" in reply.json()["detail"]
@@ -260,21 +313,25 @@ async def test_steering_a_finished_run_is_409(client: httpx.AsyncClient, tokens:
 
 async def test_a_bad_speed_is_422(client: httpx.AsyncClient, tokens: Tokens, runs: None) -> None:
     for speed in (0, 601, "fast"):
-        reply = await client.post(f"{API}/drills/{RUNNING}/speed", json={"speed": speed},
-                                  headers=tokens.role("commander"))
+        reply = await client.post(
+            f"{API}/drills/{RUNNING}/speed", json={"speed": speed}, headers=tokens.role("commander")
+        )
         assert reply.status_code == 422, speed
         assert reply.json()["detail"][0]["loc"] == ["body", "speed"]
 
 
-async def test_every_drill_command_is_in_the_audit_trail(client: httpx.AsyncClient, tokens: Tokens,
-                                                         runs: None) -> None:
+async def test_every_drill_command_is_in_the_audit_trail(client: httpx.AsyncClient, tokens: Tokens, runs: None) -> None:
     start = await _start(client, {**tokens.role("commander"), "X-Request-ID": "req-7"}, {"scenario": "rural_dinner"})
     pause = await client.post(f"{API}/drills/{RUNNING}/pause", headers=tokens.role("commander"))
     trail = (await client.get(f"{API}/audit", headers=tokens.role("commander"))).json()["items"]
     by_command = {e["command_id"]: e for e in trail}
     started = by_command[start.json()["command_id"]]
     assert (started["command_type"], started["exercise_id"], started["mode"], started["request_id"]) == (
-        "StartDrill", start.json()["exercise_id"], "exercise", "req-7")
+        "StartDrill",
+        start.json()["exercise_id"],
+        "exercise",
+        "req-7",
+    )
     assert started["payload"]["scenario_id"] == "rural_dinner" and started["topic"].endswith("drill-commands")
     paused = by_command[pause.json()["command_id"]]
     assert (paused["command_type"], paused["exercise_id"], paused["actor"]) == ("PauseDrill", RUNNING, "chief")
@@ -282,9 +339,15 @@ async def test_every_drill_command_is_in_the_audit_trail(client: httpx.AsyncClie
 
 # -- ?wait: the drill host's answer through the projection ----------------------------------------------------
 
-async def _answered(client: httpx.AsyncClient, tokens: Tokens, db: Database, settings: Settings,
-                    request: typing.Awaitable[httpx.Response],
-                    answer: typing.Callable[[str, str], dict[str, Any]]) -> httpx.Response:
+
+async def _answered(
+    client: httpx.AsyncClient,
+    tokens: Tokens,
+    db: Database,
+    settings: Settings,
+    request: typing.Awaitable[httpx.Response],
+    answer: typing.Callable[[str, str], dict[str, Any]],
+) -> httpx.Response:
     """Send `request` (with ?wait); once its command is on Kafka, project the host's `answer(command_id,
     exercise_id)` as the worker would."""
     pending = asyncio.ensure_future(request)
@@ -300,26 +363,39 @@ async def _answered(client: httpx.AsyncClient, tokens: Tokens, db: Database, set
     return await pending
 
 
-async def test_wait_returns_200_once_the_host_applied_the_command(client: httpx.AsyncClient, tokens: Tokens,
-                                                                  db: Database, settings: Settings,
-                                                                  runs: None) -> None:
+async def test_wait_returns_200_once_the_host_applied_the_command(
+    client: httpx.AsyncClient, tokens: Tokens, db: Database, settings: Settings, runs: None
+) -> None:
     request = client.post(f"{API}/drills/{RUNNING}/pause", params={"wait": 10}, headers=tokens.role("commander"))
-    reply = await _answered(client, tokens, db, settings, request,
-                            lambda command, exercise: ev.updated(5, exercise_id=exercise, state="paused",
-                                                                 causation=command))
+    reply = await _answered(
+        client,
+        tokens,
+        db,
+        settings,
+        request,
+        lambda command, exercise: ev.updated(5, exercise_id=exercise, state="paused", causation=command),
+    )
     assert reply.status_code == 200, reply.text
     assert reply.json()["status"] == "applied"
     state = (await client.get(f"{API}/drills/{RUNNING}", headers=tokens.role("commander"))).json()["state"]
     assert state == "paused"
 
 
-async def test_wait_returns_409_with_the_hosts_reason(client: httpx.AsyncClient, tokens: Tokens, db: Database,
-                                                      settings: Settings, runs: None) -> None:
+async def test_wait_returns_409_with_the_hosts_reason(
+    client: httpx.AsyncClient, tokens: Tokens, db: Database, settings: Settings, runs: None
+) -> None:
     reason = "inject 'parents_call' was already delivered"
-    request = client.post(f"{API}/drills/{RUNNING}/injects/parents_call/hold", params={"wait": 10},
-                          headers=tokens.role("commander"))
-    reply = await _answered(client, tokens, db, settings, request,
-                            lambda command, exercise: ev.rejected(command, reason, exercise_id=exercise))
+    request = client.post(
+        f"{API}/drills/{RUNNING}/injects/parents_call/hold", params={"wait": 10}, headers=tokens.role("commander")
+    )
+    reply = await _answered(
+        client,
+        tokens,
+        db,
+        settings,
+        request,
+        lambda command, exercise: ev.rejected(command, reason, exercise_id=exercise),
+    )
     assert reply.status_code == 409
     assert (reply.json()["status"], reply.json()["detail"]) == ("rejected", reason)
 
@@ -330,11 +406,18 @@ async def test_wait_times_out_as_pending(client: httpx.AsyncClient, tokens: Toke
     assert reply.json()["status"] == "pending" and "waited 1 s" in reply.json()["detail"]
 
 
-async def test_wait_on_start_returns_201_with_the_first_snapshot(client: httpx.AsyncClient, tokens: Tokens,
-                                                                 db: Database, settings: Settings) -> None:
+async def test_wait_on_start_returns_201_with_the_first_snapshot(
+    client: httpx.AsyncClient, tokens: Tokens, db: Database, settings: Settings
+) -> None:
     request = _start(client, tokens.role("commander"), {"scenario": "school_canteen"}, wait=10)
-    reply = await _answered(client, tokens, db, settings, request,
-                            lambda command, exercise: ev.updated(0, exercise_id=exercise, causation=command))
+    reply = await _answered(
+        client,
+        tokens,
+        db,
+        settings,
+        request,
+        lambda command, exercise: ev.updated(0, exercise_id=exercise, causation=command),
+    )
     assert reply.status_code == 201, reply.text
     started = reply.json()
     assert started["status"] == "applied"
@@ -343,20 +426,28 @@ async def test_wait_on_start_returns_201_with_the_first_snapshot(client: httpx.A
     assert [i["id"] for i in started["drill"]["snapshot"]["injects"]] == ["first_report", "parents_call"]
 
 
-async def test_wait_on_start_returns_409_when_the_host_refuses(client: httpx.AsyncClient, tokens: Tokens,
-                                                               db: Database, settings: Settings) -> None:
+async def test_wait_on_start_returns_409_when_the_host_refuses(
+    client: httpx.AsyncClient, tokens: Tokens, db: Database, settings: Settings
+) -> None:
     request = _start(client, tokens.role("commander"), {"scenario": "school_canteen"}, wait=10)
-    reply = await _answered(client, tokens, db, settings, request,
-                            lambda command, exercise: ev.rejected(command, "the drill service is shutting down",
-                                                                  exercise_id=exercise, command="StartDrill"))
+    reply = await _answered(
+        client,
+        tokens,
+        db,
+        settings,
+        request,
+        lambda command, exercise: ev.rejected(
+            command, "the drill service is shutting down", exercise_id=exercise, command="StartDrill"
+        ),
+    )
     assert reply.status_code == 409
     assert (reply.json()["status"], reply.json()["detail"]) == ("rejected", "the drill service is shutting down")
 
 
 # -- reads ---------------------------------------------------------------------------------------------------
 
-async def test_runs_are_listed_newest_first_and_filtered(client: httpx.AsyncClient, tokens: Tokens,
-                                                         runs: None) -> None:
+
+async def test_runs_are_listed_newest_first_and_filtered(client: httpx.AsyncClient, tokens: Tokens, runs: None) -> None:
     headers = tokens.role("duty_officer")
     listed = (await client.get(f"{API}/drills", headers=headers)).json()["items"]
     assert {r["exercise_id"] for r in listed} == {RUNNING, EXERCISE, FINISHED}
@@ -373,14 +464,18 @@ async def test_one_run_comes_with_its_snapshot(client: httpx.AsyncClient, tokens
     assert reply.status_code == 200
     run = reply.json()
     assert (run["state"], run["seq"], run["speed"], run["bot"], run["has_report"]) == (
-        "running", 4, 60.0, "perfect", False)
+        "running",
+        4,
+        60.0,
+        "perfect",
+        False,
+    )
     assert run["started_at"] == "2026-06-01T08:00:00Z"
     assert run["snapshot"]["injects"][1]["state"] == "on_hold"
     assert (await client.get(f"{API}/drills/EX-nope", headers=tokens.role("observer"))).status_code == 404
 
 
-async def test_the_report_is_served_as_markdown_or_html(client: httpx.AsyncClient, tokens: Tokens,
-                                                        runs: None) -> None:
+async def test_the_report_is_served_as_markdown_or_html(client: httpx.AsyncClient, tokens: Tokens, runs: None) -> None:
     headers = tokens.role("observer")
     markdown = await client.get(f"{API}/drills/{FINISHED}/report", headers=headers)
     assert markdown.status_code == 200
@@ -388,8 +483,9 @@ async def test_the_report_is_served_as_markdown_or_html(client: httpx.AsyncClien
     assert markdown.text == "# 推演评估报告\n"
     html = await client.get(f"{API}/drills/{FINISHED}/report", params={"format": "html"}, headers=headers)
     assert html.headers["content-type"].startswith("text/html") and html.text == "<!doctype html><p>AAR</p>"
-    assert (await client.get(f"{API}/drills/{FINISHED}/report", params={"format": "pdf"},
-                             headers=headers)).status_code == 422
+    assert (
+        await client.get(f"{API}/drills/{FINISHED}/report", params={"format": "pdf"}, headers=headers)
+    ).status_code == 422
 
 
 async def test_no_report_before_the_end(client: httpx.AsyncClient, tokens: Tokens, runs: None) -> None:
@@ -400,9 +496,17 @@ async def test_no_report_before_the_end(client: httpx.AsyncClient, tokens: Token
 
 # -- who may do what -----------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("role", "allowed"), [("commander", True), ("drill_controller", True),
-                                               ("duty_officer", False), ("observer", False),
-                                               ("unit_responder", False)])
+
+@pytest.mark.parametrize(
+    ("role", "allowed"),
+    [
+        ("commander", True),
+        ("drill_controller", True),
+        ("duty_officer", False),
+        ("observer", False),
+        ("unit_responder", False),
+    ],
+)
 async def test_who_may_start_a_drill(client: httpx.AsyncClient, tokens: Tokens, role: str, allowed: bool) -> None:
     reply = await _start(client, tokens.role(role), {"scenario": "school_canteen"})
     assert reply.status_code == (202 if allowed else 403), reply.text
@@ -410,26 +514,31 @@ async def test_who_may_start_a_drill(client: httpx.AsyncClient, tokens: Tokens, 
         assert "drill_controller or commander" in reply.json()["detail"]
 
 
-@pytest.mark.parametrize(("role", "allowed"), [("commander", True), ("duty_officer", False), ("observer", False),
-                                               ("unit_responder", False)])
-async def test_who_may_steer_a_drill(client: httpx.AsyncClient, tokens: Tokens, runs: None, role: str,
-                                     allowed: bool) -> None:
+@pytest.mark.parametrize(
+    ("role", "allowed"), [("commander", True), ("duty_officer", False), ("observer", False), ("unit_responder", False)]
+)
+async def test_who_may_steer_a_drill(
+    client: httpx.AsyncClient, tokens: Tokens, runs: None, role: str, allowed: bool
+) -> None:
     reply = await client.post(f"{API}/drills/{RUNNING}/pause", headers=tokens.role(role))
     assert reply.status_code == (202 if allowed else 403), reply.text
 
 
-@pytest.mark.parametrize(("role", "allowed"), [("commander", True), ("duty_officer", True), ("observer", True),
-                                               ("unit_responder", False)])
-async def test_who_may_read_drills(client: httpx.AsyncClient, tokens: Tokens, runs: None, role: str,
-                                   allowed: bool) -> None:
+@pytest.mark.parametrize(
+    ("role", "allowed"), [("commander", True), ("duty_officer", True), ("observer", True), ("unit_responder", False)]
+)
+async def test_who_may_read_drills(
+    client: httpx.AsyncClient, tokens: Tokens, runs: None, role: str, allowed: bool
+) -> None:
     for path in ("/drills", f"/drills/{RUNNING}", "/drills/scenarios", f"/drills/{FINISHED}/report"):
         reply = await client.get(API + path, headers=tokens.role(role))
         assert reply.status_code == (200 if allowed else 403), (path, reply.text)
 
 
 @pytest.mark.parametrize("user", ["controller", "drill_watcher", "drill_duty"])
-async def test_an_exercise_scoped_user_sees_only_its_run(client: httpx.AsyncClient, tokens: Tokens, runs: None,
-                                                         user: str) -> None:
+async def test_an_exercise_scoped_user_sees_only_its_run(
+    client: httpx.AsyncClient, tokens: Tokens, runs: None, user: str
+) -> None:
     headers = tokens.headers(user)
     listed = (await client.get(f"{API}/drills", headers=headers)).json()["items"]
     assert [r["exercise_id"] for r in listed] == [EXERCISE]
@@ -439,8 +548,9 @@ async def test_an_exercise_scoped_user_sees_only_its_run(client: httpx.AsyncClie
         assert (await client.get(f"{API}/drills/{other}/report", headers=headers)).status_code == 404
 
 
-async def test_a_scoped_controller_steers_only_its_exercise(client: httpx.AsyncClient, tokens: Tokens,
-                                                            runs: None) -> None:
+async def test_a_scoped_controller_steers_only_its_exercise(
+    client: httpx.AsyncClient, tokens: Tokens, runs: None
+) -> None:
     headers = tokens.headers("controller")
     assert (await client.post(f"{API}/drills/{EXERCISE}/pause", headers=headers)).status_code == 202
     other = await client.post(f"{API}/drills/{RUNNING}/pause", headers=headers)

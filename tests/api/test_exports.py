@@ -27,8 +27,9 @@ async def test_timeline_as_csv(client: httpx.AsyncClient, tokens: Tokens, w: wor
 
 
 async def test_timeline_as_json(client: httpx.AsyncClient, tokens: Tokens, w: world.World) -> None:
-    body = (await client.get(f"/api/v1/incidents/{w.actual}/export/timeline.json",
-                             headers=tokens.role("observer"))).json()
+    body = (
+        await client.get(f"/api/v1/incidents/{w.actual}/export/timeline.json", headers=tokens.role("observer"))
+    ).json()
     assert body["incident"]["id"] == w.actual
     assert body["events"][1]["summary"] == "level IV → III: ≥100 harmed"
 
@@ -38,8 +39,9 @@ async def test_ics214_activity_log(client: httpx.AsyncClient, tokens: Tokens, w:
     assert log["form"] == "ICS 214 Activity Log"
     assert log["8_prepared_by"]["name"] == "chief"
     assert len(log["6_activity_log"]) == 3
-    as_csv = await client.get(f"/api/v1/incidents/{w.actual}/export/ics214", params={"format": "csv"},
-                              headers=tokens.role("commander"))
+    as_csv = await client.get(
+        f"/api/v1/incidents/{w.actual}/export/ics214", params={"format": "csv"}, headers=tokens.role("commander")
+    )
     assert as_csv.text.splitlines()[0] == "date_time,notable_activities,by,event"
 
 

@@ -10,8 +10,9 @@ from tests.api.conftest import Tokens
 
 async def test_an_oversized_body_is_413(client: httpx.AsyncClient, tokens: Tokens) -> None:
     body = b'{"text": "' + b"x" * (MAX_BODY_BYTES + 1) + b'"}'
-    reply = await client.post("/api/v1/reports", content=body, headers={
-        **tokens.role("duty_officer"), "Content-Type": "application/json"})
+    reply = await client.post(
+        "/api/v1/reports", content=body, headers={**tokens.role("duty_officer"), "Content-Type": "application/json"}
+    )
     assert reply.status_code == 413
     assert "limit" in reply.json()["detail"]
 
@@ -24,15 +25,19 @@ async def test_a_form_body_is_415(client: httpx.AsyncClient, tokens: Tokens) -> 
 
 async def test_deeply_nested_json_is_400(client: httpx.AsyncClient, tokens: Tokens) -> None:
     body = "[" * 10_000 + "]" * 10_000
-    reply = await client.post("/api/v1/reports", content=body, headers={
-        **tokens.role("duty_officer"), "Content-Type": "application/json"})
+    reply = await client.post(
+        "/api/v1/reports", content=body, headers={**tokens.role("duty_officer"), "Content-Type": "application/json"}
+    )
     assert reply.status_code == 400
     assert "nested" in reply.json()["detail"]
 
 
 async def test_malformed_json_is_422(client: httpx.AsyncClient, tokens: Tokens) -> None:
-    reply = await client.post("/api/v1/reports", content=b'{"report_id": ', headers={
-        **tokens.role("duty_officer"), "Content-Type": "application/json"})
+    reply = await client.post(
+        "/api/v1/reports",
+        content=b'{"report_id": ',
+        headers={**tokens.role("duty_officer"), "Content-Type": "application/json"},
+    )
     assert reply.status_code == 422
 
 

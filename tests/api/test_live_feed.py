@@ -21,13 +21,21 @@ from tests.api.conftest import EXERCISE, Tokens
 from tests.api.server import serving
 
 
-def event(n: int, *, mode: str = "actual", items: list[dict[str, Any]] | None = None,
-          kind: str = "NoteAdded") -> dict[str, Any]:
+def event(
+    n: int, *, mode: str = "actual", items: list[dict[str, Any]] | None = None, kind: str = "NoteAdded"
+) -> dict[str, Any]:
     incident = f"inc-feed-{n % 2}"
-    return {"id": str(uuid.uuid4()), "type": kind, "time": "2026-06-01T08:00:00+00:00", "mode": mode,
-            "exercise_id": EXERCISE if mode == "exercise" else None, "incident_id": incident, "causation": None,
-            "v": 1, "payload": {"seq": n, "event": {"text": f"note {n}", "items": items or []},
-                                "incident": {"id": incident}}}
+    return {
+        "id": str(uuid.uuid4()),
+        "type": kind,
+        "time": "2026-06-01T08:00:00+00:00",
+        "mode": mode,
+        "exercise_id": EXERCISE if mode == "exercise" else None,
+        "incident_id": incident,
+        "causation": None,
+        "v": 1,
+        "payload": {"seq": n, "event": {"text": f"note {n}", "items": items or []}, "incident": {"id": incident}},
+    }
 
 
 async def publish(settings: Settings, *events: dict[str, Any]) -> None:
@@ -35,8 +43,9 @@ async def publish(settings: Settings, *events: dict[str, Any]) -> None:
     await producer.start()
     try:
         for value in events:
-            await producer.send_and_wait(settings.topic("incident-events"), json.dumps(value).encode(),
-                                         key=value["incident_id"].encode())
+            await producer.send_and_wait(
+                settings.topic("incident-events"), json.dumps(value).encode(), key=value["incident_id"].encode()
+            )
     finally:
         await producer.stop()
 
@@ -47,12 +56,16 @@ def base_url(settings: Settings, db: object, organisation: Organisation, library
         yield url
 
 
-async def read_events(base: str, headers: dict[str, str], count: int,
-                      **params: Any) -> list[tuple[str, dict[str, Any]]]:
+async def read_events(
+    base: str, headers: dict[str, str], count: int, **params: Any
+) -> list[tuple[str, dict[str, Any]]]:
     """The first `count` events of the feed as (id, data)."""
     found: list[tuple[str, dict[str, Any]]] = []
-    async with asyncio.timeout(30), httpx.AsyncClient(base_url=base, timeout=30) as http, http.stream(
-            "GET", "/api/v1/events/stream", headers=headers, params={"max_events": count, **params}) as reply:
+    async with (
+        asyncio.timeout(30),
+        httpx.AsyncClient(base_url=base, timeout=30) as http,
+        http.stream("GET", "/api/v1/events/stream", headers=headers, params={"max_events": count, **params}) as reply,
+    ):
         assert reply.status_code == 200, await reply.aread()
         assert reply.headers["content-type"].startswith("text/event-stream")
         last_id = ""
@@ -64,8 +77,9 @@ async def read_events(base: str, headers: dict[str, str], count: int,
     return found
 
 
-async def test_events_stream_live_and_resume_from_last_event_id(base_url: str, settings: Settings,
-                                                                tokens: Tokens) -> None:
+async def test_events_stream_live_and_resume_from_last_event_id(
+    base_url: str, settings: Settings, tokens: Tokens
+) -> None:
     headers = tokens.role("duty_officer")
     reader = asyncio.ensure_future(read_events(base_url, headers, 3))
     await asyncio.sleep(1.5)  # the feed starts at "now": subscribe first, then publish
@@ -81,8 +95,7 @@ async def test_events_stream_live_and_resume_from_last_event_id(base_url: str, s
     assert [data["id"] for _, data in resumed] == [first[2]["id"]] + [e["id"] for e in later]
 
 
-async def test_the_feed_shows_only_what_the_caller_may_see(base_url: str, settings: Settings,
-                                                           tokens: Tokens) -> None:
+async def test_the_feed_shows_only_what_the_caller_may_see(base_url: str, settings: Settings, tokens: Tokens) -> None:
     start = await read_position(settings)
     drill = event(10, mode="exercise")
     planned = event(11, kind="ActionsPlanned", items=[{"key": "a", "owner": "cdc"}, {"key": "b", "owner": "police"}])

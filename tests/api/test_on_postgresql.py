@@ -21,8 +21,9 @@ from tests.integration.db.conftest import postgres_url, reset_postgres
 
 
 @pytest.fixture
-async def pg_client(settings: Settings, organisation: Organisation,
-                    library: PlaybookLibrary) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, str]]]:
+async def pg_client(
+    settings: Settings, organisation: Organisation, library: PlaybookLibrary
+) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, str]]]:
     url = postgres_url()
     await reset_postgres(url)
     await upgrade(url)
@@ -35,10 +36,13 @@ async def pg_client(settings: Settings, organisation: Organisation,
         token = await users.issue_token(db, "li", now=seed.T0)
     finally:
         await db.dispose()
-    app = create_app(settings.model_copy(update={"database_url": url}), organisation=organisation,
-                     playbook_library=library)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://tocsin.test") as http:
+    app = create_app(
+        settings.model_copy(update={"database_url": url}), organisation=organisation, playbook_library=library
+    )
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://tocsin.test") as http,
+    ):
         yield http, {"Authorization": f"Bearer {token}"}
 
 
@@ -54,8 +58,9 @@ async def test_reads_commands_and_audit_on_postgresql(pg_client: tuple[httpx.Asy
     assert detail["opened_at"] == "2026-06-01T08:00:00Z"
     tasks = (await client.get(f"/api/v1/incidents/{w.actual}/tasks", headers=headers)).json()
     assert len(tasks) == 3
-    reply = await client.post(f"/api/v1/incidents/{w.actual}/level", json={"level": "IV", "reason": "committee"},
-                              headers=headers)
+    reply = await client.post(
+        f"/api/v1/incidents/{w.actual}/level", json={"level": "IV", "reason": "committee"}, headers=headers
+    )
     assert reply.status_code == 202
     trail = (await client.get("/api/v1/audit", headers=headers)).json()["items"]
     assert trail[-1]["command_id"] == reply.json()["command_id"]

@@ -39,8 +39,9 @@ async def test_the_api_refuses_to_start_on_an_unmigrated_database(tmp_path: Path
             pass
 
 
-async def test_metrics_count_actual_incidents_and_leave_drills_out(client: httpx.AsyncClient, tokens: Tokens,
-                                                                   db: Database) -> None:
+async def test_metrics_count_actual_incidents_and_leave_drills_out(
+    client: httpx.AsyncClient, tokens: Tokens, db: Database
+) -> None:
     await world.build(db)
     await seed.add(db, seed.notification("inc-drill", "x", status="failed", mode="exercise"))
     await client.post("/api/v1/incidents/inc-school/notes", json={"text": "x"}, headers=tokens.role("duty_officer"))

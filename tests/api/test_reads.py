@@ -23,50 +23,57 @@ def ids(reply: httpx.Response) -> list[str]:
     return [item["id"] for item in reply.json()["items"]]
 
 
-async def test_actual_users_see_only_actual_incidents(client: httpx.AsyncClient, tokens: Tokens,
-                                                      w: world.World) -> None:
+async def test_actual_users_see_only_actual_incidents(
+    client: httpx.AsyncClient, tokens: Tokens, w: world.World
+) -> None:
     listed = ids(await client.get("/api/v1/incidents", headers=tokens.role("duty_officer")))
     assert sorted(listed) == sorted([w.actual, w.quiet])
 
 
-async def test_a_district_commander_oversees_drills_too(client: httpx.AsyncClient, tokens: Tokens,
-                                                       w: world.World) -> None:
+async def test_a_district_commander_oversees_drills_too(
+    client: httpx.AsyncClient, tokens: Tokens, w: world.World
+) -> None:
     listed = ids(await client.get("/api/v1/incidents", headers=tokens.role("commander")))
     assert sorted(listed) == sorted([w.actual, w.drill, w.quiet])
     drills = ids(await client.get("/api/v1/incidents", params={"mode": "exercise"}, headers=tokens.role("commander")))
     assert drills == [w.drill]
 
 
-async def test_exercise_users_see_only_their_exercise(client: httpx.AsyncClient, tokens: Tokens,
-                                                      w: world.World) -> None:
+async def test_exercise_users_see_only_their_exercise(
+    client: httpx.AsyncClient, tokens: Tokens, w: world.World
+) -> None:
     for user in ("controller", "drill_watcher"):
         assert ids(await client.get("/api/v1/incidents", headers=tokens.headers(user))) == [w.drill]
     assert (await client.get(f"/api/v1/incidents/{w.actual}", headers=tokens.headers("controller"))).status_code == 404
 
 
-async def test_an_actual_observer_cannot_open_a_drill_incident(client: httpx.AsyncClient, tokens: Tokens,
-                                                               w: world.World) -> None:
+async def test_an_actual_observer_cannot_open_a_drill_incident(
+    client: httpx.AsyncClient, tokens: Tokens, w: world.World
+) -> None:
     reply = await client.get(f"/api/v1/incidents/{w.drill}", headers=tokens.role("observer"))
     assert reply.status_code == 404
     assert w.drill in reply.json()["detail"]
 
 
-async def test_a_unit_responder_sees_only_incidents_with_its_steps(client: httpx.AsyncClient, tokens: Tokens,
-                                                                   w: world.World) -> None:
+async def test_a_unit_responder_sees_only_incidents_with_its_steps(
+    client: httpx.AsyncClient, tokens: Tokens, w: world.World
+) -> None:
     assert ids(await client.get("/api/v1/incidents", headers=tokens.role("unit_responder"))) == [w.actual]
     assert (await client.get(f"/api/v1/incidents/{w.quiet}", headers=tokens.role("unit_responder"))).status_code == 404
 
 
-async def test_a_unit_responder_sees_only_its_units_tasks(client: httpx.AsyncClient, tokens: Tokens,
-                                                          w: world.World) -> None:
+async def test_a_unit_responder_sees_only_its_units_tasks(
+    client: httpx.AsyncClient, tokens: Tokens, w: world.World
+) -> None:
     reply = await client.get(f"/api/v1/incidents/{w.actual}/tasks", headers=tokens.role("unit_responder"))
     assert [t["key"] for t in reply.json()] == [w.task]
     everything = await client.get(f"/api/v1/incidents/{w.actual}/tasks", headers=tokens.role("duty_officer"))
     assert sorted(t["key"] for t in everything.json()) == sorted([w.task, w.other_task, w.alert])
 
 
-async def test_a_unit_responder_may_not_read_timeline_or_notifications(client: httpx.AsyncClient, tokens: Tokens,
-                                                                       w: world.World) -> None:
+async def test_a_unit_responder_may_not_read_timeline_or_notifications(
+    client: httpx.AsyncClient, tokens: Tokens, w: world.World
+) -> None:
     for part in ("timeline", "notifications"):
         reply = await client.get(f"/api/v1/incidents/{w.actual}/{part}", headers=tokens.role("unit_responder"))
         assert reply.status_code == 403
@@ -83,16 +90,20 @@ async def test_filters_narrow_the_list(client: httpx.AsyncClient, tokens: Tokens
 
 async def test_the_time_range_filter(client: httpx.AsyncClient, tokens: Tokens, db: Database) -> None:
     await seed.add(db, *(seed.incident(f"inc-{h}", opened_at=seed.T0 + timedelta(hours=h)) for h in range(4)))
-    params = {"opened_from": (seed.T0 + timedelta(hours=1)).isoformat(),
-              "opened_to": (seed.T0 + timedelta(hours=3)).isoformat()}
+    params = {
+        "opened_from": (seed.T0 + timedelta(hours=1)).isoformat(),
+        "opened_to": (seed.T0 + timedelta(hours=3)).isoformat(),
+    }
     assert ids(await client.get("/api/v1/incidents", params=params, headers=tokens.role("observer"))) == [
-        "inc-2", "inc-1"]
+        "inc-2",
+        "inc-1",
+    ]
 
 
-async def test_cursor_pages_cover_every_incident_once(client: httpx.AsyncClient, tokens: Tokens,
-                                                      db: Database) -> None:
-    await seed.add(db, *(seed.incident(f"inc-{i:02d}", opened_at=seed.T0 + timedelta(minutes=i // 2))
-                         for i in range(11)))
+async def test_cursor_pages_cover_every_incident_once(client: httpx.AsyncClient, tokens: Tokens, db: Database) -> None:
+    await seed.add(
+        db, *(seed.incident(f"inc-{i:02d}", opened_at=seed.T0 + timedelta(minutes=i // 2)) for i in range(11))
+    )
     seen: list[str] = []
     cursor = None
     while True:
@@ -106,14 +117,16 @@ async def test_cursor_pages_cover_every_incident_once(client: httpx.AsyncClient,
 
 
 async def test_a_forged_cursor_is_a_400_that_says_why(client: httpx.AsyncClient, tokens: Tokens) -> None:
-    reply = await client.get("/api/v1/incidents", params={"cursor": "bm90LWEtY3Vyc29y"},
-                             headers=tokens.role("observer"))
+    reply = await client.get(
+        "/api/v1/incidents", params={"cursor": "bm90LWEtY3Vyc29y"}, headers=tokens.role("observer")
+    )
     assert reply.status_code == 400
     assert "cursor" in reply.json()["detail"]
 
 
-async def test_one_incident_has_history_facts_and_playbook(client: httpx.AsyncClient, tokens: Tokens,
-                                                           db: Database, w: world.World) -> None:
+async def test_one_incident_has_history_facts_and_playbook(
+    client: httpx.AsyncClient, tokens: Tokens, db: Database, w: world.World
+) -> None:
     verified = {"facts": {"cases": 98}, "by": "duty", "reason": "lists reconciled", "at": seed.T0.isoformat()}
     await seed.add(db, seed.event(w.actual, 4, "FactsVerified", verified))
     body = (await client.get(f"/api/v1/incidents/{w.actual}", headers=tokens.role("observer"))).json()
@@ -121,8 +134,13 @@ async def test_one_incident_has_history_facts_and_playbook(client: httpx.AsyncCl
     assert body["playbook_id"] == "food_safety"
     assert body["playbook_version"] == "2026.1+abc"
     assert body["level_history"][0] | {"at": None} == {
-        "from_level": "IV", "to_level": "III", "rule_id": "III.cases_100", "explanation": "≥100 harmed",
-        "decided_by": None, "at": None}
+        "from_level": "IV",
+        "to_level": "III",
+        "rule_id": "III.cases_100",
+        "explanation": "≥100 harmed",
+        "decided_by": None,
+        "at": None,
+    }
     assert body["verified"] == verified
 
 
@@ -137,13 +155,13 @@ async def test_timeline_in_order_and_paged(client: httpx.AsyncClient, tokens: To
     headers = tokens.role("observer")
     events = (await client.get(f"/api/v1/incidents/{w.actual}/timeline", headers=headers)).json()
     assert [e["type"] for e in events] == ["IncidentOpened", "LevelChanged", "NoteAdded"]
-    later = (await client.get(f"/api/v1/incidents/{w.actual}/timeline", params={"after_seq": 2},
-                              headers=headers)).json()
+    later = (
+        await client.get(f"/api/v1/incidents/{w.actual}/timeline", params={"after_seq": 2}, headers=headers)
+    ).json()
     assert [e["seq"] for e in later] == [3]
 
 
-async def test_notifications_show_delivery_outcomes(client: httpx.AsyncClient, tokens: Tokens,
-                                                    w: world.World) -> None:
+async def test_notifications_show_delivery_outcomes(client: httpx.AsyncClient, tokens: Tokens, w: world.World) -> None:
     body = (await client.get(f"/api/v1/incidents/{w.actual}/notifications", headers=tokens.role("duty_officer"))).json()
     assert sorted(n["status"] for n in body) == ["delivered", "failed"]
 

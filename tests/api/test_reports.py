@@ -12,13 +12,19 @@ from tests.api.kafka import find_message
 
 
 def report(report_id: str, **extra: Any) -> dict[str, Any]:
-    return {"report_id": report_id, "source": "hospital", "reported_at": "2026-06-01T09:00:00+08:00",
-            "location": {"venue": "No. 3 Primary School canteen", "town": "Qingshan"}, "facts": {"cases": 12},
-            **extra}
+    return {
+        "report_id": report_id,
+        "source": "hospital",
+        "reported_at": "2026-06-01T09:00:00+08:00",
+        "location": {"venue": "No. 3 Primary School canteen", "town": "Qingshan"},
+        "facts": {"cases": 12},
+        **extra,
+    }
 
 
-async def test_a_duty_officer_reports_and_it_is_on_kafka(client: httpx.AsyncClient, tokens: Tokens,
-                                                         settings: Settings) -> None:
+async def test_a_duty_officer_reports_and_it_is_on_kafka(
+    client: httpx.AsyncClient, tokens: Tokens, settings: Settings
+) -> None:
     reply = await client.post("/api/v1/reports", json=report("r-api-1"), headers=tokens.role("duty_officer"))
     assert reply.status_code == 202
     key, value = await find_message(settings.kafka_bootstrap, settings.topic("reports"), "r-api-1", field="report_id")
@@ -43,8 +49,9 @@ async def test_actual_users_may_not_inject_drill_reports(client: httpx.AsyncClie
     assert (await client.post("/api/v1/reports", json=drill, headers=tokens.role("duty_officer"))).status_code == 403
 
 
-async def test_an_invalid_report_is_a_422_that_says_why_and_is_counted(client: httpx.AsyncClient,
-                                                                       tokens: Tokens) -> None:
+async def test_an_invalid_report_is_a_422_that_says_why_and_is_counted(
+    client: httpx.AsyncClient, tokens: Tokens
+) -> None:
     bad = report("r-6")
     del bad["location"]
     reply = await client.post("/api/v1/reports", json=bad, headers=tokens.role("duty_officer"))

@@ -39,8 +39,13 @@ from tests.integration.db import drill_events, seed
 from tocsin.drill_catalog import FileScenarioCatalog
 
 MAX_EXAMPLES = 20
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
-          response_headers_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
 
 
 async def _prepare(url: str) -> str:
@@ -48,9 +53,11 @@ async def _prepare(url: str) -> str:
     db = Database(url)
     try:
         await world.build(db)
-        for event in (drill_events.updated(3, exercise_id="EX-school_canteen-20261130043000-3f9a"),
-                      drill_events.updated(9, exercise_id="EX-finished", state="finished"),
-                      drill_events.report(exercise_id="EX-finished")):
+        for event in (
+            drill_events.updated(3, exercise_id="EX-school_canteen-20261130043000-3f9a"),
+            drill_events.updated(9, exercise_id="EX-finished", state="finished"),
+            drill_events.report(exercise_id="EX-finished"),
+        ):
             await apply_drill_event(db, event)
         await seed.add(db, seed.incident("inc-2f3a9c", level="III"), seed.action("inc-2f3a9c", "sampling"))
         await users.add_user(db, "fuzzer", roles=("commander", "duty_officer"), now=seed.T0)
@@ -60,20 +67,28 @@ async def _prepare(url: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory, kafka_bootstrap: str, topic_prefix: str,
-         organisation: Organisation, library: PlaybookLibrary,
-         scenarios: FileScenarioCatalog) -> Iterator[tuple[str, str]]:
+def live(
+    tmp_path_factory: pytest.TempPathFactory,
+    kafka_bootstrap: str,
+    topic_prefix: str,
+    organisation: Organisation,
+    library: PlaybookLibrary,
+    scenarios: FileScenarioCatalog,
+) -> Iterator[tuple[str, str]]:
     """(base URL, token) of a served API."""
     path = Path(tmp_path_factory.mktemp("fuzz")) / "tocsin.db"
-    config = Settings(database_url=f"sqlite+aiosqlite:///{path}", kafka_bootstrap=kafka_bootstrap,
-                      topic_prefix=topic_prefix, data_dir=path.parent / "var")
+    config = Settings(
+        database_url=f"sqlite+aiosqlite:///{path}",
+        kafka_bootstrap=kafka_bootstrap,
+        topic_prefix=topic_prefix,
+        data_dir=path.parent / "var",
+    )
     loop = asyncio.new_event_loop()
     try:
         token = loop.run_until_complete(_prepare(config.database_url))
     finally:
         loop.close()
-    with serving(create_app(config, organisation=organisation, playbook_library=library,
-                            scenarios=scenarios)) as base:
+    with serving(create_app(config, organisation=organisation, playbook_library=library, scenarios=scenarios)) as base:
         yield base, token
 
 
@@ -82,9 +97,11 @@ schema = schemathesis.openapi.from_dict(create_app(Settings()).openapi()).exclud
 
 
 @schema.parametrize()
-@settings(max_examples=MAX_EXAMPLES, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
-                                 HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture],
+)
 def test_the_api_keeps_its_contract(case: Case[Any], live: tuple[str, str]) -> None:
     base, token = live
     if case.query and "wait" in case.query:

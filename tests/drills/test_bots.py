@@ -16,7 +16,10 @@ def _windows(minutes: float = 100) -> DrillRun:
 def test_a_perfect_bot_acts_at_half_the_time_allowed() -> None:
     actions = bot_actions("perfect", _windows().windows())
     assert [(a.expectation_id, a.at, a.command) for a in actions] == [
-        ("alert", at(15), "AcknowledgeAlert"), ("treat", at(30), "CompleteTask"), ("phone", at(100), "CompleteTask")]
+        ("alert", at(15), "AcknowledgeAlert"),
+        ("treat", at(30), "CompleteTask"),
+        ("phone", at(100), "CompleteTask"),
+    ]
     assert actions[0].payload() == {"action_key": "notify_leading_group"}
     assert actions[0].unit == "district_office"
 

@@ -49,8 +49,9 @@ class Drill:
 
     def apply(self, kind: str, seconds: float, **payload: Any) -> list[Effect]:
         real = _real(seconds)
-        return apply_command(self.run, self.clock, kind, payload, real_now=real,
-                             scenario_now=min(self.clock.now(real), self.run.end_at))
+        return apply_command(
+            self.run, self.clock, kind, payload, real_now=real, scenario_now=min(self.clock.now(real), self.run.end_at)
+        )
 
     def state(self, inject_id: str) -> str:
         return next(s.state for s in self.run.states() if s.id == inject_id)
@@ -82,13 +83,16 @@ def test_set_speed_keeps_the_time_elapsed_and_changes_the_rate() -> None:
     assert drill.clock.now(_real(11)) == at(20)
 
 
-@pytest.mark.parametrize(("speed", "error", "reason"), [
-    (1000, ClockError, "speed 1000 is outside 1–600"),
-    (0.5, ClockError, "speed 0.5 is outside 1–600"),
-    ("fast", DrillCommandError, "payload.speed must be a number from 1 to 600, not 'fast'"),
-    (None, DrillCommandError, "payload.speed must be a number from 1 to 600, not None"),
-    (True, DrillCommandError, "payload.speed must be a number from 1 to 600, not True"),
-])
+@pytest.mark.parametrize(
+    ("speed", "error", "reason"),
+    [
+        (1000, ClockError, "speed 1000 is outside 1–600"),
+        (0.5, ClockError, "speed 0.5 is outside 1–600"),
+        ("fast", DrillCommandError, "payload.speed must be a number from 1 to 600, not 'fast'"),
+        (None, DrillCommandError, "payload.speed must be a number from 1 to 600, not None"),
+        (True, DrillCommandError, "payload.speed must be a number from 1 to 600, not True"),
+    ],
+)
 def test_a_bad_speed_is_refused_naming_the_value(speed: object, error: type[Exception], reason: str) -> None:
     drill = Drill()
     with pytest.raises(error, match=re.escape(reason)):
@@ -116,8 +120,13 @@ def test_stop_of_a_paused_drill_ends_it_at_the_paused_moment() -> None:
 def test_after_the_end_every_command_is_refused() -> None:
     drill = Drill()
     drill.apply(STOP, 1)
-    commands: list[tuple[str, dict[str, Any]]] = [(PAUSE, {}), (RESUME, {}), (SET_SPEED, {"speed": 10}), (STOP, {}),
-                                                  (INJECT_NOW, {"inject_id": "parents"})]
+    commands: list[tuple[str, dict[str, Any]]] = [
+        (PAUSE, {}),
+        (RESUME, {}),
+        (SET_SPEED, {"speed": 10}),
+        (STOP, {}),
+        (INJECT_NOW, {"inject_id": "parents"}),
+    ]
     for kind, payload in commands:
         with pytest.raises(DrillCommandError, match=f"exercise ex-1 has ended; {kind} does not apply"):
             drill.apply(kind, 2, **payload)
@@ -138,7 +147,8 @@ def test_hold_release_skip_and_cancel_move_the_inject() -> None:
     changed = drill.apply(HOLD, 1, inject_id="call")
     assert drill.state("call") == ON_HOLD
     assert [(e.old, e.new) for e in changed if isinstance(e, InjectStateChanged) and e.inject_id == "call"] == [
-        (SCHEDULED, ON_HOLD)]
+        (SCHEDULED, ON_HOLD)
+    ]
     drill.apply(RELEASE, 2, inject_id="call")
     assert drill.state("call") == SCHEDULED
     drill.apply(SKIP, 3, inject_id="call")
@@ -155,8 +165,9 @@ def test_inject_commands_name_the_unknown_inject_or_the_wrong_state() -> None:
     drill.apply(SKIP, 1, inject_id="call")
     with pytest.raises(DrillCommandError, match="inject 'call' is cancelled; it cannot become on_hold"):
         drill.apply(HOLD, 2, inject_id="call")
-    with pytest.raises(DrillCommandError, match=re.escape("HoldInject: payload.inject_id must be a non-empty "
-                                                          "string, not None")):
+    with pytest.raises(
+        DrillCommandError, match=re.escape("HoldInject: payload.inject_id must be a non-empty string, not None")
+    ):
         drill.apply(HOLD, 2)
 
 
@@ -182,9 +193,17 @@ def test_every_controller_verb_names_a_command_type() -> None:
 
 def test_a_command_is_read_from_its_envelope_and_a_bad_one_names_the_field() -> None:
     message = envelope(HOLD, exercise_id="ex-1", payload={"inject_id": "call"}, at=REAL, id_="c-1")
-    assert message == {"id": "c-1", "type": HOLD, "time": REAL.isoformat(), "mode": "exercise",
-                       "exercise_id": "ex-1", "causation": None, "incident_id": None,
-                       "payload": {"inject_id": "call"}, "v": 1}
+    assert message == {
+        "id": "c-1",
+        "type": HOLD,
+        "time": REAL.isoformat(),
+        "mode": "exercise",
+        "exercise_id": "ex-1",
+        "causation": None,
+        "incident_id": None,
+        "payload": {"inject_id": "call"},
+        "v": 1,
+    }
     command = command_from_envelope(message)
     assert command == DrillCommand("c-1", HOLD, "ex-1", {"inject_id": "call"})
     assert command.describe() == "HoldInject call"

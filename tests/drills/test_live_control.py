@@ -91,8 +91,19 @@ def command(kind: str, **payload: Any) -> DrillCommand:
 def live_drill(hooks: Hooks, speed: float = 60) -> LiveDrill:
     """The small scenario as a live drill at `speed` on the stand-ins (60×: a real second is a scenario minute)."""
     clock = RealClock()
-    drill = LiveDrill(small(), bootstrap="unused:9092", topic_prefix="t.", exercise_id="ex-1", speed=speed,
-                      bot=None, clock=clock, scenario_start=T0, settle=0, answer_timeout=0, hooks=hooks)
+    drill = LiveDrill(
+        small(),
+        bootstrap="unused:9092",
+        topic_prefix="t.",
+        exercise_id="ex-1",
+        speed=speed,
+        bot=None,
+        clock=clock,
+        scenario_start=T0,
+        settle=0,
+        answer_timeout=0,
+        hooks=hooks,
+    )
     drill._producer = Producer()
     drill._consumer = Consumer(clock)
     return drill
@@ -159,12 +170,20 @@ async def test_a_controller_pause_holds_the_clock_through_a_step_and_nothing_fir
 async def test_a_command_that_does_not_apply_is_rejected_with_the_reason_and_play_goes_on() -> None:
     hooks = Hooks()
     drill = live_drill(hooks, speed=600)
-    await drill.play(Script([(reached(1), command(HOLD, inject_id="nope")),
-                             (reached(2), command(SET_SPEED, speed=6000)),
-                             (reached(3), command(RESUME))]))
-    assert hooks.refused == [("HoldInject nope", "scenario small has no inject 'nope'"),
-                              ("SetDrillSpeed 6000", "speed 6000 is outside 1–600"),
-                              ("ResumeDrill", "exercise ex-1 is not paused")]
+    await drill.play(
+        Script(
+            [
+                (reached(1), command(HOLD, inject_id="nope")),
+                (reached(2), command(SET_SPEED, speed=6000)),
+                (reached(3), command(RESUME)),
+            ]
+        )
+    )
+    assert hooks.refused == [
+        ("HoldInject nope", "scenario small has no inject 'nope'"),
+        ("SetDrillSpeed 6000", "speed 6000 is outside 1–600"),
+        ("ResumeDrill", "exercise ex-1 is not paused"),
+    ]
     assert [line.split(":")[0] for line in drill.refused] == ["HoldInject nope", "SetDrillSpeed 6000", "ResumeDrill"]
     assert drill.run.finished and drill.ended is not None and drill.ended.reason == "end of scenario"
     assert drill.clock.state == RUNNING

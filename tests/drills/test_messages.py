@@ -38,5 +38,7 @@ def test_no_receivers_address_every_participant() -> None:
 
 def test_a_receiver_that_names_nothing_or_nobody_playing_is_reported() -> None:
     assert ids(["nowhere"]) == ([], ["receiver 'nowhere' is not a unit or a role of the organisation"])
-    assert ids(["duty_officer"], ["p-education-01"]) == ([], ["receiver 'duty_officer': no participant of the "
-                                                              "exercise"])
+    assert ids(["duty_officer"], ["p-education-01"]) == (
+        [],
+        ["receiver 'duty_officer': no participant of the exercise"],
+    )

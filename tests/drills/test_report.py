@@ -24,8 +24,10 @@ def test_the_report_is_written_as_markdown_html_and_an_image(tmp_path: Path) -> 
     text = md.read_text(encoding="utf-8")
     assert "# 演练评估报告 After-action report：城关实验小学食堂集体食物中毒桌面推演" in text
     assert f"]({image.name})" in text
-    assert ("| 通知领导小组及成员单位启动应急响应：优化流程、缩短响应时间 streamline to meet the deadline "
-            "| 区食安办 | 2026-12-31 |") in text
+    assert (
+        "| 通知领导小组及成员单位启动应急响应：优化流程、缩短响应时间 streamline to meet the deadline "
+        "| 区食安办 | 2026-12-31 |"
+    ) in text
     assert "## 待改进 Areas for improvement" in text and "超时 late by 15 min" in text
     html = page.read_text(encoding="utf-8")
     assert '<meta charset="utf-8">' in html and f'<img src="{image.name}"' in html

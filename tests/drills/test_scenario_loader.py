@@ -29,7 +29,11 @@ def test_the_small_scenario_loads_with_playbook_deadlines() -> None:
     scenario = small()
     alert = scenario.expectations()[0]
     assert (alert.target, alert.unit, alert.deadline, alert.deadline_source) == (
-        "notify_leading_group", "district_office", timedelta(minutes=30), "playbook")
+        "notify_leading_group",
+        "district_office",
+        timedelta(minutes=30),
+        "playbook",
+    )
     assert alert.title == "通知领导小组及成员单位启动应急响应"
     assert scenario.expectations()[2].deadline == timedelta(minutes=20)
     assert scenario.inject("parents").delivery == "manual"
@@ -38,7 +42,8 @@ def test_the_small_scenario_loads_with_playbook_deadlines() -> None:
 def test_a_bad_scenario_time_names_file_line_field_and_value() -> None:
     text, line = _break("at: T+0:20", "at: T+1:7x")
     assert _problems(text) == [
-        f"small.yaml:{line} injects[1].at: 'T+1:7x' is not a scenario time (T+h:mm, e.g. T+0:40)"]
+        f"small.yaml:{line} injects[1].at: 'T+1:7x' is not a scenario time (T+h:mm, e.g. T+0:40)"
+    ]
 
 
 def test_an_inject_after_the_end_is_rejected() -> None:
@@ -48,22 +53,29 @@ def test_an_inject_after_the_end_is_rejected() -> None:
 
 def test_an_unknown_action_key_is_rejected() -> None:
     text, line = _break("complete: medical_treatment", "complete: medical_treatmnet")
-    assert _problems(text) == [f"small.yaml:{line} injects[0].expect[1].complete: 'medical_treatmnet' is not an "
-                               "action of playbook food_safety"]
+    assert _problems(text) == [
+        f"small.yaml:{line} injects[0].expect[1].complete: 'medical_treatmnet' is not an action of playbook food_safety"
+    ]
 
 
 def test_an_owner_outside_the_exercise_must_be_named_or_added() -> None:
-    text, line = _break("    expect:\n      - id: alert", "    expect:\n      - id: seal\n        objective: alerting\n"
-                        "        complete: seal_suspect_food\n      - id: alert")
+    text, line = _break(
+        "    expect:\n      - id: alert",
+        "    expect:\n      - id: seal\n        objective: alerting\n"
+        "        complete: seal_suspect_food\n      - id: alert",
+    )
     (problem,) = _problems(text)
-    assert problem == (f"small.yaml:{line + 1} injects[0].expect[0]: 'market_regulation' is not a participating unit "
-                       "(add it to units or set unit:)")
+    assert problem == (
+        f"small.yaml:{line + 1} injects[0].expect[0]: 'market_regulation' is not a participating unit "
+        "(add it to units or set unit:)"
+    )
 
 
 def test_fields_the_runner_fills_are_refused_in_a_report() -> None:
     text, line = _break("      source: school\n", "      source: school\n      mode: actual\n")
-    assert _problems(text) == [f"small.yaml:{line + 1} injects[0].report.mode: 'mode' is filled in by the drill "
-                               "runner; remove it"]
+    assert _problems(text) == [
+        f"small.yaml:{line + 1} injects[0].report.mode: 'mode' is filled in by the drill runner; remove it"
+    ]
 
 
 def test_a_report_without_venue_or_admin_code_is_refused() -> None:
@@ -75,8 +87,10 @@ def test_a_report_without_venue_or_admin_code_is_refused() -> None:
 def test_a_missing_field_and_an_unknown_field_are_located() -> None:
     text, line = _break("    text: 已接收 18 名学生。\n", "    txt: 已接收 18 名学生。\n")
     problems = _problems(text)
-    assert f"small.yaml:{line} injects[1].txt: unknown field 'txt' (allowed: at, condition, delivery, expect, id, " \
-           "receivers, report, sender, text, title, type, unless)" in problems
+    assert (
+        f"small.yaml:{line} injects[1].txt: unknown field 'txt' (allowed: at, condition, delivery, expect, id, "
+        "receivers, report, sender, text, title, type, unless)" in problems
+    )
     assert any(p.endswith("injects[1]: missing required field 'text'") for p in problems)
 
 
@@ -92,15 +106,18 @@ def test_references_to_unknown_injects_objectives_and_expectations_are_rejected(
 
 def test_a_receiver_outside_the_exercise_is_rejected() -> None:
     text, line = _break("receivers: [health_commission]", "receivers: [police]")
-    assert _problems(text) == [f"small.yaml:{line} injects[1].receivers[0]: 'police' is not a participating unit or a "
-                               "playbook role (exercise messages go to participants only)"]
+    assert _problems(text) == [
+        f"small.yaml:{line} injects[1].receivers[0]: 'police' is not a participating unit or a "
+        "playbook role (exercise messages go to participants only)"
+    ]
 
 
 def test_a_level_expectation_needs_its_own_deadline() -> None:
     text = SMALL.replace("        complete: phone_report\n        deadline: 20m\n", "        level_at_least: II\n")
     (problem,) = _problems(text)
-    assert problem.endswith("injects[6].expect[0]: a level_at_least expectation needs a deadline or a due time "
-                            "(the playbook has none)")
+    assert problem.endswith(
+        "injects[6].expect[0]: a level_at_least expectation needs a deadline or a due time (the playbook has none)"
+    )
 
 
 def test_duplicate_ids_and_unknown_playbooks_are_reported() -> None:
@@ -115,8 +132,11 @@ def test_yaml_syntax_errors_are_located() -> None:
 
 
 def test_a_cycle_of_conditions_is_rejected() -> None:
-    text = SMALL.replace("    at: T+0:20\n    type: phone_call", "    delivery: conditional\n"
-                         "    condition: {inject: follow_up}\n    type: phone_call", 1)
+    text = SMALL.replace(
+        "    at: T+0:20\n    type: phone_call",
+        "    delivery: conditional\n    condition: {inject: follow_up}\n    type: phone_call",
+        1,
+    )
     assert any("waits on itself through a cycle of conditions" in p for p in _problems(text))
 
 

@@ -26,8 +26,9 @@ def _status(result: Score) -> dict[str, tuple[str, float | None]]:
 
 
 def test_actions_done_in_time_are_met_with_their_time() -> None:
-    result = _scored(acked("notify_leading_group", 10), completed("medical_treatment", 59),
-                     completed("phone_report", 100))
+    result = _scored(
+        acked("notify_leading_group", 10), completed("medical_treatment", 59), completed("phone_report", 100)
+    )
     assert _status(result) == {"alert": (MET, 1.0), "treat": (MET, 1.0), "phone": (MET, 1.0)}
     assert result.assessments[0].done_at == at(10)
     assert result.assessments[0].response_time == timedelta(minutes=10)
@@ -35,8 +36,9 @@ def test_actions_done_in_time_are_met_with_their_time() -> None:
 
 
 def test_a_late_action_decays_linearly_to_zero_at_twice_the_deadline() -> None:
-    result = _scored(acked("notify_leading_group", 45), completed("medical_treatment", 150),
-                     completed("phone_report", 115))
+    result = _scored(
+        acked("notify_leading_group", 45), completed("medical_treatment", 150), completed("phone_report", 115)
+    )
     assert _status(result) == {"alert": (LATE, 0.5), "treat": (LATE, 0.0), "phone": (LATE, 0.75)}
     assert result.assessments[0].late_by == timedelta(minutes=15)
 
@@ -86,8 +88,12 @@ def test_a_step_that_supersedes_the_expected_one_satisfies_it() -> None:
 
 
 def test_level_expectations_are_met_by_an_incident_at_that_level_or_higher() -> None:
-    scenario = small(SMALL.replace("        complete: phone_report\n        deadline: 20m\n",
-                                   "        level_at_least: II\n        deadline: 30m\n"))
+    scenario = small(
+        SMALL.replace(
+            "        complete: phone_report\n        deadline: 20m\n",
+            "        level_at_least: II\n        deadline: 30m\n",
+        )
+    )
     run = DrillRun(scenario, "ex-1", T0)
     run.tick(at(100))
     run.observe(level("I", 110))

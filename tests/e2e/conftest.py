@@ -35,22 +35,27 @@ def district(tmp_path_factory: pytest.TempPathFactory, http: HttpReceiver) -> Pa
 
 
 @pytest.fixture(scope="session")
-def make_platform(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory, smtp: SmtpReceiver,
-                  district: Path) -> Iterator[PlatformFactory]:
+def make_platform(
+    kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory, smtp: SmtpReceiver, district: Path
+) -> Iterator[PlatformFactory]:
     """Start platforms (worker + API) delivering to the local receivers; all are stopped at the end."""
     started: list[Platform] = []
 
     def start(*, district_dir: Path | None = None, **env: str) -> Platform:
-        running = Platform(bootstrap=kafka_bootstrap, workdir=Path(tmp_path_factory.mktemp("platform")), extra_env={
-            "TOCSIN_DISTRICT_DIR": str(district_dir or district),
-            "TOCSIN_NOTIFY_CHANNELS": "email,webhook",
-            "TOCSIN_SMTP_HOST": smtp.host,
-            "TOCSIN_SMTP_PORT": str(smtp.port),
-            "TOCSIN_NOTIFY_RETRY_BASE_DELAY": "0.2",
-            "TOCSIN_NOTIFY_RETRY_MAX_DELAY": "1",
-            "TOCSIN_SWEEP_INTERVAL": "1",
-            **env,
-        })
+        running = Platform(
+            bootstrap=kafka_bootstrap,
+            workdir=Path(tmp_path_factory.mktemp("platform")),
+            extra_env={
+                "TOCSIN_DISTRICT_DIR": str(district_dir or district),
+                "TOCSIN_NOTIFY_CHANNELS": "email,webhook",
+                "TOCSIN_SMTP_HOST": smtp.host,
+                "TOCSIN_SMTP_PORT": str(smtp.port),
+                "TOCSIN_NOTIFY_RETRY_BASE_DELAY": "0.2",
+                "TOCSIN_NOTIFY_RETRY_MAX_DELAY": "1",
+                "TOCSIN_SWEEP_INTERVAL": "1",
+                **env,
+            },
+        )
         started.append(running)
         running.start("worker")
         running.start("api")

@@ -7,8 +7,9 @@ from pathlib import Path
 from infra.district import dump_organisation, load_organisation, parse_organisation, write_organisation
 
 
-def district_on_receivers(directory: Path, *, webhook_base: str, email_domain: str = "district.test",
-                          flaky: dict[str, str] | None = None) -> Path:
+def district_on_receivers(
+    directory: Path, *, webhook_base: str, email_domain: str = "district.test", flaky: dict[str, str] | None = None
+) -> Path:
     """Write the sample district to `directory`, every person with an e-mail and a webhook on local receivers.
 
     `flaky` maps person id → a webhook base URL to use for that person instead (e.g. a receiver told to fail).

@@ -19,12 +19,22 @@ async def produce_raw(bootstrap: str, topic: str, value: bytes, key: bytes | Non
         await producer.stop()
 
 
-async def read_json_until(bootstrap: str, topic: str, *, count: int, timeout: float = 60,  # noqa: ASYNC109
-                          match: Any = None) -> list[dict[str, Any]]:
+async def read_json_until(
+    bootstrap: str,
+    topic: str,
+    *,
+    count: int,
+    timeout: float = 60,  # noqa: ASYNC109
+    match: Any = None,
+) -> list[dict[str, Any]]:
     """Read JSON messages from the start of `topic` until `count` of them satisfy `match` (or all, if None)."""
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False,
-        group_id=None, metadata_max_age_ms=2_000,
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+        metadata_max_age_ms=2_000,
     )
     await consumer.start()
     found: list[dict[str, Any]] = []

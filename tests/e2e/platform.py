@@ -66,9 +66,11 @@ class Platform:
 
     def create_api_user(self) -> None:
         """Migrate the database and create the test user and its token, with the CLI an operator would use."""
+
         def tocsin(*args: str) -> str:
-            done = subprocess.run([sys.executable, "-m", "tocsin", *args], env=self.env, capture_output=True,
-                                  text=True, check=False)
+            done = subprocess.run(
+                [sys.executable, "-m", "tocsin", *args], env=self.env, capture_output=True, text=True, check=False
+            )
             if done.returncode != 0:
                 raise AssertionError(f"tocsin {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
             return done.stdout.strip()
@@ -88,7 +90,10 @@ class Platform:
         args = ["drill", "serve"] if name == "drills" else [name]
         log = (self.workdir / f"{name}.log").open("ab")
         self.processes[name] = subprocess.Popen(
-            [sys.executable, "-m", "tocsin", *args], env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            [sys.executable, "-m", "tocsin", *args],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 
@@ -154,9 +159,11 @@ class Platform:
 
     def wait_ready(self, timeout: float = 90) -> None:
         """Wait until the API answers /readyz with 200."""
+
         def ready() -> bool:
             with self.client() as client:
                 return client.get("/readyz").status_code == 200
+
         self.wait_for(ready, timeout=timeout, what="the API to be ready")
 
 

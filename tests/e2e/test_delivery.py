@@ -37,28 +37,39 @@ def open_incident(platform: Platform, report: dict[str, Any]) -> dict[str, Any]:
 def test_a_missed_acknowledgement_escalates_along_the_chain(platform: Platform) -> None:
     incident = open_incident(platform, report_dict(venue_type="restaurant", facts={"cases": 35}))
 
-    escalations = platform.wait_for(lambda: [e for e in timeline(platform, incident["id"], "ActionUpdated")
-                                             if e["data"]["change"] == "escalated"], what="an escalation", timeout=90)
+    escalations = platform.wait_for(
+        lambda: [e for e in timeline(platform, incident["id"], "ActionUpdated") if e["data"]["change"] == "escalated"],
+        what="an escalation",
+        timeout=90,
+    )
     assert escalations[0]["data"]["to_role"] in ("duty_officer", "unit_leader", "leading_group")
 
     def escalation_sent() -> list[dict[str, Any]]:
-        return [e for e in timeline(platform, incident["id"], "NotificationSent")
-                if e["data"]["subject"].startswith("【逾期升级】")]
+        return [
+            e
+            for e in timeline(platform, incident["id"], "NotificationSent")
+            if e["data"]["subject"].startswith("【逾期升级】")
+        ]
 
     sent = platform.wait_for(escalation_sent, what="an escalation notice delivered", timeout=60)
     assert sent[0]["data"]["recipient_name"]
 
 
 def test_an_exercise_incident_delivers_nothing_outside_the_exercise(
-    platform: Platform, smtp: SmtpReceiver, http: HttpReceiver,
+    platform: Platform,
+    smtp: SmtpReceiver,
+    http: HttpReceiver,
 ) -> None:
     exercise = f"EX-{time.time_ns()}"
     incident = open_incident(platform, report_dict(mode="exercise", exercise_id=exercise, facts={"cases": 60}))
     assert incident["mode"] == "exercise"
 
     def deliveries() -> list[dict[str, Any]] | None:
-        found = [e["data"] for e in timeline(platform, incident["id"])
-                 if e["type"] in ("NotificationSent", "NotificationFailed")]
+        found = [
+            e["data"]
+            for e in timeline(platform, incident["id"])
+            if e["type"] in ("NotificationSent", "NotificationFailed")
+        ]
         return found if len(found) >= 5 else None
 
     recorded = platform.wait_for(deliveries, what="the drill's deliveries", timeout=60)
@@ -68,13 +79,18 @@ def test_an_exercise_incident_delivers_nothing_outside_the_exercise(
     # a public-information step publishes a CAP alert, which for a drill goes to the drill's own feed only
     assert all(d["recipient_id"] == "cap:public" for d in recorded if d["channel"] == "cap")
     assert not [m for m in smtp.messages if m.get("X-Tocsin-Exercise-Id") or m.get("X-Tocsin-Mode") == "exercise"]
-    assert not [r for r in http.requests
-                if header(r.headers, "X-Tocsin-Exercise-Id") or header(r.headers, "X-Tocsin-Mode") == "exercise"]
+    assert not [
+        r
+        for r in http.requests
+        if header(r.headers, "X-Tocsin-Exercise-Id") or header(r.headers, "X-Tocsin-Mode") == "exercise"
+    ]
     assert not [m for m in smtp.messages if incident["id"] in str(m.get_content())]
 
 
 def test_a_channel_failing_three_times_then_recovering_gets_the_message_through(
-    make_platform: PlatformFactory, tmp_path: Path, http: HttpReceiver,
+    make_platform: PlatformFactory,
+    tmp_path: Path,
+    http: HttpReceiver,
 ) -> None:
     with HttpReceiver() as flaky:
         education = {f"p-education-0{n}": flaky.url for n in range(4, 8)}
@@ -84,9 +100,13 @@ def test_a_channel_failing_three_times_then_recovering_gets_the_message_through(
         incident = open_incident(running, report_dict(venue_type="school", facts={"cases": 60}))
 
         def education_webhooks() -> list[dict[str, Any]]:
-            return [e["data"] for e in timeline(running, incident["id"])
-                    if e["type"] in ("NotificationSent", "NotificationFailed") and e["data"]["channel"] == "webhook"
-                    and e["data"]["recipient_id"] in education]
+            return [
+                e["data"]
+                for e in timeline(running, incident["id"])
+                if e["type"] in ("NotificationSent", "NotificationFailed")
+                and e["data"]["channel"] == "webhook"
+                and e["data"]["recipient_id"] in education
+            ]
 
         sent = running.wait_for(education_webhooks, what="the education bureau's webhook deliveries", timeout=60)
         running.stop_all()
@@ -98,28 +118,37 @@ def test_a_channel_failing_three_times_then_recovering_gets_the_message_through(
 
 
 async def test_killing_the_worker_mid_stream_loses_no_report_and_pages_no_one_twice(
-    make_platform: PlatformFactory, tmp_path: Path,
+    make_platform: PlatformFactory,
+    tmp_path: Path,
 ) -> None:
     with SmtpReceiver() as mail, HttpReceiver() as hooks:
         district = district_on_receivers(tmp_path / "district", webhook_base=hooks.url)
         running = make_platform(district_dir=district, TOCSIN_SMTP_PORT=str(mail.port), TOCSIN_SMTP_HOST=mail.host)
         reports = [report_dict(venue_type="restaurant", facts={"cases": 35}) for _ in range(40)]
         for report in reports:
-            await produce_raw(running.bootstrap, running.topic("reports"), json.dumps(report).encode(),
-                              key=report["report_id"].encode())
+            await produce_raw(
+                running.bootstrap,
+                running.topic("reports"),
+                json.dumps(report).encode(),
+                key=report["report_id"].encode(),
+            )
         running.wait_for(lambda: len(mail.messages) >= 10, what="the first pages", timeout=60)
         running.kill("worker", signal.SIGKILL)
         running.start("worker")
         running.wait_worker_ready()
 
         venues = {r["location"]["venue"] for r in reports}
-        running.wait_for(lambda: venues <= {i["location"].get("venue") for i in incidents(running, limit=500)},
-                         what="every report's incident after the restart", timeout=120)
+        running.wait_for(
+            lambda: venues <= {i["location"].get("venue") for i in incidents(running, limit=500)},
+            what="every report's incident after the restart",
+            timeout=120,
+        )
         await _settle(lambda: len(mail.messages) + len(hooks.requests))
         mail_keys = Counter(m["X-Tocsin-Idempotency-Key"] for m in mail.messages)
         hook_keys = Counter(header(r.headers, "Idempotency-Key") for r in hooks.requests)
-        reports_counted = sum(i["report_count"] for i in incidents(running, limit=500)
-                              if i["location"].get("venue") in venues)
+        reports_counted = sum(
+            i["report_count"] for i in incidents(running, limit=500) if i["location"].get("venue") in venues
+        )
         running.stop_all()
 
     assert reports_counted == 40

@@ -24,6 +24,7 @@ def drill(platform: Platform, exercise_id: str) -> dict[str, Any]:
 
 def wait_state(platform: Platform, exercise_id: str, state: str, timeout: float = 120) -> dict[str, Any]:
     """Poll the run until it is in `state`."""
+
     def reached() -> dict[str, Any] | None:
         run = drill(platform, exercise_id)
         return run if run["state"] == state else None
@@ -47,8 +48,9 @@ def test_a_perfectly_played_drill_started_through_the_api_scores_100_with_a_repo
     scenarios = {s["id"] for s in client.get("/api/v1/drills/scenarios").json()}
     assert {"school_canteen", "rural_dinner", "sampling_recall", "public_opinion"} <= scenarios
 
-    reply = client.post("/api/v1/drills", params={"wait": 20},
-                        json={"scenario": "school_canteen", "speed": 600, "bot": "perfect"})
+    reply = client.post(
+        "/api/v1/drills", params={"wait": 20}, json={"scenario": "school_canteen", "speed": 600, "bot": "perfect"}
+    )
     assert reply.status_code == 201, reply.text
     exercise_id = reply.json()["exercise_id"]
     assert exercise_id in {r["exercise_id"] for r in client.get("/api/v1/drills").json()["items"]}

@@ -40,8 +40,9 @@ class DrillIO:
         self.platform = platform
         self.events: list[Event] = []
         self.producer = AIOKafkaProducer(bootstrap_servers=platform.bootstrap, acks="all", metadata_max_age_ms=2_000)
-        self.consumer = AIOKafkaConsumer(bootstrap_servers=platform.bootstrap, group_id=None,
-                                         enable_auto_commit=False, metadata_max_age_ms=2_000)
+        self.consumer = AIOKafkaConsumer(
+            bootstrap_servers=platform.bootstrap, group_id=None, enable_auto_commit=False, metadata_max_age_ms=2_000
+        )
 
     async def __aenter__(self) -> Self:
         await self.producer.start()
@@ -50,19 +51,29 @@ class DrillIO:
         await self.consumer.seek_to_beginning()
         return self
 
-    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
         await self.producer.stop()
         await self.consumer.stop()
 
     async def send(self, kind: str, exercise_id: str, **payload: Any) -> str:
         """Publish a command envelope (as the API would); return its id."""
         command_id = str(uuid.uuid4())
-        message = {"id": command_id, "type": kind, "time": datetime.now(UTC).isoformat(), "mode": "exercise",
-                   "exercise_id": exercise_id, "causation": None, "incident_id": None,
-                   "payload": {**payload, "requested_by": CONTROLLER}, "v": 1}
-        await self.producer.send_and_wait(self.platform.topic("drill-commands"), json.dumps(message).encode(),
-                                          key=exercise_id.encode())
+        message = {
+            "id": command_id,
+            "type": kind,
+            "time": datetime.now(UTC).isoformat(),
+            "mode": "exercise",
+            "exercise_id": exercise_id,
+            "causation": None,
+            "incident_id": None,
+            "payload": {**payload, "requested_by": CONTROLLER},
+            "v": 1,
+        }
+        await self.producer.send_and_wait(
+            self.platform.topic("drill-commands"), json.dumps(message).encode(), key=exercise_id.encode()
+        )
         return command_id
 
     async def wait(self, match: Callable[[Event], bool], what: str, timeout: float = 30) -> Event:  # noqa: ASYNC109
@@ -102,21 +113,38 @@ def inject(snapshot: dict[str, Any], inject_id: str) -> dict[str, Any]:
 
 async def control(platform: Platform, *args: str) -> tuple[int, str]:
     """Run `tocsin drill control ARGS` as an operator would; return its exit code and output."""
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "tocsin", "drill", "control", *args,
-                                                   env=platform.env, stdout=asyncio.subprocess.PIPE,
-                                                   stderr=asyncio.subprocess.STDOUT)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tocsin",
+        "drill",
+        "control",
+        *args,
+        env=platform.env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
     output, _ = await process.communicate()
     return process.returncode or 0, output.decode()
 
 
 async def test_a_drill_is_started_steered_stopped_and_reported_over_kafka(
-    drills_platform: Platform, io: DrillIO, smtp: SmtpReceiver,
+    drills_platform: Platform,
+    io: DrillIO,
+    smtp: SmtpReceiver,
 ) -> None:
     platform = drills_platform
     started = time.monotonic()
     ex = new_exercise_id("school_canteen", datetime.now(UTC))
-    start = await io.send("StartDrill", ex, scenario_id="school_canteen", scenario_text=SCENARIO_TEXT, speed=600,
-                          bot=None, participants=PARTICIPANTS)
+    start = await io.send(
+        "StartDrill",
+        ex,
+        scenario_id="school_canteen",
+        scenario_text=SCENARIO_TEXT,
+        speed=600,
+        bot=None,
+        participants=PARTICIPANTS,
+    )
     first = (await io.answer(start))["payload"]
     assert (first["state"], first["seq"], first["speed"], first["participants"]) == ("running", 1, 600, PARTICIPANTS)
     assert inject(first, "parents_gather")["state"] == "on_hold"
@@ -124,8 +152,12 @@ async def test_a_drill_is_started_steered_stopped_and_reported_over_kafka(
 
     paused = await io.answer(await io.send("PauseDrill", ex))
     assert paused["type"] == "DrillUpdated" and paused["payload"]["state"] == "paused"
-    still = (await io.wait(lambda e: e["type"] == "DrillUpdated" and e["payload"]["seq"] > paused["payload"]["seq"],
-                           "a snapshot while paused"))["payload"]
+    still = (
+        await io.wait(
+            lambda e: e["type"] == "DrillUpdated" and e["payload"]["seq"] > paused["payload"]["seq"],
+            "a snapshot while paused",
+        )
+    )["payload"]
     assert still["state"] == "paused"
     assert still["elapsed_seconds"] == paused["payload"]["elapsed_seconds"]
     assert still["updated_at"] > paused["payload"]["updated_at"]
@@ -142,8 +174,12 @@ async def test_a_drill_is_started_steered_stopped_and_reported_over_kafka(
 
     resumed = (await io.answer(await io.send("ResumeDrill", ex)))["payload"]
     assert resumed["state"] == "running"
-    moving = (await io.wait(lambda e: e["type"] == "DrillUpdated" and e["payload"]["seq"] > resumed["seq"],
-                            "a snapshot after the resume"))["payload"]
+    moving = (
+        await io.wait(
+            lambda e: e["type"] == "DrillUpdated" and e["payload"]["seq"] > resumed["seq"],
+            "a snapshot after the resume",
+        )
+    )["payload"]
     assert moving["elapsed_seconds"] > resumed["elapsed_seconds"]
 
     code, output = await control(platform, ex, "hold", "no_such_inject", "--wait", "20")
@@ -167,39 +203,84 @@ async def test_a_drill_is_started_steered_stopped_and_reported_over_kafka(
     seqs = [s["seq"] for s in io.snapshots(ex)]
     assert seqs == sorted(set(seqs)) and seqs[0] == 1
 
-    platform.wait_for(lambda: (read_model_state(platform, ex) or ("",))[0] == "finished", timeout=20,
-                      what="the finished run in the read model")
-    again = await io.answer(await io.send("StartDrill", ex, scenario_id="school_canteen", scenario_text=SCENARIO_TEXT,
-                                          speed=600, bot=None, participants=PARTICIPANTS))
+    platform.wait_for(
+        lambda: (read_model_state(platform, ex) or ("",))[0] == "finished",
+        timeout=20,
+        what="the finished run in the read model",
+    )
+    again = await io.answer(
+        await io.send(
+            "StartDrill",
+            ex,
+            scenario_id="school_canteen",
+            scenario_text=SCENARIO_TEXT,
+            speed=600,
+            bot=None,
+            participants=PARTICIPANTS,
+        )
+    )
     assert again["type"] == "DrillCommandRejected"
     assert again["payload"]["reason"] == f"exercise {ex} was started before (it is finished)"
-    assert all(e["mode"] == "exercise" and e["incident_id"] is None and e["v"] == 1 for e in io.events
-               if e["exercise_id"] == ex)
+    assert all(
+        e["mode"] == "exercise" and e["incident_id"] is None and e["v"] == 1
+        for e in io.events
+        if e["exercise_id"] == ex
+    )
     assert time.monotonic() - started < 60
 
 
 async def test_an_invalid_start_is_rejected_naming_the_problem(drills_platform: Platform, io: DrillIO) -> None:
     ex = new_exercise_id("school_canteen", datetime.now(UTC))
-    bad = await io.send("StartDrill", ex, scenario_id="school_canteen",
-                        scenario_text=SCENARIO_TEXT.replace("end: T+4:00", "end: T+4:7x"), speed=600, bot=None,
-                        participants=None)
+    bad = await io.send(
+        "StartDrill",
+        ex,
+        scenario_id="school_canteen",
+        scenario_text=SCENARIO_TEXT.replace("end: T+4:00", "end: T+4:7x"),
+        speed=600,
+        bot=None,
+        participants=None,
+    )
     answer = await io.answer(bad)
     assert answer["type"] == "DrillCommandRejected"
     assert "end" in answer["payload"]["reason"] and "T+4:7x" in answer["payload"]["reason"]
-    fast = await io.answer(await io.send("StartDrill", ex, scenario_id="school_canteen", scenario_text=SCENARIO_TEXT,
-                                         speed=6000, bot=None, participants=None))
+    fast = await io.answer(
+        await io.send(
+            "StartDrill",
+            ex,
+            scenario_id="school_canteen",
+            scenario_text=SCENARIO_TEXT,
+            speed=6000,
+            bot=None,
+            participants=None,
+        )
+    )
     assert fast["type"] == "DrillCommandRejected"
     assert fast["payload"]["reason"] == "payload.speed: speed 6000 is outside 1–600"
 
 
 async def test_a_drill_run_at_the_console_is_steerable_and_still_scores_and_reports(
-    drills_platform: Platform, io: DrillIO,
+    drills_platform: Platform,
+    io: DrillIO,
 ) -> None:
     platform = drills_platform
     ex = new_exercise_id("school_canteen", datetime.now(UTC))
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tocsin", "drill", "run", "school_canteen", "--speed", "600", "--bot", "perfect",
-        "--exercise-id", ex, env=platform.env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "tocsin",
+        "drill",
+        "run",
+        "school_canteen",
+        "--speed",
+        "600",
+        "--bot",
+        "perfect",
+        "--exercise-id",
+        ex,
+        env=platform.env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
         first = await io.wait(lambda e: e["type"] == "DrillUpdated" and e["exercise_id"] == ex, "the run's start")
         assert first["payload"]["state"] == "running" and first["payload"]["bot"] == "perfect"
@@ -233,8 +314,15 @@ async def test_runs_end_as_failed_when_the_service_stops_or_dies(drills_platform
 
     async def start() -> str:
         ex = new_exercise_id("school_canteen", datetime.now(UTC))
-        start_id = await io.send("StartDrill", ex, scenario_id="school_canteen", scenario_text=SCENARIO_TEXT, speed=1,
-                                 bot=None, participants=PARTICIPANTS)
+        start_id = await io.send(
+            "StartDrill",
+            ex,
+            scenario_id="school_canteen",
+            scenario_text=SCENARIO_TEXT,
+            speed=1,
+            bot=None,
+            participants=PARTICIPANTS,
+        )
         assert (await io.answer(start_id))["payload"]["state"] == "running"
         return ex
 

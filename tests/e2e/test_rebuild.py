@@ -25,6 +25,7 @@ async def test_projector_rebuild_reproduces_the_read_model(make_platform: Platfo
     with running.client() as client:
         for report in reports:
             assert client.post("/api/v1/reports", json=report).status_code == 202
+
     def both_open() -> bool:
         return all(incident_for_venue(running, r["location"]["venue"]) for r in reports)
 
@@ -41,8 +42,9 @@ async def test_projector_rebuild_reproduces_the_read_model(make_platform: Platfo
 
     rebuilt_url = f"sqlite+aiosqlite:///{tmp_path / 'rebuilt.db'}"
     command = [sys.executable, "-m", "tocsin", "projector", "rebuild", "--database-url", rebuilt_url]
-    await asyncio.to_thread(subprocess.run, command, env={**os.environ, **running.env}, check=True,
-                            capture_output=True, timeout=120)
+    await asyncio.to_thread(
+        subprocess.run, command, env={**os.environ, **running.env}, check=True, capture_output=True, timeout=120
+    )
     rebuilt = Database(rebuilt_url)
     try:
         assert await table_rows(rebuilt) == await table_rows(live)

@@ -33,11 +33,30 @@ def test_updates_raise_the_level_step_by_step_on_one_incident(platform: Platform
     opened = platform.wait_for(lambda: incident_for_venue(platform, venue), what="the incident")
     assert opened["level"] == "non_graded"
 
-    post(platform, {**report_dict(), "report_id": first["report_id"] + "-2", "location": first["location"],
-                    "venue_type": "restaurant", "facts": {"cases": 40}, "reporter": first["reporter"]})
+    post(
+        platform,
+        {
+            **report_dict(),
+            "report_id": first["report_id"] + "-2",
+            "location": first["location"],
+            "venue_type": "restaurant",
+            "facts": {"cases": 40},
+            "reporter": first["reporter"],
+        },
+    )
     platform.wait_for(lambda: detail(platform, opened["id"])["level"] == "IV", what="level IV")
-    post(platform, {**report_dict(), "report_id": first["report_id"] + "-3", "location": first["location"],
-                    "venue_type": "restaurant", "facts": {"cases": 40, "deaths": 1}, "reporter": first["reporter"]})
+    post(
+        platform,
+        {
+            **report_dict(),
+            "report_id": first["report_id"] + "-3",
+            "location": first["location"],
+            "venue_type": "restaurant",
+            "facts": {"cases": 40, "deaths": 1},
+            "reporter": first["reporter"],
+        },
+    )
+
     # The read model is eventually consistent across projector batches: a command's first event may already
     # carry level III in its snapshot while its LevelChanged is in the next batch, so wait for the history too.
     def raised_to_iii() -> dict[str, Any] | None:
@@ -60,11 +79,19 @@ def test_three_hospital_reports_correlate_into_one_incident(platform: Platform) 
     base = report_dict(source="hospital", venue_type="canteen")
     venue = base["location"]["venue"]
     for number, (unit, cases) in enumerate((("区人民医院", 12), ("区中医院", 11), ("城关卫生院", 9))):
-        post(platform, {**base, "report_id": f"{base['report_id']}-{number}", "reporter": {"unit": unit},
-                        "facts": {"cases": cases}})
+        post(
+            platform,
+            {
+                **base,
+                "report_id": f"{base['report_id']}-{number}",
+                "reporter": {"unit": unit},
+                "facts": {"cases": cases},
+            },
+        )
 
     incident = platform.wait_for(
-        lambda: (i := incident_for_venue(platform, venue)) and i["report_count"] == 3 and i, what="three reports",
+        lambda: (i := incident_for_venue(platform, venue)) and i["report_count"] == 3 and i,
+        what="three reports",
     )
     assert incident["facts"]["cases"] == 32
     assert incident["level"] == "IV"
@@ -74,13 +101,16 @@ def test_three_hospital_reports_correlate_into_one_incident(platform: Platform) 
 def test_sixty_pupils_give_level_two_with_task_orders_planned(platform: Platform) -> None:
     report = report_dict(venue_type="school", facts={"cases": 60})
     post(platform, report)
-    incident = platform.wait_for(lambda: incident_for_venue(platform, report["location"]["venue"]),
-                                 what="the incident")
+    incident = platform.wait_for(lambda: incident_for_venue(platform, report["location"]["venue"]), what="the incident")
     assert incident["level"] == "II"
 
     def planned() -> list[dict[str, Any]]:
-        return [item for entry in timeline(platform, incident["id"]) if entry["type"] == "ActionsPlanned"
-                for item in entry["data"]["items"]]
+        return [
+            item
+            for entry in timeline(platform, incident["id"])
+            if entry["type"] == "ActionsPlanned"
+            for item in entry["data"]["items"]
+        ]
 
     items = platform.wait_for(planned, what="planned actions")
     kinds = {i["kind"] for i in items}

@@ -34,8 +34,9 @@ def test_incident_detail_shows_the_rule_and_the_playbook_version(platform: Platf
     report = report_dict(venue_type="restaurant", facts={"cases": 3, "deaths": 1})
     with platform.client() as client:
         client.post("/api/v1/reports", json=report).raise_for_status()
-        summary = platform.wait_for(lambda: incident_for_venue(platform, report["location"]["venue"]),
-                                    what="the incident")
+        summary = platform.wait_for(
+            lambda: incident_for_venue(platform, report["location"]["venue"]), what="the incident"
+        )
         detail = client.get(f"/api/v1/incidents/{summary['id']}").json()
 
     assert detail["level"] == "III"
@@ -66,31 +67,44 @@ async def test_garbage_and_invalid_reports_go_to_the_dlq_and_the_pipeline_keeps_
     invalid: dict[str, Any] = report_dict()
     del invalid["reported_at"]
     await produce_raw(platform.bootstrap, platform.topic("reports"), garbage, key=b"garbage")
-    await produce_raw(platform.bootstrap, platform.topic("reports"), json.dumps(invalid).encode(),
-                      key=invalid["report_id"].encode())
+    await produce_raw(
+        platform.bootstrap, platform.topic("reports"), json.dumps(invalid).encode(), key=invalid["report_id"].encode()
+    )
     valid = report_dict(facts={"cases": 35})
-    await produce_raw(platform.bootstrap, platform.topic("reports"), json.dumps(valid, ensure_ascii=False).encode(),
-                      key=valid["report_id"].encode())
+    await produce_raw(
+        platform.bootstrap,
+        platform.topic("reports"),
+        json.dumps(valid, ensure_ascii=False).encode(),
+        key=valid["report_id"].encode(),
+    )
 
-    dead = await read_json_until(platform.bootstrap, platform.topic("reports.dlq"), count=2,
-                                 match=lambda m: m.get("key") in ("garbage", invalid["report_id"]))
+    dead = await read_json_until(
+        platform.bootstrap,
+        platform.topic("reports.dlq"),
+        count=2,
+        match=lambda m: m.get("key") in ("garbage", invalid["report_id"]),
+    )
     reasons = {m["key"]: m for m in dead}
     assert reasons["garbage"]["encoding"] == "base64"
     assert "UTF-8" in reasons["garbage"]["reason"]
     assert "reported_at" in reasons[invalid["report_id"]]["reason"]
     assert json.loads(reasons[invalid["report_id"]]["original"]) == invalid
 
-    incident = platform.wait_for(lambda: incident_for_venue(platform, valid["location"]["venue"]),
-                                 what="the valid report written by a plain Kafka client")
+    incident = platform.wait_for(
+        lambda: incident_for_venue(platform, valid["location"]["venue"]),
+        what="the valid report written by a plain Kafka client",
+    )
     assert incident["level"] == "IV"
 
 
 async def test_a_report_of_a_type_without_a_playbook_goes_to_the_dlq(platform: Platform) -> None:
     report = report_dict(incident_type="volcano")
-    await produce_raw(platform.bootstrap, platform.topic("reports"), json.dumps(report).encode(),
-                      key=report["report_id"].encode())
+    await produce_raw(
+        platform.bootstrap, platform.topic("reports"), json.dumps(report).encode(), key=report["report_id"].encode()
+    )
 
-    dead = await read_json_until(platform.bootstrap, platform.topic("reports.dlq"), count=1,
-                                 match=lambda m: m.get("key") == report["report_id"])
+    dead = await read_json_until(
+        platform.bootstrap, platform.topic("reports.dlq"), count=1, match=lambda m: m.get("key") == report["report_id"]
+    )
     assert dead, "the report was not dead-lettered"
     assert "no playbook for 'volcano'" in dead[0]["reason"]

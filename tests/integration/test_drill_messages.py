@@ -22,8 +22,16 @@ from tests.integration.channels.receivers import SmtpReceiver
 
 EXERCISE = "EX-school_canteen-20261130043000-ab12"
 PARTICIPANTS = ["p-education-01", "p-district_office-01"]
-MESSAGE = DeliverMessage(EXERCISE, "parents_gather", datetime(2026, 11, 30, 6, 0, tzinfo=UTC), "message", "城关街道",
-                         ("education",), "家长在校门口聚集", "约 50 名家长在校门口聚集，要求学校说明情况。")
+MESSAGE = DeliverMessage(
+    EXERCISE,
+    "parents_gather",
+    datetime(2026, 11, 30, 6, 0, tzinfo=UTC),
+    "message",
+    "城关街道",
+    ("education",),
+    "家长在校门口聚集",
+    "约 50 名家长在校门口聚集，要求学校说明情况。",
+)
 
 
 @pytest.fixture
@@ -37,9 +45,16 @@ def smtp() -> Iterator[SmtpReceiver]:
 async def settings(tmp_path: Path, smtp: SmtpReceiver) -> Settings:
     """A platform whose people are reachable by e-mail on the local receiver, the exercise's participants set."""
     district = district_on_receivers(tmp_path / "district", webhook_base="http://127.0.0.1:9")
-    configured = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'tocsin.db'}", data_dir=tmp_path / "var",
-                          district_dir=district, notify_channels="email", smtp_host=smtp.host, smtp_port=smtp.port,
-                          notify_max_attempts=2, notify_retry_base_delay=0.05)
+    configured = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'tocsin.db'}",
+        data_dir=tmp_path / "var",
+        district_dir=district,
+        notify_channels="email",
+        smtp_host=smtp.host,
+        smtp_port=smtp.port,
+        notify_max_attempts=2,
+        notify_retry_base_delay=0.05,
+    )
     await upgrade(configured.database_url)
     db = Database(configured.database_url)
     try:
@@ -50,7 +65,8 @@ async def settings(tmp_path: Path, smtp: SmtpReceiver) -> Settings:
 
 
 async def test_a_participant_of_the_receiving_unit_gets_one_marked_mail_and_the_others_go_to_the_sink(
-    settings: Settings, smtp: SmtpReceiver,
+    settings: Settings,
+    smtp: SmtpReceiver,
 ) -> None:
     organisation = load_organisation(settings.district_dir)
     async with open_courier(settings, EXERCISE, organisation, PARTICIPANTS) as courier:
@@ -79,16 +95,28 @@ async def test_a_participant_of_the_receiving_unit_gets_one_marked_mail_and_the_
 
     entry = outcome.to_dict()
     assert (entry["inject_id"], entry["delivered_to"], entry["receivers"]) == (
-        "parents_gather", ["p-education-01"], ["education"])
+        "parents_gather",
+        ["p-education-01"],
+        ["education"],
+    )
 
 
 async def test_a_receiver_without_participants_and_an_unreachable_server_are_reported_as_failures(
-    settings: Settings, smtp: SmtpReceiver,
+    settings: Settings,
+    smtp: SmtpReceiver,
 ) -> None:
     organisation = load_organisation(settings.district_dir)
     smtp.fail_next(2, "550 5.1.1 no such mailbox")
-    message = DeliverMessage(EXERCISE, "call", MESSAGE.at, "phone_call", "区人民医院", ("district_office", "police"),
-                             "医院来电", "已接收 18 名学生。")
+    message = DeliverMessage(
+        EXERCISE,
+        "call",
+        MESSAGE.at,
+        "phone_call",
+        "区人民医院",
+        ("district_office", "police"),
+        "医院来电",
+        "已接收 18 名学生。",
+    )
     async with open_courier(settings, EXERCISE, organisation, PARTICIPANTS) as courier:
         outcome = await courier.deliver(message)
     assert outcome.delivered_to == ()

@@ -28,11 +28,14 @@ async def add_run(db: Database, exercise_id: str, state: str, seq: int) -> None:
     """A drill_runs row as the projector would leave it."""
     snapshot = json.dumps({"exercise_id": exercise_id, "state": state, "seq": seq, "title": "演练"})
     async with db.engine.begin() as conn:
-        await conn.execute(text(
-            "INSERT INTO drill_runs (exercise_id, scenario_id, title, state, speed, elapsed_seconds, "
-            "end_seconds, seq, started_at, updated_at, snapshot) VALUES (:id, 's', '演练', :state, 60, 0, "
-            "14400, :seq, '2026-12-01 08:00:00', '2026-12-01 08:00:00', :snapshot)"),
-            {"id": exercise_id, "state": state, "seq": seq, "snapshot": snapshot})
+        await conn.execute(
+            text(
+                "INSERT INTO drill_runs (exercise_id, scenario_id, title, state, speed, elapsed_seconds, "
+                "end_seconds, seq, started_at, updated_at, snapshot) VALUES (:id, 's', '演练', :state, 60, 0, "
+                "14400, :seq, '2026-12-01 08:00:00', '2026-12-01 08:00:00', :snapshot)"
+            ),
+            {"id": exercise_id, "state": state, "seq": seq, "snapshot": snapshot},
+        )
 
 
 async def test_without_drill_runs_there_are_no_orphans(db: Database) -> None:
@@ -40,8 +43,12 @@ async def test_without_drill_runs_there_are_no_orphans(db: Database) -> None:
 
 
 async def test_running_and_paused_runs_are_orphans_finished_ones_are_not(db: Database) -> None:
-    for exercise_id, state, seq in [("EX-a", "running", 7), ("EX-b", "paused", 3), ("EX-c", "finished", 9),
-                                    ("EX-d", "failed", 2)]:
+    for exercise_id, state, seq in [
+        ("EX-a", "running", 7),
+        ("EX-b", "paused", 3),
+        ("EX-c", "finished", 9),
+        ("EX-d", "failed", 2),
+    ]:
         await add_run(db, exercise_id, state, seq)
     found = sorted(await orphaned_runs(db))
     assert [(ex, seq) for ex, seq, _ in found] == [("EX-a", 7), ("EX-b", 3)]

@@ -15,9 +15,16 @@ ORG = load_organisation()
 
 def test_assigning_a_shift_puts_that_officer_on_duty() -> None:
     day = date(2026, 12, 1)
-    command = {"type": "AssignShift", "payload": {
-        "unit": "cdc", "date": day.isoformat(), "shift": "day",
-        "leader_on_duty": "p-cdc-02", "duty_officer": "p-cdc-07"}}
+    command = {
+        "type": "AssignShift",
+        "payload": {
+            "unit": "cdc",
+            "date": day.isoformat(),
+            "shift": "day",
+            "leader_on_duty": "p-cdc-02",
+            "duty_officer": "p-cdc-07",
+        },
+    }
     changed = apply_roster_command(ORG, command)
     on_duty = changed.resolve("cdc", datetime(2026, 12, 1, 4, 0, tzinfo=UTC))  # 12:00 in Asia/Shanghai
     assert [p.id for p in on_duty.people] == ["p-cdc-07"]

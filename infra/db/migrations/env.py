@@ -16,7 +16,9 @@ target_metadata = Base.metadata
 
 def _run(connection: Connection) -> None:
     context.configure(
-        connection=connection, target_metadata=target_metadata, compare_type=True,
+        connection=connection,
+        target_metadata=target_metadata,
+        compare_type=True,
         render_as_batch=connection.dialect.name == "sqlite",
     )
     with context.begin_transaction():

@@ -50,7 +50,8 @@ async def test_sms_gateway_gets_phone_and_text(http: HttpReceiver, client: httpx
 async def test_dingtalk_bot_gets_a_text_message(http: HttpReceiver, client: httpx.AsyncClient) -> None:
     url = f"{http.url}/robot/send?access_token=abc"
     result = await dispatcher([DingTalkChannel(client, FakeTime())]).deliver(
-        message(), recipient(dingtalk=url), "dingtalk")
+        message(), recipient(dingtalk=url), "dingtalk"
+    )
     assert result.status is DeliveryStatus.DELIVERED
     assert http.requests[0].json() == {"msgtype": "text", "text": {"content": f"{SUBJECT}\n{BODY}"}}
 

@@ -32,10 +32,16 @@ CHANNELS = ["email", "webhook", "sms", "dingtalk"]
 def people(http: HttpReceiver) -> dict[str, Recipient]:
     """Seven recipients with real addresses on every channel."""
     return {
-        rid: Recipient(id=rid, name=f"成员{rid}", contacts={
-            "email": f"{rid}@district.example", "webhook": f"{http.url}/hook/{rid}",
-            "sms": f"+86138000000{index:02d}", "dingtalk": f"{http.url}/ding/{rid}?access_token={rid}",
-        })
+        rid: Recipient(
+            id=rid,
+            name=f"成员{rid}",
+            contacts={
+                "email": f"{rid}@district.example",
+                "webhook": f"{http.url}/hook/{rid}",
+                "sms": f"+86138000000{index:02d}",
+                "dingtalk": f"{http.url}/ding/{rid}?access_token={rid}",
+            },
+        )
         for index, rid in enumerate(PEOPLE)
     }
 
@@ -54,8 +60,12 @@ async def test_a_flood_of_drill_messages_reaches_only_participants_of_their_exer
     for exercise_id, members in PARTICIPANTS.items():
         registry.register(exercise_id, members)
     sink = MemorySink()
-    channels = [EmailChannel(smtp.host, smtp.port, "drill@district.example"), WebhookChannel(client),
-                SmsGatewayChannel(client, f"{http.url}/sms"), DingTalkChannel(client, FakeTime())]
+    channels = [
+        EmailChannel(smtp.host, smtp.port, "drill@district.example"),
+        WebhookChannel(client),
+        SmsGatewayChannel(client, f"{http.url}/sms"),
+        DingTalkChannel(client, FakeTime()),
+    ]
     deliver = dispatcher(channels, registry=registry, sink=sink).deliver
     directory = people(http)
     rng = random.Random(20261129)
@@ -63,17 +73,20 @@ async def test_a_flood_of_drill_messages_reaches_only_participants_of_their_exer
         ("exercise", rng.choice(list(PARTICIPANTS)), rng.choice(PEOPLE), rng.choice(CHANNELS)) for _ in range(200)
     ] + [("actual", None, rng.choice(PEOPLE), rng.choice(CHANNELS)) for _ in range(20)]
 
-    results = await asyncio.gather(*(
-        deliver(message(rid, mode=mode, exercise_id=exercise, action=f"act-{n}"), directory[rid], channel)
-        for n, (mode, exercise, rid, channel) in enumerate(plan)
-    ))
+    results = await asyncio.gather(
+        *(
+            deliver(message(rid, mode=mode, exercise_id=exercise, action=f"act-{n}"), directory[rid], channel)
+            for n, (mode, exercise, rid, channel) in enumerate(plan)
+        )
+    )
 
     owner = {address: rid for rid, person in directory.items() for address in person.contacts.values()}
     received: list[tuple[str, str | None, str]] = []  # (recipient, exercise id, subject or text)
     for mail in smtp.mails:
         exercise_header = mail.message["X-Tocsin-Exercise-Id"]
-        received.append((owner[mail.rcpt_tos[0]], str(exercise_header) if exercise_header else None,
-                         str(mail.message["Subject"])))
+        received.append(
+            (owner[mail.rcpt_tos[0]], str(exercise_header) if exercise_header else None, str(mail.message["Subject"]))
+        )
     for request in http.requests:
         rid = request.json()["to"] if request.path == "/sms" else request.path.split("/")[2].split("?")[0]
         rid = owner.get(rid, rid)

@@ -22,7 +22,8 @@ async def test_webhook_failing_three_times_gets_through_on_the_fourth_attempt(
     http.fail_next(3, 503)
     time = FakeTime()
     result = await dispatcher([WebhookChannel(client)], time=time).deliver(
-        message(), recipient(webhook=http.url), "webhook")
+        message(), recipient(webhook=http.url), "webhook"
+    )
     assert result.status is DeliveryStatus.DELIVERED
     outcomes = [attempt.outcome for attempt in result.attempts]
     assert outcomes == [AttemptOutcome.TEMPORARY_ERROR] * 3 + [AttemptOutcome.OK]
@@ -37,7 +38,8 @@ async def test_a_4xx_stops_at_once_and_fails_with_the_reason(http: HttpReceiver,
     http.fail_next(1, 404)
     store = InMemoryDeliveryStore()
     result = await dispatcher([WebhookChannel(client)], store=store).deliver(
-        message(), recipient(webhook=http.url), "webhook")
+        message(), recipient(webhook=http.url), "webhook"
+    )
     assert result.status is DeliveryStatus.FAILED
     assert len(result.attempts) == 1
     assert result.attempts[0].outcome is AttemptOutcome.PERMANENT_ERROR
@@ -52,7 +54,8 @@ async def test_retries_give_up_after_max_attempts_and_record_failed(
     http.fail_next(10, 500)
     time = FakeTime()
     result = await dispatcher([WebhookChannel(client)], time=time).deliver(
-        message(), recipient(webhook=http.url), "webhook")
+        message(), recipient(webhook=http.url), "webhook"
+    )
     assert result.status is DeliveryStatus.FAILED
     assert len(result.attempts) == 5
     assert time.sleeps == [0.5, 1.0, 2.0, 4.0]

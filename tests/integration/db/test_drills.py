@@ -30,7 +30,14 @@ async def test_a_snapshot_becomes_the_run_row(db: Database) -> None:
     row = await get_drill_run(db, ev.EXERCISE)
     assert row is not None
     assert (row.scenario_id, row.state, row.speed, row.elapsed_seconds, row.end_seconds, row.bot, row.seq) == (
-        "school_canteen", "running", 60.0, 600.0, 14400.0, "perfect", 3)
+        "school_canteen",
+        "running",
+        60.0,
+        600.0,
+        14400.0,
+        "perfect",
+        3,
+    )
     assert row.requested_by == "chief"
     assert row.started_at.replace(tzinfo=T0.tzinfo) == T0
     assert row.ended_at is None and row.score is None
@@ -98,15 +105,21 @@ async def test_a_report_before_any_snapshot_waits_for_it(db: Database) -> None:
     await apply_drill_event(db, ev.updated(0, state="finished"))
     row = await get_drill_run(db, ev.EXERCISE)
     assert row is not None and (row.seq, row.scenario_id, row.report_markdown) == (
-        0, "school_canteen", "# After-action report\n")
+        0,
+        "school_canteen",
+        "# After-action report\n",
+    )
 
 
 async def test_runs_are_listed_newest_first_and_filtered(db: Database) -> None:
-    await apply_drill_events(db, [
-        ev.updated(1, exercise_id="EX-a", started_at=T0),
-        ev.updated(1, exercise_id="EX-b", started_at=T0 + timedelta(hours=1), state="finished"),
-        ev.updated(1, exercise_id="EX-c", started_at=T0 + timedelta(hours=2), scenario_id="rural_dinner"),
-    ])
+    await apply_drill_events(
+        db,
+        [
+            ev.updated(1, exercise_id="EX-a", started_at=T0),
+            ev.updated(1, exercise_id="EX-b", started_at=T0 + timedelta(hours=1), state="finished"),
+            ev.updated(1, exercise_id="EX-c", started_at=T0 + timedelta(hours=2), scenario_id="rural_dinner"),
+        ],
+    )
     assert [r.exercise_id for r in await list_drill_runs(db)] == ["EX-c", "EX-b", "EX-a"]
     assert [r.exercise_id for r in await list_drill_runs(db, DrillFilter(state="running"))] == ["EX-c", "EX-a"]
     assert [r.exercise_id for r in await list_drill_runs(db, DrillFilter(scenario_id="rural_dinner"))] == ["EX-c"]
@@ -114,16 +127,20 @@ async def test_runs_are_listed_newest_first_and_filtered(db: Database) -> None:
     assert [r.exercise_id for r in await list_drill_runs(db, DrillFilter(limit=1))] == ["EX-c"]
 
 
-@pytest.mark.parametrize(("event", "names"), [
-    ({**ev.updated(1), "payload": "not an object"}, "payload"),
-    (ev.updated(1, state="exploded"), "exploded"),
-    ({**ev.updated(1), "time": "yesterday"}, "yesterday"),
-    (ev.updated(1, exercise_id=""), "exercise_id"),
-    ({**ev.report(), "payload": {"markdown": None, "html": ""}}, "markdown"),
-    ({**ev.rejected("c", "r"), "causation": None, "payload": {"reason": "r"}}, "command_id"),
-])
-async def test_a_malformed_event_is_refused_naming_the_problem(db: Database, event: dict[str, object],
-                                                               names: str) -> None:
+@pytest.mark.parametrize(
+    ("event", "names"),
+    [
+        ({**ev.updated(1), "payload": "not an object"}, "payload"),
+        (ev.updated(1, state="exploded"), "exploded"),
+        ({**ev.updated(1), "time": "yesterday"}, "yesterday"),
+        (ev.updated(1, exercise_id=""), "exercise_id"),
+        ({**ev.report(), "payload": {"markdown": None, "html": ""}}, "markdown"),
+        ({**ev.rejected("c", "r"), "causation": None, "payload": {"reason": "r"}}, "command_id"),
+    ],
+)
+async def test_a_malformed_event_is_refused_naming_the_problem(
+    db: Database, event: dict[str, object], names: str
+) -> None:
     with pytest.raises(DrillEventInvalid, match=names):
         await apply_drill_events(db, [ev.updated(1, exercise_id="EX-ok"), event])
     assert await list_drill_runs(db) == []  # the batch wrote nothing
@@ -136,8 +153,13 @@ async def test_other_event_types_are_ignored(db: Database) -> None:
 
 async def test_replaying_the_log_reproduces_the_tables(db: Database) -> None:
     command_id = str(uuid.uuid4())
-    log = [ev.updated(1), ev.updated(2, causation=command_id), ev.rejected(str(uuid.uuid4()), "drill over"),
-           ev.updated(3, state="finished"), ev.report()]
+    log = [
+        ev.updated(1),
+        ev.updated(2, causation=command_id),
+        ev.rejected(str(uuid.uuid4()), "drill over"),
+        ev.updated(3, state="finished"),
+        ev.report(),
+    ]
     await apply_any(db, log)
     once = await table_rows(db)
     await apply_any(db, log)

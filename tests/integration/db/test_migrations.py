@@ -36,7 +36,8 @@ async def test_migrated_schema_is_exactly_the_models(empty_db_url: str) -> None:
     assert diff == [], (
         "infra/db/models.py (or auth_models.py) changed without a migration; add one with "
         "`tocsin db revision 'what changed'` (see docs/adr/0011). Differences: "
-        f"{diff}")
+        f"{diff}"
+    )
 
 
 async def test_a_fresh_database_is_not_up_to_date_until_upgraded(empty_db_url: str) -> None:
@@ -62,10 +63,14 @@ async def test_the_refusal_hides_the_password() -> None:
 async def test_the_audit_trail_refuses_updates_and_deletes(db: Database) -> None:
     await seed.add(db)
     async with db.engine.begin() as conn:
-        await conn.execute(text(
-            "INSERT INTO audit_log (at, actor, roles, unit, ip, request_id, command_id, command_type, topic, "
-            "incident_id, mode, exercise_id, payload, outcome, detail) VALUES (:at, 'li', '[]', NULL, NULL, NULL, "
-            "'c-1', 'AddNote', 't', NULL, 'actual', NULL, '{}', 'published', '')"), {"at": seed.T0})
+        await conn.execute(
+            text(
+                "INSERT INTO audit_log (at, actor, roles, unit, ip, request_id, command_id, command_type, topic, "
+                "incident_id, mode, exercise_id, payload, outcome, detail) VALUES (:at, 'li', '[]', NULL, NULL, NULL, "
+                "'c-1', 'AddNote', 't', NULL, 'actual', NULL, '{}', 'published', '')"
+            ),
+            {"at": seed.T0},
+        )
     for statement in ("UPDATE audit_log SET actor = 'someone else'", "DELETE FROM audit_log"):
         with pytest.raises(DBAPIError, match="append-only"):
             async with db.engine.begin() as conn:

@@ -38,14 +38,18 @@ async def test_only_the_hash_of_a_token_is_stored(db: Database) -> None:
     assert users.hash_token(token) in str(stored)
 
 
-@pytest.mark.parametrize(("roles", "unit", "exercise", "why"), [
-    ([], None, None, "at least one role"),
-    (["chief"], None, None, "unknown role"),
-    (["unit_responder"], None, None, "--unit"),
-    (["drill_controller"], None, None, "--exercise"),
-])
-async def test_users_that_cannot_work_are_refused(db: Database, roles: list[str], unit: str | None,
-                                                  exercise: str | None, why: str) -> None:
+@pytest.mark.parametrize(
+    ("roles", "unit", "exercise", "why"),
+    [
+        ([], None, None, "at least one role"),
+        (["chief"], None, None, "unknown role"),
+        (["unit_responder"], None, None, "--unit"),
+        (["drill_controller"], None, None, "--exercise"),
+    ],
+)
+async def test_users_that_cannot_work_are_refused(
+    db: Database, roles: list[str], unit: str | None, exercise: str | None, why: str
+) -> None:
     with pytest.raises(users.UserError, match=why):
         await users.add_user(db, "x", roles=roles, unit=unit, exercise_id=exercise, now=T0)
 
@@ -58,9 +62,18 @@ async def test_a_user_name_is_unique(db: Database) -> None:
 
 def _entry(n: int, incident: str | None = "inc-1", exercise: str | None = None) -> audit.AuditEntry:
     return audit.AuditEntry(
-        at=T0 + timedelta(seconds=n), actor="li", roles=("commander",), unit=None, ip="10.0.0.1",
-        request_id=f"r-{n}", command_id=f"c-{n}", command_type="AddNote", topic="tocsin.incident-commands",
-        incident_id=incident, mode="exercise" if exercise else "actual", exercise_id=exercise,
+        at=T0 + timedelta(seconds=n),
+        actor="li",
+        roles=("commander",),
+        unit=None,
+        ip="10.0.0.1",
+        request_id=f"r-{n}",
+        command_id=f"c-{n}",
+        command_type="AddNote",
+        topic="tocsin.incident-commands",
+        incident_id=incident,
+        mode="exercise" if exercise else "actual",
+        exercise_id=exercise,
         payload={"text": f"note {n}"},
     )
 
@@ -83,8 +96,13 @@ async def test_the_audit_trail_by_exercise(db: Database) -> None:
 
 
 async def test_visibility_separates_actual_exercise_and_unit(db: Database) -> None:
-    await seed.add(db, seed.incident("a1"), seed.incident("a2"), seed.incident("x1", mode="exercise", exercise_id="ex"),
-                   seed.action("a1", "sampling", owner="cdc"))
+    await seed.add(
+        db,
+        seed.incident("a1"),
+        seed.incident("a2"),
+        seed.incident("x1", mode="exercise", exercise_id="ex"),
+        seed.action("a1", "sampling", owner="cdc"),
+    )
     listing = queries.IncidentFilter()
     assert {r.id for r in await queries.list_incidents(db, listing)} == {"a1", "a2"}
     assert [r.id for r in await queries.list_incidents(db, listing, queries.Visibility(exercise_id="ex"))] == ["x1"]
@@ -109,10 +127,16 @@ async def test_keyset_pages_with_equal_opening_times(db: Database) -> None:
 
 
 async def test_steps_timeline_notifications_and_results(db: Database) -> None:
-    await seed.add(db, seed.incident("a1"), seed.action("a1", "sampling", owner="cdc"),
-                   seed.action("a1", "notify", owner="district_office", kind="notify"),
-                   seed.event("a1", 1, "IncidentOpened"), seed.event("a1", 2, "FactsVerified", {"reason": "r"}),
-                   seed.notification("a1", "k"), seed.command_result("c-1", status="rejected", reason="closed"))
+    await seed.add(
+        db,
+        seed.incident("a1"),
+        seed.action("a1", "sampling", owner="cdc"),
+        seed.action("a1", "notify", owner="district_office", kind="notify"),
+        seed.event("a1", 1, "IncidentOpened"),
+        seed.event("a1", 2, "FactsVerified", {"reason": "r"}),
+        seed.notification("a1", "k"),
+        seed.command_result("c-1", status="rejected", reason="closed"),
+    )
     assert [a.key for a in await queries.actions(db, "a1", owner="cdc")] == ["sampling"]
     assert [a.key for a in await queries.actions(db, "a1", kind="notify")] == ["notify"]
     assert (await queries.get_action(db, "a1", "sampling")) is not None
@@ -125,11 +149,17 @@ async def test_steps_timeline_notifications_and_results(db: Database) -> None:
 
 
 async def test_statistics_leave_exercises_out(db: Database) -> None:
-    await seed.add(db, seed.incident("a1", level="III"), seed.incident("a2", level="III", status="closed"),
-                   seed.incident("x1", level="II", mode="exercise", exercise_id="ex"),
-                   seed.action("a1", "late", due_at=T0), seed.action("a1", "fine", due_at=T0 + timedelta(days=9)),
-                   seed.action("x1", "late", due_at=T0, mode="exercise"),
-                   seed.notification("a1", "k1", status="failed"), seed.notification("x1", "k2", mode="exercise"))
+    await seed.add(
+        db,
+        seed.incident("a1", level="III"),
+        seed.incident("a2", level="III", status="closed"),
+        seed.incident("x1", level="II", mode="exercise", exercise_id="ex"),
+        seed.action("a1", "late", due_at=T0),
+        seed.action("a1", "fine", due_at=T0 + timedelta(days=9)),
+        seed.action("x1", "late", due_at=T0, mode="exercise"),
+        seed.notification("a1", "k1", status="failed"),
+        seed.notification("x1", "k2", mode="exercise"),
+    )
     assert await queries.incidents_by_level(db) == {("III", "active"): 1}
     assert await queries.overdue_count(db, T0 + timedelta(hours=1)) == {"task": 1}
     assert await queries.notification_counts(db) == {("sms", "failed"): 1}

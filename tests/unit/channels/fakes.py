@@ -58,8 +58,13 @@ class ScriptedChannel(Channel):
 
 def recipient(rid: str = "r-1", **contacts: str) -> Recipient:
     """A recipient with the given contacts (default: a fake and an e-mail address)."""
-    return Recipient(id=rid, name=f"张三-{rid}", unit="区疾控中心", role="值班员",
-                     contacts=contacts or {"fake": f"addr-{rid}", "email": f"{rid}@example.org"})
+    return Recipient(
+        id=rid,
+        name=f"张三-{rid}",
+        unit="区疾控中心",
+        role="值班员",
+        contacts=contacts or {"fake": f"addr-{rid}", "email": f"{rid}@example.org"},
+    )
 
 
 def message(
@@ -77,9 +82,19 @@ def message(
 ) -> OutboundMessage:
     """An outbound message for tests (Chinese by default)."""
     key = idempotency_key(incident, action, recipient_id, attempt_key)
-    return OutboundMessage(id=f"msg-{key[:16]}", idempotency_key=key, incident_id=incident, action_key=action,
-                           subject=subject, body=body, created_at=START, mode=mode, exercise_id=exercise_id,
-                           level=level, cap=cap)
+    return OutboundMessage(
+        id=f"msg-{key[:16]}",
+        idempotency_key=key,
+        incident_id=incident,
+        action_key=action,
+        subject=subject,
+        body=body,
+        created_at=START,
+        mode=mode,
+        exercise_id=exercise_id,
+        level=level,
+        cap=cap,
+    )
 
 
 def dispatcher(
@@ -93,7 +108,12 @@ def dispatcher(
 ) -> Dispatcher:
     """A Dispatcher over `channels` with fake time, an in-memory store and a memory sink by default."""
     time = time or FakeTime()
-    return Dispatcher({channel.name: channel for channel in channels}, registry or ExerciseRegistry(),
-                      sink or MemorySink(), store or InMemoryDeliveryStore(), time,
-                      retry or RetryPolicy(max_attempts=5, base_delay=0.5, factor=2.0, max_delay=4.0),
-                      sleep=time.sleep)
+    return Dispatcher(
+        {channel.name: channel for channel in channels},
+        registry or ExerciseRegistry(),
+        sink or MemorySink(),
+        store or InMemoryDeliveryStore(),
+        time,
+        retry or RetryPolicy(max_attempts=5, base_delay=0.5, factor=2.0, max_delay=4.0),
+        sleep=time.sleep,
+    )

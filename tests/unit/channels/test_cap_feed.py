@@ -25,15 +25,22 @@ from tests.unit.channels.cap_schema import assert_valid_cap
 from tests.unit.channels.fakes import START, dispatcher, message
 
 PUBLIC = Recipient(id="public", name="公众", contacts={"cap": "public"})
-DETAILS = CapDetails(event="食物中毒", category="Health", sender_name="某区食安办", area_desc="某区某街道",
-                     admin_code="110105001", instruction="停止食用可疑食品。")
+DETAILS = CapDetails(
+    event="食物中毒",
+    category="Health",
+    sender_name="某区食安办",
+    area_desc="某区某街道",
+    admin_code="110105001",
+    instruction="停止食用可疑食品。",
+)
 NS = {"atom": ATOM_NS, "cap": CAP_NS}
 
 
 async def test_an_actual_alert_is_published_to_the_public_feed_and_validates() -> None:
     store = InMemoryCapAlertStore()
     result = await dispatcher([CapChannel(store, "tocsin@district.example")]).deliver(
-        message("public", cap=DETAILS), PUBLIC, "cap")
+        message("public", cap=DETAILS), PUBLIC, "cap"
+    )
     assert result.status is DeliveryStatus.DELIVERED
     [published] = await store.alerts("public")
     assert published.status == "Actual"
@@ -45,7 +52,8 @@ async def test_a_drill_alert_for_the_public_is_diverted_and_never_published() ->
     registry = ExerciseRegistry()
     registry.register("EX-1", {"cdc"})
     result = await dispatcher([CapChannel(store, "tocsin")], registry=registry, sink=sink).deliver(
-        message("public", mode="exercise", exercise_id="EX-1", cap=DETAILS), PUBLIC, "cap")
+        message("public", mode="exercise", exercise_id="EX-1", cap=DETAILS), PUBLIC, "cap"
+    )
     assert result.status is DeliveryStatus.DIVERTED
     assert store.feeds == {}
     assert len(sink.messages) == 1
@@ -56,7 +64,8 @@ async def test_a_drill_alert_goes_to_the_exercise_feed_even_when_public_is_regis
     registry = ExerciseRegistry()
     registry.register("EX-1", {"public"})
     result = await dispatcher([CapChannel(store, "tocsin")], registry=registry).deliver(
-        message("public", mode="exercise", exercise_id="EX-1", cap=DETAILS), PUBLIC, "cap")
+        message("public", mode="exercise", exercise_id="EX-1", cap=DETAILS), PUBLIC, "cap"
+    )
     assert result.status is DeliveryStatus.DELIVERED
     assert await store.alerts("public") == []
     [drill] = await store.alerts(exercise_feed("EX-1"))
@@ -69,12 +78,12 @@ async def test_an_actual_alert_is_refused_on_an_exercise_feed() -> None:
     feed_recipient = Recipient(id="drill-feed", name="演练", contacts={"cap": exercise_feed("EX-1")})
     with pytest.raises(ExerciseIsolationViolation):
         await dispatcher([CapChannel(InMemoryCapAlertStore(), "tocsin")]).deliver(
-            message("drill-feed", cap=DETAILS), feed_recipient, "cap")
+            message("drill-feed", cap=DETAILS), feed_recipient, "cap"
+        )
 
 
 async def test_a_message_without_cap_details_fails_permanently() -> None:
-    result = await dispatcher([CapChannel(InMemoryCapAlertStore(), "tocsin")]).deliver(
-        message("public"), PUBLIC, "cap")
+    result = await dispatcher([CapChannel(InMemoryCapAlertStore(), "tocsin")]).deliver(message("public"), PUBLIC, "cap")
     assert result.status is DeliveryStatus.FAILED
     assert len(result.attempts) == 1
     assert "CAP details" in (result.reason or "")
@@ -84,13 +93,24 @@ async def test_the_atom_feed_embeds_every_alert_newest_first_and_each_validates(
     store = InMemoryCapAlertStore()
     deliver = dispatcher([CapChannel(store, "tocsin@district.example")]).deliver
     await deliver(message("public", action="warn", cap=DETAILS), PUBLIC, "cap")
-    update = CapDetails(event="食物中毒", msg_type="Update", references=("tocsin,INC-1-a,2026-11-29T08:00:00+08:00",),
-                        scope="Restricted", restriction="仅限成员单位", area_desc="某区")
+    update = CapDetails(
+        event="食物中毒",
+        msg_type="Update",
+        references=("tocsin,INC-1-a,2026-11-29T08:00:00+08:00",),
+        scope="Restricted",
+        restriction="仅限成员单位",
+        area_desc="某区",
+    )
     await deliver(message("public", action="update", cap=update, subject="更新：患病 40 人"), PUBLIC, "cap")
     alerts = await store.alerts("public")
-    xml = render_atom_feed(alerts, "urn:tocsin:cap:public", "某区突发事件预警", START,
-                           self_url="http://127.0.0.1:8000/api/v1/cap/feed",
-                           alert_url="http://127.0.0.1:8000/api/v1/cap/alerts/{identifier}")
+    xml = render_atom_feed(
+        alerts,
+        "urn:tocsin:cap:public",
+        "某区突发事件预警",
+        START,
+        self_url="http://127.0.0.1:8000/api/v1/cap/feed",
+        alert_url="http://127.0.0.1:8000/api/v1/cap/alerts/{identifier}",
+    )
     feed = ET.fromstring(xml.encode())
     assert feed.tag == f"{{{ATOM_NS}}}feed"
     assert feed.findtext("atom:title", namespaces=NS) == "某区突发事件预警"

@@ -42,7 +42,8 @@ async def test_an_actual_message_carrying_an_exercise_id_is_refused() -> None:
 async def test_a_participant_gets_the_drill_marked_at_the_real_address() -> None:
     channel = ScriptedChannel()
     result = await dispatcher([channel], registry=registry(EX1={"r-1"})).deliver(
-        message(mode="exercise", exercise_id="EX1", subject="通知", body="正文"), recipient(), "fake")
+        message(mode="exercise", exercise_id="EX1", subject="通知", body="正文"), recipient(), "fake"
+    )
     assert result.status is DeliveryStatus.DELIVERED
     [(address, sent)] = channel.sent
     assert address == "addr-r-1"
@@ -54,7 +55,8 @@ async def test_a_non_participant_is_diverted_to_the_sink_and_the_diversion_is_re
     reg = registry(EX1={"someone-else"})
     reg.register("EX2", {"r-1"}, sink_address="drill-console/EX2")
     result = await dispatcher([channel], registry=reg, sink=sink).deliver(
-        message(mode="exercise", exercise_id="EX1"), recipient(), "fake")
+        message(mode="exercise", exercise_id="EX1"), recipient(), "fake"
+    )
     assert result.status is DeliveryStatus.DIVERTED
     assert result.routed_to == sink.name
     assert "not a registered participant of exercise 'EX1'" in (result.reason or "")
@@ -68,7 +70,8 @@ async def test_a_non_participant_is_diverted_to_the_sink_and_the_diversion_is_re
 async def test_an_unknown_exercise_diverts_everything() -> None:
     channel, sink = ScriptedChannel(), MemorySink()
     result = await dispatcher([channel], sink=sink).deliver(
-        message(mode="exercise", exercise_id="never-registered"), recipient(), "fake")
+        message(mode="exercise", exercise_id="never-registered"), recipient(), "fake"
+    )
     assert result.status is DeliveryStatus.DIVERTED
     assert channel.calls == 0
 
@@ -77,7 +80,8 @@ async def test_an_ended_exercise_pages_nobody() -> None:
     channel, reg = ScriptedChannel(), registry(EX1={"r-1"})
     reg.unregister("EX1")
     result = await dispatcher([channel], registry=reg).deliver(
-        message(mode="exercise", exercise_id="EX1"), recipient(), "fake")
+        message(mode="exercise", exercise_id="EX1"), recipient(), "fake"
+    )
     assert result.status is DeliveryStatus.DIVERTED
     assert channel.calls == 0
 
@@ -90,8 +94,15 @@ def test_marking_is_idempotent_and_leaves_actual_messages_alone() -> None:
 
 @settings(max_examples=80, deadline=None)
 @given(
-    plan=st.lists(st.tuples(st.sampled_from(["actual", "exercise"]), st.sampled_from(["A", "B", "C"]),
-                            st.sampled_from(["p1", "p2", "p3", "x1"])), min_size=1, max_size=25),
+    plan=st.lists(
+        st.tuples(
+            st.sampled_from(["actual", "exercise"]),
+            st.sampled_from(["A", "B", "C"]),
+            st.sampled_from(["p1", "p2", "p3", "x1"]),
+        ),
+        min_size=1,
+        max_size=25,
+    ),
     members_a=st.sets(st.sampled_from(["p1", "p2", "p3"])),
     members_b=st.sets(st.sampled_from(["p1", "p2", "p3"])),
 )
@@ -103,8 +114,9 @@ async def test_no_mix_of_modes_exercises_and_recipients_leaks_a_drill(
     deliver = dispatcher([channel], registry=registry(**participants), sink=sink).deliver
     for n, (mode, exercise, rid) in enumerate(plan):
         drill = mode == "exercise"
-        sent = message(rid, mode="exercise" if drill else "actual", exercise_id=exercise if drill else None,
-                       action=f"a{n}")
+        sent = message(
+            rid, mode="exercise" if drill else "actual", exercise_id=exercise if drill else None, action=f"a{n}"
+        )
         await deliver(sent, recipient(rid), "fake")
     for address, real in channel.sent:
         if real.is_exercise:

@@ -8,8 +8,11 @@ from infra.channels import MessageTemplate, TemplateBook, TemplateError, compose
 from infra.channels.templates import DEFAULT_TEMPLATE
 from tests.unit.channels.fakes import START
 
-TEMPLATE = MessageTemplate(name="notify_cdc", subject="【${level_name}】${title}",
-                           body="患病 ${cases} 人，死亡 ${deaths} 人。请立即按职责开展处置。")
+TEMPLATE = MessageTemplate(
+    name="notify_cdc",
+    subject="【${level_name}】${title}",
+    body="患病 ${cases} 人，死亡 ${deaths} 人。请立即按职责开展处置。",
+)
 VALUES = {"level_name": "较大", "title": "某小学食物中毒", "cases": 120, "deaths": 0}
 
 
@@ -39,12 +42,21 @@ def test_the_book_falls_back_to_the_default_template() -> None:
 
 
 def test_composed_messages_are_deterministic_per_incident_action_recipient_and_attempt() -> None:
-    first = compose_message(TEMPLATE, VALUES, incident_id="INC-1", action_key="notify_cdc", recipient_id="cdc",
-                            created_at=START)
-    again = compose_message(TEMPLATE, VALUES, incident_id="INC-1", action_key="notify_cdc", recipient_id="cdc",
-                            created_at=START)
-    retry = compose_message(TEMPLATE, VALUES, incident_id="INC-1", action_key="notify_cdc", recipient_id="cdc",
-                            created_at=START, attempt_key="manual-1")
+    first = compose_message(
+        TEMPLATE, VALUES, incident_id="INC-1", action_key="notify_cdc", recipient_id="cdc", created_at=START
+    )
+    again = compose_message(
+        TEMPLATE, VALUES, incident_id="INC-1", action_key="notify_cdc", recipient_id="cdc", created_at=START
+    )
+    retry = compose_message(
+        TEMPLATE,
+        VALUES,
+        incident_id="INC-1",
+        action_key="notify_cdc",
+        recipient_id="cdc",
+        created_at=START,
+        attempt_key="manual-1",
+    )
     assert first == again
     assert first.idempotency_key == idempotency_key("INC-1", "notify_cdc", "cdc")
     assert retry.idempotency_key != first.idempotency_key

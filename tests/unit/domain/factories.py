@@ -22,13 +22,25 @@ def food_safety() -> Playbook:
     return _LIBRARY.get("food_safety")
 
 
-def report(cases: int = 0, *, deaths: int = 0, unit: str = "区人民医院", venue: str = "城关实验小学食堂",
-           venue_type: str | None = "school", at: datetime = T0, **facts: Any) -> Report:
+def report(
+    cases: int = 0,
+    *,
+    deaths: int = 0,
+    unit: str = "区人民医院",
+    venue: str = "城关实验小学食堂",
+    venue_type: str | None = "school",
+    at: datetime = T0,
+    **facts: Any,
+) -> Report:
     """A hospital's report about the canteen, with these figures."""
     return Report(
-        report_id=f"r-{next(_ids)}", source="hospital", reported_at=at,
-        location={"venue": venue, "admin_code": "330102001", "town": "城关街道"}, venue_type=venue_type,
-        facts=Facts.from_mapping({"cases": cases, "deaths": deaths, **facts}), reporter={"unit": unit},
+        report_id=f"r-{next(_ids)}",
+        source="hospital",
+        reported_at=at,
+        location={"venue": venue, "admin_code": "330102001", "town": "城关街道"},
+        venue_type=venue_type,
+        facts=Facts.from_mapping({"cases": cases, "deaths": deaths, **facts}),
+        reporter={"unit": unit},
     )
 
 

@@ -10,7 +10,9 @@ from playbooks.report import Report, normalise_venue
 
 def make_report(**overrides: Any) -> Report:
     fields: dict[str, Any] = {
-        "report_id": "r1", "source": "hospital", "reported_at": datetime(2026, 11, 29, 8, tzinfo=UTC),
+        "report_id": "r1",
+        "source": "hospital",
+        "reported_at": datetime(2026, 11, 29, 8, tzinfo=UTC),
         "location": {"venue": "城关实验小学食堂", "admin_code": "330102"},
     }
     fields.update(overrides)

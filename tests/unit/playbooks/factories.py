@@ -31,8 +31,9 @@ def playbook(incident_type: str) -> Playbook:
     return library().get(incident_type)
 
 
-def facts(*, townships: int = 0, counties: int = 0, prefectures: int = 0, provinces: int = 0,
-          **figures: object) -> Facts:
+def facts(
+    *, townships: int = 0, counties: int = 0, prefectures: int = 0, provinces: int = 0, **figures: object
+) -> Facts:
     """Facts with region counts given flat: facts(cases=30, townships=2)."""
     regions = Regions(townships=townships, counties=counties, prefectures=prefectures, provinces=provinces)
     return replace(Facts.from_mapping(figures), regions=regions)

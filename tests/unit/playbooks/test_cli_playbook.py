@@ -29,16 +29,36 @@ def test_check_of_a_broken_file_prints_file_line_field_and_fails(tmp_path: Path)
 
 
 def test_evaluate_prints_the_grading_as_json() -> None:
-    result = runner.invoke(app, ["evaluate", "--type", "food_safety", "--facts", '{"cases": 10, "deaths": 1}',
-                                 "--at", "2025-03-03T08:00:00+08:00"])
+    result = runner.invoke(
+        app,
+        [
+            "evaluate",
+            "--type",
+            "food_safety",
+            "--facts",
+            '{"cases": 10, "deaths": 1}',
+            "--at",
+            "2025-03-03T08:00:00+08:00",
+        ],
+    )
     assert result.exit_code == 0
     data = json.loads(result.stdout)
     assert data["explanation"] == "III: deaths = 1 ≥ 1 (rule III.death)"
 
 
 def test_evaluate_selects_a_rule_set() -> None:
-    result = runner.invoke(app, ["evaluate", "--type", "food_safety", "--rule-set", "family_b",
-                                 "--facts", '{"novel_contaminant": true, "regions": {"townships": 2}}'])
+    result = runner.invoke(
+        app,
+        [
+            "evaluate",
+            "--type",
+            "food_safety",
+            "--rule-set",
+            "family_b",
+            "--facts",
+            '{"novel_contaminant": true, "regions": {"townships": 2}}',
+        ],
+    )
     assert json.loads(result.stdout)["rule_id"] == "II.novel_contaminant"
 
 

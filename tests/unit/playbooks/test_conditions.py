@@ -23,7 +23,9 @@ def test_any_explains_the_parts_that_hold() -> None:
 
 def test_not_inverts_its_part() -> None:
     assert _holds({"not": {"fact": "crime_suspected", "eq": True}}, crime_suspected=False) == (
-        True, "not (crime_suspected = false = true)")
+        True,
+        "not (crime_suspected = false = true)",
+    )
 
 
 def test_between_includes_both_ends() -> None:

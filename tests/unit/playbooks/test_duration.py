@@ -13,10 +13,17 @@ from playbooks.duration import DURATION_PATTERN
 FRIDAY_5PM = datetime(2025, 3, 7, 17, 0, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("text", "span"), [
-    ("30m", timedelta(minutes=30)), ("1h", timedelta(hours=1)), ("24h", timedelta(hours=24)),
-    ("10d", timedelta(days=10)), ("2 hours", timedelta(hours=2)), ("45 min", timedelta(minutes=45)),
-])
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        ("30m", timedelta(minutes=30)),
+        ("1h", timedelta(hours=1)),
+        ("24h", timedelta(hours=24)),
+        ("10d", timedelta(days=10)),
+        ("2 hours", timedelta(hours=2)),
+        ("45 min", timedelta(minutes=45)),
+    ],
+)
 def test_calendar_durations_are_read(text: str, span: timedelta) -> None:
     assert parse_duration(text).after(FRIDAY_5PM) - FRIDAY_5PM == span
 

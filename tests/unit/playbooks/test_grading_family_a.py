@@ -32,8 +32,7 @@ BOUNDARIES: list[tuple[str, dict[str, Any], str | None, Level, str | None]] = [
     ("1 province is not graded", {"provinces": 1}, None, Level.NON_GRADED, None),
     ("2 provinces is I", {"provinces": 2}, None, Level.I, "I.provinces"),
     ("49 harmed during a major event is IV", {"cases": 49, "major_event": True}, None, Level.IV, "IV.cases"),
-    ("50 harmed during a major event is II", {"cases": 50, "major_event": True}, None, Level.II,
-     "II.major_event"),
+    ("50 harmed during a major event is II", {"cases": 50, "major_event": True}, None, Level.II, "II.major_event"),
     ("50 harmed without a major event is IV", {"cases": 50}, None, Level.IV, "IV.cases"),
     ("100 harmed with 1 death is II", {"cases": 100, "deaths": 1}, None, Level.II, "II.cases_with_death"),
     ("99 harmed with 1 death is III", {"cases": 99, "deaths": 1}, None, Level.III, "III.death"),
@@ -44,8 +43,9 @@ IDS = [case[0] for case in BOUNDARIES]
 
 
 @pytest.mark.parametrize(("name", "figures", "venue_type", "level", "rule_id"), BOUNDARIES, ids=IDS)
-def test_family_a_grades_each_boundary(name: str, figures: dict[str, Any], venue_type: str | None,
-                                       level: Level, rule_id: str | None) -> None:
+def test_family_a_grades_each_boundary(
+    name: str, figures: dict[str, Any], venue_type: str | None, level: Level, rule_id: str | None
+) -> None:
     grading = grade(food_safety("family_a"), facts(**figures), venue_type=venue_type)
     assert (grading.level, grading.rule_id) == (level, rule_id), name
 
@@ -63,7 +63,8 @@ def test_explanation_names_fact_value_threshold_and_rule() -> None:
 def test_compound_rule_explains_every_part() -> None:
     grading = grade(food_safety(), facts(cases=50), venue_type="school")
     assert grading.explanation == (
-        "II: venue_type = school ∈ {school, kindergarten} and cases = 50 ≥ 50 (rule II.school)")
+        "II: venue_type = school ∈ {school, kindergarten} and cases = 50 ≥ 50 (rule II.school)"
+    )
 
 
 def test_non_graded_explanation_shows_the_figures() -> None:
@@ -74,8 +75,13 @@ def test_non_graded_explanation_shows_the_figures() -> None:
 def test_highest_matching_level_wins_over_earlier_lower_matches() -> None:
     grading = grade(food_safety(), facts(cases=120, deaths=1, counties=2, townships=3))
     assert grading.level is Level.II
-    assert {m.rule_id for m in grading.matched} == {"II.cases_with_death", "III.counties", "III.cases",
-                                                    "III.death", "IV.townships"}
+    assert {m.rule_id for m in grading.matched} == {
+        "II.cases_with_death",
+        "III.counties",
+        "III.cases",
+        "III.death",
+        "IV.townships",
+    }
 
 
 def test_grading_records_the_rule_set_used() -> None:

@@ -12,18 +12,23 @@ from tests.unit.playbooks.test_grading_family_a import BOUNDARIES, IDS
 
 
 @pytest.mark.parametrize(("name", "figures", "venue_type", "level", "rule_id"), BOUNDARIES, ids=IDS)
-def test_family_b_keeps_every_family_a_boundary(name: str, figures: dict[str, Any], venue_type: str | None,
-                                                level: Level, rule_id: str | None) -> None:
+def test_family_b_keeps_every_family_a_boundary(
+    name: str, figures: dict[str, Any], venue_type: str | None, level: Level, rule_id: str | None
+) -> None:
     grading = grade(food_safety("family_b"), facts(**figures), venue_type=venue_type)
     assert (grading.level, grading.rule_id) == (level, rule_id), name
 
 
-@pytest.mark.parametrize(("townships", "level", "rule_id"), [
-    (1, Level.NON_GRADED, None),
-    (2, Level.II, "II.novel_contaminant"),
-])
-def test_novel_contaminant_is_ii_once_it_spreads_to_two_townships(townships: int, level: Level,
-                                                                   rule_id: str | None) -> None:
+@pytest.mark.parametrize(
+    ("townships", "level", "rule_id"),
+    [
+        (1, Level.NON_GRADED, None),
+        (2, Level.II, "II.novel_contaminant"),
+    ],
+)
+def test_novel_contaminant_is_ii_once_it_spreads_to_two_townships(
+    townships: int, level: Level, rule_id: str | None
+) -> None:
     grading = grade(food_safety("family_b"), facts(novel_contaminant=True, townships=townships))
     assert (grading.level, grading.rule_id) == (level, rule_id)
 

@@ -32,20 +32,24 @@ def test_a_bad_duration_names_file_line_field_and_value() -> None:
     text, line = _break("deadline: 1h", "deadline: 2 hourz", after="id: written_report_province")
     assert _problems(text) == [
         f"food_safety.yaml:{line} levels.II.actions[1].deadline: '2 hourz' is not a duration "
-        "(e.g. 30m, 2h, 10d, 10 working days)"]
+        "(e.g. 30m, 2h, 10d, 10 working days)"
+    ]
 
 
 def test_an_unknown_fact_in_a_rule_is_rejected() -> None:
     text, line = _break("{fact: deaths, ge: 10}", "{fact: death, ge: 10}")
     (problem,) = _problems(text)
-    assert problem.startswith(f"food_safety.yaml:{line} rule_sets.family_a.rules[3].when.fact: "
-                              "'death' is not a known fact")
+    assert problem.startswith(
+        f"food_safety.yaml:{line} rule_sets.family_a.rules[3].when.fact: 'death' is not a known fact"
+    )
 
 
 def test_a_value_of_the_wrong_type_is_rejected() -> None:
     text, line = _break("{fact: major_event, eq: true}", "{fact: major_event, eq: 1}")
-    assert _problems(text) == [f"food_safety.yaml:{line} rule_sets.family_a.rules[5].when.all[0].eq: "
-                               "1 is not a boolean (fact major_event is boolean)"]
+    assert _problems(text) == [
+        f"food_safety.yaml:{line} rule_sets.family_a.rules[5].when.all[0].eq: "
+        "1 is not a boolean (fact major_event is boolean)"
+    ]
 
 
 def test_an_unknown_operator_is_rejected() -> None:
@@ -56,8 +60,9 @@ def test_an_unknown_operator_is_rejected() -> None:
 
 def test_an_undeclared_owner_is_rejected() -> None:
     text, line = _break("owner: cdc", "owner: cdcx")
-    assert _problems(text) == [f"food_safety.yaml:{line} levels.IV.actions[4].owner: "
-                               "'cdcx' is not a declared unit or role"]
+    assert _problems(text) == [
+        f"food_safety.yaml:{line} levels.IV.actions[4].owner: 'cdcx' is not a declared unit or role"
+    ]
 
 
 def test_an_unknown_action_kind_is_rejected() -> None:
@@ -69,8 +74,9 @@ def test_an_unknown_action_kind_is_rejected() -> None:
 def test_a_step_defined_at_two_levels_is_rejected() -> None:
     text, line = _break("id: support_provincial_hq", "id: medical_treatment")
     (problem,) = _problems(text)
-    assert problem.startswith(f"food_safety.yaml:{line} levels.II.actions[2].id: action 'medical_treatment' "
-                              "is already defined")
+    assert problem.startswith(
+        f"food_safety.yaml:{line} levels.II.actions[2].id: action 'medical_treatment' is already defined"
+    )
 
 
 def test_a_rule_for_a_level_without_a_plan_is_rejected() -> None:
@@ -78,16 +84,18 @@ def test_a_rule_for_a_level_without_a_plan_is_rejected() -> None:
     start = line_of(text, "  I:", after="id: support_provincial_hq")
     end = line_of(text, "after_response:")
     lines = text.splitlines(keepends=True)
-    broken = "".join(lines[:start - 1] + lines[end - 1:])
+    broken = "".join(lines[: start - 1] + lines[end - 1 :])
     rule_line = line_of(broken, "level: I", after="id: I.provinces")
-    assert _problems(broken) == [f"food_safety.yaml:{rule_line} rule_sets.family_a.rules[0].level: "
-                                 "I has no plan under levels"]
+    assert _problems(broken) == [
+        f"food_safety.yaml:{rule_line} rule_sets.family_a.rules[0].level: I has no plan under levels"
+    ]
 
 
 def test_a_missing_parameter_is_rejected() -> None:
     text, line = _break("$longest_incubation", "$longest")
-    assert _problems(text) == [f"food_safety.yaml:{line} termination.criteria[1].at_least: "
-                               "'$longest' is not a parameter"]
+    assert _problems(text) == [
+        f"food_safety.yaml:{line} termination.criteria[1].at_least: '$longest' is not a parameter"
+    ]
 
 
 def test_an_unknown_field_is_rejected_with_the_allowed_ones() -> None:
@@ -103,12 +111,14 @@ def test_a_duplicate_key_is_rejected() -> None:
 
 def test_text_that_is_not_yaml_is_rejected_with_its_line() -> None:
     assert _problems("id: food_safety\nlevels: [\n", "x.yaml") == [
-        "x.yaml:3: not valid YAML: expected the node content, but found '<stream end>'"]
+        "x.yaml:3: not valid YAML: expected the node content, but found '<stream end>'"
+    ]
 
 
 def test_a_yaml_list_is_not_a_playbook() -> None:
     assert _problems("- a\n- b\n", "x.yaml") == [
-        "x.yaml:1: a playbook is a mapping of fields (id, version, title, ...)"]
+        "x.yaml:1: a playbook is a mapping of fields (id, version, title, ...)"
+    ]
 
 
 def test_load_library_names_the_broken_file(tmp_path: Path) -> None:

@@ -12,8 +12,14 @@ FIRST_REPORT = MONDAY_8AM - timedelta(hours=3)
 
 
 def _plan(level: Level, venue_type: str | None = None, **figures: Any) -> dict[str, PlannedAction]:
-    planned = plan_response(food_safety(), level, facts=facts(**figures), venue_type=venue_type,
-                            activated_at=MONDAY_8AM, first_report_at=FIRST_REPORT)
+    planned = plan_response(
+        food_safety(),
+        level,
+        facts=facts(**figures),
+        venue_type=venue_type,
+        activated_at=MONDAY_8AM,
+        first_report_at=FIRST_REPORT,
+    )
     return {a.key: a for a in planned}
 
 
@@ -90,60 +96,104 @@ def test_message_templates_are_filled_from_the_facts() -> None:
 
 
 def test_final_summary_is_due_ten_days_after_the_end() -> None:
-    (summary,) = [a for a in plan_post_incident(food_safety(), Level.III, facts=facts(cases=120), venue_type=None,
-                                                terminated_at=MONDAY_8AM) if a.key == "final_summary"]
+    (summary,) = [
+        a
+        for a in plan_post_incident(
+            food_safety(), Level.III, facts=facts(cases=120), venue_type=None, terminated_at=MONDAY_8AM
+        )
+        if a.key == "final_summary"
+    ]
     assert (summary.due_at, summary.relative_to) == (MONDAY_8AM + timedelta(days=10), "termination")
 
 
 def test_insurance_settlement_follows_a_rural_collective_dinner_only() -> None:
     def keys(venue: str) -> set[str]:
-        return {a.key for a in plan_post_incident(food_safety(), Level.IV, facts=facts(cases=35), venue_type=venue,
-                                                  terminated_at=MONDAY_8AM)}
+        return {
+            a.key
+            for a in plan_post_incident(
+                food_safety(), Level.IV, facts=facts(cases=35), venue_type=venue, terminated_at=MONDAY_8AM
+            )
+        }
+
     assert "insurance_claim" in keys("rural_collective_dinner")
     assert "insurance_claim" not in keys("school")
 
 
 def test_a_condition_turning_true_adds_only_the_new_step() -> None:
     running = _plan(Level.IV, cases=35)
-    added = plan_additions(food_safety(), Level.IV, running=running, facts=facts(cases=35, crime_suspected=True),
-                           venue_type=None, now=MONDAY_8AM + timedelta(hours=5), first_report_at=FIRST_REPORT)
+    added = plan_additions(
+        food_safety(),
+        Level.IV,
+        running=running,
+        facts=facts(cases=35, crime_suspected=True),
+        venue_type=None,
+        now=MONDAY_8AM + timedelta(hours=5),
+        first_report_at=FIRST_REPORT,
+    )
     assert [a.key for a in added] == ["involve_police"]
     assert added[0].due_at == MONDAY_8AM + timedelta(hours=6)
 
 
 def test_tier_one_recall_replaces_the_lower_tiers() -> None:
-    planned = plan_response(playbook("sampling_recall"), Level.II,
-                            facts=facts(hazard="severe", product_distributed=True), venue_type=None,
-                            activated_at=MONDAY_8AM, first_report_at=MONDAY_8AM)
+    planned = plan_response(
+        playbook("sampling_recall"),
+        Level.II,
+        facts=facts(hazard="severe", product_distributed=True),
+        venue_type=None,
+        activated_at=MONDAY_8AM,
+        first_report_at=MONDAY_8AM,
+    )
     recalls = {a.key for a in planned if a.kind == "recall"}
     assert recalls == {"recall_tier1_start", "recall_tier1_complete"}
 
 
 def test_tier_one_recall_completes_within_ten_working_days() -> None:
-    planned = plan_response(playbook("sampling_recall"), Level.II,
-                            facts=facts(hazard="severe", product_distributed=True), venue_type=None,
-                            activated_at=MONDAY_8AM, first_report_at=MONDAY_8AM)
+    planned = plan_response(
+        playbook("sampling_recall"),
+        Level.II,
+        facts=facts(hazard="severe", product_distributed=True),
+        venue_type=None,
+        activated_at=MONDAY_8AM,
+        first_report_at=MONDAY_8AM,
+    )
     (complete,) = [a for a in planned if a.key == "recall_tier1_complete"]
     assert complete.due_at == MONDAY_8AM + timedelta(days=14)
     assert complete.deadline_text == "10 working days"
 
 
 def test_an_undistributed_batch_needs_no_recall() -> None:
-    planned = plan_response(playbook("sampling_recall"), Level.III,
-                            facts=facts(hazard="general", product_distributed=False), venue_type=None,
-                            activated_at=MONDAY_8AM, first_report_at=MONDAY_8AM)
+    planned = plan_response(
+        playbook("sampling_recall"),
+        Level.III,
+        facts=facts(hazard="general", product_distributed=False),
+        venue_type=None,
+        activated_at=MONDAY_8AM,
+        first_report_at=MONDAY_8AM,
+    )
     assert not [a for a in planned if a.kind == "recall"]
 
 
 def test_public_opinion_plans_verify_respond_and_publish() -> None:
-    planned = plan_response(playbook("public_opinion"), Level.IV, facts=facts(reach=20000), venue_type=None,
-                            activated_at=MONDAY_8AM, first_report_at=MONDAY_8AM)
+    planned = plan_response(
+        playbook("public_opinion"),
+        Level.IV,
+        facts=facts(reach=20000),
+        venue_type=None,
+        activated_at=MONDAY_8AM,
+        first_report_at=MONDAY_8AM,
+    )
     assert {"verify_facts", "respond", "publish_findings"} <= {a.key for a in planned}
 
 
 def test_major_public_opinion_responds_within_five_hours() -> None:
-    planned = plan_response(playbook("public_opinion"), Level.III, facts=facts(reach=200000), venue_type=None,
-                            activated_at=MONDAY_8AM, first_report_at=MONDAY_8AM)
+    planned = plan_response(
+        playbook("public_opinion"),
+        Level.III,
+        facts=facts(reach=200000),
+        venue_type=None,
+        activated_at=MONDAY_8AM,
+        first_report_at=MONDAY_8AM,
+    )
     keys = {a.key: a for a in planned}
     assert keys["respond_fast"].deadline == timedelta(hours=5)
     assert "respond" not in keys

@@ -12,8 +12,11 @@ NOW = MONDAY_8AM + timedelta(days=5)
 
 def _signals(**overrides: datetime | bool | None) -> dict[str, datetime | bool | None]:
     signals: dict[str, datetime | bool | None] = {
-        "patients_stable_since": NOW - timedelta(hours=30), "last_case_at": NOW - timedelta(hours=80),
-        "site_controlled": True, "hazards_removed": True, "approved": True,
+        "patients_stable_since": NOW - timedelta(hours=30),
+        "last_case_at": NOW - timedelta(hours=80),
+        "site_controlled": True,
+        "hazards_removed": True,
+        "approved": True,
     }
     return {**signals, **overrides}
 
@@ -33,8 +36,9 @@ def test_the_incubation_period_is_the_playbook_parameter() -> None:
 
 
 def test_patients_stable_for_less_than_a_day_block_the_end() -> None:
-    status = termination_check(food_safety(), signals=_signals(patients_stable_since=NOW - timedelta(hours=23)),
-                               now=NOW)
+    status = termination_check(
+        food_safety(), signals=_signals(patients_stable_since=NOW - timedelta(hours=23)), now=NOW
+    )
     assert status.missing == ("patients_stable",)
 
 
@@ -55,8 +59,13 @@ def test_earliest_end_is_when_the_last_time_criterion_will_hold() -> None:
 
 
 def test_playbook_lists_the_signals_a_termination_form_asks_for() -> None:
-    assert signal_names(food_safety()) == ("patients_stable_since", "last_case_at", "site_controlled",
-                                           "hazards_removed", "approved")
+    assert signal_names(food_safety()) == (
+        "patients_stable_since",
+        "last_case_at",
+        "site_controlled",
+        "hazards_removed",
+        "approved",
+    )
 
 
 def test_status_is_json_ready() -> None:
