@@ -19,7 +19,10 @@ STREAM: Responses = {
         "content": {
             "text/event-stream": {
                 "schema": {"type": "string"},
-                "example": 'id: 0:18,1:4,2:9\nevent: LevelChanged\ndata: {"type":"LevelChanged","incident_id":"inc-1",...}\n\n',
+                "example": (
+                    'id: 0:18,1:4,2:9\nevent: LevelChanged\ndata: {"type":"LevelChanged",'
+                    '"incident_id":"inc-1",...}\n\n'
+                ),
             }
         },
         "description": "An endless stream of events; reconnect with Last-Event-ID to resume",
