@@ -20,8 +20,7 @@ STREAM: Responses = {
             "text/event-stream": {
                 "schema": {"type": "string"},
                 "example": (
-                    'id: 0:18,1:4,2:9\nevent: LevelChanged\ndata: {"type":"LevelChanged",'
-                    '"incident_id":"inc-1",...}\n\n'
+                    'id: 0:18,1:4,2:9\nevent: LevelChanged\ndata: {"type":"LevelChanged","incident_id":"inc-1",...}\n\n'
                 ),
             }
         },

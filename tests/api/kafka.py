@@ -10,7 +10,12 @@ from aiokafka import AIOKafkaConsumer
 
 
 async def find_message(
-    bootstrap: str, topic: str, message_id: str, *, field: str = "id", timeout: float = 20.0  # noqa: ASYNC109
+    bootstrap: str,
+    topic: str,
+    message_id: str,
+    *,
+    field: str = "id",
+    timeout: float = 20.0,  # noqa: ASYNC109
 ) -> tuple[str, dict[str, Any]]:
     """The (key, value) of the message on `topic` whose `field` is `message_id`; fail after `timeout`."""
     consumer = AIOKafkaConsumer(
