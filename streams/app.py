@@ -7,9 +7,12 @@ from pathlib import Path
 import faust
 from mode import CrashingSupervisor
 
+from infra.clock import clock_for
 from infra.settings import Settings
 
 settings = Settings()
+clock = clock_for(settings.clock_speed)
+"""The worker's clock (scaled only for demos and tests: TOCSIN_CLOCK_SPEED)."""
 
 
 def broker_urls(bootstrap: str) -> list[str]:

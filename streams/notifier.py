@@ -34,13 +34,13 @@ from infra.notify.cap_store import SqlCapAlertStore
 from infra.notify.factory import build_dispatcher
 from infra.notify.recipients import channels_for, recipient_of
 from infra.notify.stores import SENDING, SqlDeliveryStore, exercise_registry
+from infra.wire import CommandType, Envelope, stable_id
 from playbooks.levels import Level
 from playbooks.organisation import Organisation, OrganisationError, Person, Resolution
 from streams import topics
-from streams.agents import clock
-from streams.app import app, settings
+from streams.app import app, clock, settings
 from streams.projector import database
-from streams.records import Envelope, envelope, stable_id
+from streams.records import envelopes, send
 
 log = structlog.get_logger("tocsin.notifier")
 
@@ -291,21 +291,19 @@ def notifier() -> Notifier:
 
 
 @app.agent(topics.incident_events, concurrency=8)
-async def notify(stream: faust.StreamT[Envelope]) -> None:
+async def notify(stream: faust.StreamT[bytes]) -> None:
     """Deliver notifications and task orders for planned steps and escalations; record every outcome."""
-    async for event in stream:
+    async for _event, event in envelopes(stream, topics.reports_dlq, clock):
         records = await notifier().handle(event)
         if records:  # one command per event, so the writer handles a page burst in one step
-            await topics.incident_commands.send(
-                key=str(event.incident_id),
-                value=envelope(
-                    "RecordDelivery",
-                    at=clock.now(),
-                    mode=event.mode,
-                    exercise_id=event.exercise_id,
-                    causation=event.id,
-                    incident_id=event.incident_id,
-                    payload={"deliveries": records},
-                    id_=stable_id("deliveries", event.id),
-                ),
+            recorded = Envelope.new(
+                CommandType.RECORD_DELIVERY,
+                at=clock.now(),
+                mode=event.mode,
+                exercise_id=event.exercise_id,
+                causation=event.id,
+                incident_id=event.incident_id,
+                payload={"deliveries": records},
+                id_=stable_id("deliveries", event.id),
             )
+            await send(topics.incident_commands, str(event.incident_id), recorded)

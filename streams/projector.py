@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import faust
+import structlog
 
 from infra.db.engine import Database
 from infra.db.projection import apply_events
+from infra.wire import Envelope, WireError
 from streams import topics
 from streams.app import app, settings
-from streams.records import Envelope
+
+log = structlog.get_logger("tocsin.projector")
 
 _database: Database | None = None
 
@@ -22,7 +25,18 @@ def database() -> Database:
 
 
 @app.agent(topics.incident_events)
-async def projector(stream: faust.StreamT[Envelope]) -> None:
-    """Project incident events into the SQL read model with idempotent upserts."""
+async def projector(stream: faust.StreamT[bytes]) -> None:
+    """Project incident events into the SQL read model with idempotent upserts (undecodable ones are skipped)."""
     async for batch in stream.take(500, within=0.05):
-        await apply_events(database(), [event.asdict() for event in batch])
+        await apply_events(database(), [message.to_dict() for message in decoded(batch)])
+
+
+def decoded(batch: list[bytes]) -> list[Envelope]:
+    """The batch's envelopes; one that does not decode is logged and left out (the notifier dead-letters it)."""
+    messages = []
+    for raw in batch:
+        try:
+            messages.append(Envelope.from_json(raw))
+        except WireError as exc:
+            log.warning("projector.skipped", reason=str(exc))
+    return messages

@@ -1,73 +1,76 @@
-"""Wire schemas of the messages on Tocsin's topics (schema version 1; unknown fields are tolerated)."""
+"""The faust side of the wire contract: topics carry raw bytes, agents decode them into `infra.wire.Envelope`.
+
+Nothing here defines a message shape (infra/wire does); this module only moves envelopes on and off
+faust's topics, and sends an envelope that does not decode to the dead-letter topic instead of stopping the
+worker on it.
+"""
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
-from typing import Any
+from collections.abc import AsyncIterator
+from typing import Protocol
 
 import faust
+import structlog
 
-SCHEMA_VERSION = 1
-NAMESPACE = uuid.UUID("5b0f8e2a-6a35-4c1e-9a53-2d6f3f0c7a11")
+from infra.clock import Clock
+from infra.wire import DeadLetter, Envelope, WireError, dead_letter
 
-
-class Envelope(faust.Record, serializer="json", include_metadata=False):
-    """Every command and event: id, type, time, mode and causation, with a type-specific payload."""
-
-    id: str
-    type: str
-    time: str
-    mode: str
-    payload: dict[str, Any]
-    causation: str | None = None
-    exercise_id: str | None = None
-    incident_id: str | None = None
-    v: int = SCHEMA_VERSION
+log = structlog.get_logger("tocsin.streams")
 
 
-class DeadLetter(faust.Record, serializer="json", include_metadata=False):
-    """A rejected input: its original bytes (UTF-8 text, or base64), the reason, and where it came from."""
+class Sendable(Protocol):
+    """What the agents need of a faust topic: send bytes under a key."""
 
-    id: str
-    type: str
-    time: str
-    mode: str
-    causation: str
-    reason: str
-    original: str
-    encoding: str
-    topic: str
-    partition: int
-    offset: int
-    key: str | None = None
-    v: int = SCHEMA_VERSION
+    async def send(self, *, key: str | bytes | None, value: bytes) -> object:
+        """Publish one message."""
 
 
-def stable_id(*parts: str) -> str:
-    """A deterministic message id, so a replayed step produces the same id and effects deduplicate."""
-    return str(uuid.uuid5(NAMESPACE, "|".join(parts)))
+async def send(topic: Sendable, key: str, message: Envelope) -> None:
+    """Publish an envelope on a topic under `key`."""
+    await topic.send(key=key.encode("utf-8"), value=message.to_json())
 
 
-def envelope(
-    type_: str,
-    *,
-    at: datetime,
-    mode: str,
-    exercise_id: str | None,
-    causation: str | None,
-    payload: dict[str, Any],
-    incident_id: str | None = None,
-    id_: str | None = None,
-) -> Envelope:
-    """Build an envelope; its id is random unless a deterministic `id_` is given."""
-    return Envelope(
-        id=id_ or str(uuid.uuid4()),
-        type=type_,
-        time=at.isoformat(),
-        mode=mode,
-        payload=payload,
-        causation=causation,
-        exercise_id=exercise_id,
-        incident_id=incident_id,
+async def send_dead_letter(topic: Sendable, letter: DeadLetter) -> None:
+    """Publish a dead letter (original bytes, reason, source position)."""
+    key = letter.key.encode("utf-8") if letter.key is not None else None
+    await topic.send(key=key, value=letter.to_json())
+
+
+def where(event: faust.EventT[bytes]) -> str:
+    """`topic:partition:offset` of a consumed message."""
+    return f"{event.message.topic}:{event.message.partition}:{event.message.offset}"
+
+
+def raw_of(event: faust.EventT[bytes]) -> bytes:
+    """The message value as bytes (empty for a tombstone)."""
+    value = event.value
+    return value if isinstance(value, bytes) else bytes(value or b"")
+
+
+def letter_for(event: faust.EventT[bytes], reason: str, clock: Clock) -> DeadLetter:
+    """A dead letter for the consumed message `event`."""
+    key = event.key if isinstance(event.key, bytes) else None
+    return dead_letter(
+        raw_of(event),
+        reason,
+        topic=event.message.topic,
+        partition=event.message.partition,
+        offset=event.message.offset,
+        key=key,
+        time=clock.now().isoformat(),
     )
+
+
+async def envelopes(
+    stream: faust.StreamT[bytes], dead_letters: Sendable, clock: Clock
+) -> AsyncIterator[tuple[faust.EventT[bytes], Envelope]]:
+    """Decode each message of `stream`; one that is not an envelope goes to `dead_letters` with the reason."""
+    async for event in stream.events():
+        try:
+            message = Envelope.from_json(raw_of(event))
+        except WireError as exc:
+            log.warning("envelope.rejected", at=where(event), reason=str(exc))
+            await send_dead_letter(dead_letters, letter_for(event, str(exc), clock))
+            continue
+        yield event, message

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import faust
+
 from streams.app import app, settings
-from streams.records import DeadLetter, Envelope
 
 REPORTS = settings.topic("reports")
 REPORTS_DLQ = settings.topic("reports.dlq")
@@ -28,10 +29,17 @@ ALL_TOPICS = (
 )
 """Topics the platform creates at start-up (faust creates its own changelog topics)."""
 
-reports = app.topic(REPORTS, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
-reports_dlq = app.topic(REPORTS_DLQ, key_type=bytes, value_type=DeadLetter, key_serializer="raw")
-reports_accepted = app.topic(REPORTS_ACCEPTED, key_type=str, value_type=Envelope)
-incident_commands = app.topic(INCIDENT_COMMANDS, key_type=str, value_type=Envelope)
-incident_events = app.topic(INCIDENT_EVENTS, key_type=str, value_type=Envelope)
-drill_events = app.topic(DRILL_EVENTS, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
-"""Raw bytes: the drill host is another program, so the projector parses (and skips a malformed event) itself."""
+
+def _raw(name: str) -> faust.TopicT:
+    """A topic of raw bytes: agents decode values with the wire contract (infra/wire), never faust models."""
+    return app.topic(name, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
+
+
+reports = _raw(REPORTS)
+reports_dlq = _raw(REPORTS_DLQ)
+"""Rejected input of every kind: reports, and envelopes on the command topics that do not decode."""
+reports_accepted = _raw(REPORTS_ACCEPTED)
+incident_commands = _raw(INCIDENT_COMMANDS)
+incident_events = _raw(INCIDENT_EVENTS)
+drill_events = _raw(DRILL_EVENTS)
+"""The drill host is another program, so the projector parses (and skips a malformed event) itself."""

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import faust
 
-from streams import agents, notifier, projector, roster
+from streams import agents, incident_agent, notifier, projector, roster
 from streams.app import app, ready_marker, settings
 
-__all__ = ["TocsinWorker", "agents", "app", "notifier", "projector", "roster"]
+__all__ = ["TocsinWorker", "agents", "app", "incident_agent", "notifier", "projector", "roster"]
 
 
 class TocsinWorker(faust.Worker):
