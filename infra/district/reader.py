@@ -7,7 +7,7 @@ from datetime import date, time
 from typing import Any
 
 from infra.district.errors import Problem
-from infra.district.located import Located, Path, format_path
+from playbooks.yaml_source import Located, Path, format_path
 
 
 class Reader:

@@ -160,3 +160,9 @@ def test_a_missing_file_is_named(tmp_path: Path) -> None:
 def test_an_anchor_that_is_not_a_monday_is_located(tmp_path: Path) -> None:
     directory = broken_copy(tmp_path, "roster.yaml", lambda t: t.replace("anchor: '2026-11-23'", "anchor: 2026-11-24"))
     assert problems_of(directory) == ["roster.yaml:8 rotation.anchor: 2026-11-24 is a tue, not a Monday"]
+
+
+def test_an_empty_file_is_named_without_a_line(tmp_path: Path) -> None:
+    # the district asks for no line where playbooks and scenarios would say line 1 (playbooks/yaml_source.py)
+    directory = broken_copy(tmp_path, "units.yaml", lambda t: "")
+    assert "units.yaml: must be a mapping with a 'units' list" in problems_of(directory)
