@@ -1,12 +1,11 @@
 """The response-timeline chart: each expected action's window (inject → deadline) and when it was done.
 
-PNG with matplotlib when it is installed (no pyplot global state: a Figure and the Agg canvas), else an
-SVG written by hand. Labels are the expected actions' ids (ASCII), so no CJK font is needed.
+A PNG drawn with matplotlib (no pyplot global state: a Figure and the Agg canvas). Labels are the expected
+actions' ids (ASCII), so no CJK font is needed.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -58,6 +57,7 @@ def _tick_label(minutes: float) -> str:
 
 def render_png(rows: Sequence[ChartRow], path: Path, title: str) -> Path:
     """Draw the chart with matplotlib and save it as PNG."""
+    # imported here, not at module level: matplotlib takes a while to import and only reports draw charts
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -82,41 +82,6 @@ def render_png(rows: Sequence[ChartRow], path: Path, title: str) -> Path:
     return path
 
 
-def render_svg(rows: Sequence[ChartRow], title: str) -> str:
-    """The same chart as SVG text (used when matplotlib is not installed)."""
-    left, width, row_h = 200, 600, 28
-    top = max([r.due for r in rows] + [r.done or 0 for r in rows] + [60.0])
-
-    def x(minutes: float) -> float:
-        return left + width * minutes / top
-
-    height = 60 + row_h * len(rows)
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 20}" height="{height}" '
-        'font-family="sans-serif" font-size="12">',
-        f'<text x="10" y="20" font-size="14">{html.escape(title)}</text>',
-    ]
-    for n, row in enumerate(rows):
-        y = 40 + n * row_h
-        parts.append(f'<text x="10" y="{y + 14}">{html.escape(row.label)}</text>')
-        parts.append(
-            f'<rect x="{x(row.start):.1f}" y="{y + 4}" width="{x(row.due) - x(row.start):.1f}" height="14" '
-            'fill="#cfd8dc" stroke="#90a4ae"/>'
-        )
-        if row.done is not None:
-            parts.append(f'<circle cx="{x(row.done):.1f}" cy="{y + 11}" r="5" fill="{COLOURS[row.status]}"/>')
-    parts.append(
-        f'<text x="{left}" y="{height - 8}">T+0:00</text>'
-        f'<text x="{left + width - 40}" y="{height - 8}">{_tick_label(top)}</text></svg>'
-    )
-    return "\n".join(parts) + "\n"
-
-
 def write_chart(rows: Sequence[ChartRow], stem: Path, title: str) -> Path:
-    """Write the chart next to the report: `stem`.png with matplotlib, else `stem`.svg."""
-    try:
-        return render_png(rows, stem.with_suffix(".png"), title)
-    except ImportError:
-        path = stem.with_suffix(".svg")
-        path.write_text(render_svg(rows, title), encoding="utf-8")
-        return path
+    """Write the chart next to the report as `stem`.png."""
+    return render_png(rows, stem.with_suffix(".png"), title)

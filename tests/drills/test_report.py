@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from drills.chart import ChartRow, render_svg
 from drills.render import Block, Heading, Table, to_html, to_markdown
 from drills.report import write_report
 from drills.scenario import load_scenario, sample_scenarios
@@ -18,9 +17,8 @@ def test_the_report_is_written_as_markdown_html_and_an_image(tmp_path: Path) -> 
     result = simulate(scenario, "late", library=LIBRARY, speed=600, exercise_id="ex/7").result
     md, page, image = write_report(result, tmp_path, report_date=date(2026, 12, 1))
     assert [p.name for p in (md, page)] == ["aar-ex_7.md", "aar-ex_7.html"]
-    assert image.stat().st_size > 1000
-    if image.suffix == ".png":
-        assert image.read_bytes().startswith(b"\x89PNG")
+    assert image.name == "aar-ex_7-timeline.png"
+    assert image.read_bytes().startswith(b"\x89PNG") and image.stat().st_size > 1000
     text = md.read_text(encoding="utf-8")
     assert "# 演练评估报告 After-action report：城关实验小学食堂集体食物中毒桌面推演" in text
     assert f"]({image.name})" in text
@@ -50,8 +48,3 @@ def test_html_escapes_text_and_markdown_escapes_table_pipes() -> None:
     assert "<script>" not in page and "&lt;script&gt;" in page and "<title>t &amp; u</title>" in page
     assert "1 | 2 &lt;b&gt;" in page
     assert "| a\\|b |" in to_markdown(blocks)
-
-
-def test_the_svg_chart_draws_a_bar_per_action() -> None:
-    svg = render_svg([ChartRow("alert", 0, 30, 45, "late"), ChartRow("treat<", 0, 60, None, "missed")], "demo")
-    assert svg.count("<rect") == 2 and svg.count("<circle") == 1 and "treat&lt;" in svg
