@@ -19,17 +19,33 @@ import sys
 import tempfile
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from bench.district import district_on_receivers
+from bench.platform import Platform
+from bench.receivers import HttpReceiver
 from infra.kafka.admin import ensure_topics
-from tests.e2e.district import district_on_receivers
-from tests.e2e.platform import Platform
-from tests.factories import report_dict
-from tests.integration.channels.receivers import HttpReceiver
+from tocsin.cli_platform import sample_reports
 
 VENUE = re.compile(r"】(\S+) ")
+SAMPLE = sample_reports()[0]
+
+
+def bench_report(cases: int) -> dict[str, Any]:
+    """The product's sample report made into a new restaurant outbreak of `cases` cases at a venue of its own."""
+    unique = uuid.uuid4().hex[:10]
+    return {
+        **SAMPLE,
+        "report_id": f"bench-{unique}",
+        "reported_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+        "location": {**SAMPLE["location"], "venue": f"bench-{unique}"},
+        "venue_type": "restaurant",
+        "facts": {"cases": cases},
+    }
 
 
 def percentiles(samples: list[float]) -> str:
@@ -44,7 +60,7 @@ async def relay_ceiling(bootstrap: str, count: int) -> float:
     """Messages/s of a bare consume-and-produce relay between two topics (the broker's ceiling here)."""
     source, sink = f"bench-{uuid.uuid4().hex[:6]}.in", f"bench-{uuid.uuid4().hex[:6]}.out"
     await ensure_topics(bootstrap, [source, sink], 6)
-    payload = json.dumps(report_dict(), ensure_ascii=False).encode()
+    payload = json.dumps(bench_report(5), ensure_ascii=False).encode()
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
     await producer.start()
     for n in range(count):
@@ -87,7 +103,7 @@ async def intake_throughput(platform: Platform, count: int) -> float:
     await producer.start()
     started = time.perf_counter()
     for n in range(count):
-        report = report_dict(venue_type="restaurant", facts={"cases": 3})
+        report = bench_report(3)
         await producer.send(
             platform.topic("reports"), json.dumps(report, ensure_ascii=False).encode(), key=report["report_id"].encode()
         )
@@ -112,7 +128,7 @@ async def first_page_latency(platform: Platform, receiver: HttpReceiver, rate: f
     interval, total = 1.0 / rate, int(rate * seconds)
     start = time.perf_counter()
     for n in range(total):
-        report = report_dict(venue_type="restaurant", facts={"cases": 35})
+        report = bench_report(35)
         await asyncio.sleep(max(0.0, start + n * interval - time.perf_counter()))
         sent_at[report["location"]["venue"]] = time.perf_counter()
         await producer.send(

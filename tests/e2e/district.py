@@ -1,22 +1,7 @@
-"""A copy of the sample district whose people are reachable on real local receivers."""
+"""The district of the end-to-end tests; it lives in bench/district.py, shared with the benchmarks."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from bench.district import district_on_receivers
 
-from infra.district import dump_organisation, load_organisation, parse_organisation, write_organisation
-
-
-def district_on_receivers(
-    directory: Path, *, webhook_base: str, email_domain: str = "district.test", flaky: dict[str, str] | None = None
-) -> Path:
-    """Write the sample district to `directory`, every person with an e-mail and a webhook on local receivers.
-
-    `flaky` maps person id → a webhook base URL to use for that person instead (e.g. a receiver told to fail).
-    """
-    data = dump_organisation(load_organisation())
-    for person in data["people"]["people"]:
-        base = (flaky or {}).get(person["id"], webhook_base)
-        person["contacts"] = {"email": f"{person['id']}@{email_domain}", "webhook": f"{base}/{person['id']}"}
-    write_organisation(parse_organisation(data), directory)
-    return directory
+__all__ = ["district_on_receivers"]

@@ -1,0 +1,232 @@
+"""Real local receivers: an HTTP server and an SMTP server, each in its own thread, recording what they get.
+
+Shared by the benchmarks (bench/pipeline.py) and the delivery tests (tests/integration/channels, tests/e2e),
+which is why they live here and not under tests/: bench/ never imports tests/.
+
+    with HttpReceiver() as http, SmtpReceiver() as smtp:
+        http.fail_next(3, 503)
+        ... deliver to http.url / smtp.host:smtp.port ...
+        assert http.requests[-1].json()["subject"] == "..."
+        assert smtp.messages[0]["Subject"] == "..."
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, Self
+
+from aiosmtpd.controller import Controller
+
+__all__ = ["HttpReceiver", "ReceivedMail", "ReceivedRequest", "SmtpReceiver", "free_port"]
+
+BOT_OK = {"errcode": 0, "errmsg": "ok", "code": 0, "msg": "success"}
+"""The default answer: what DingTalk, WeCom and Feishu bots all read as success."""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port that was free a moment ago."""
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+class _Receiver:
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class ReceivedRequest:
+    """One request the HTTP receiver got, and the status it answered."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    status: int
+    received_at: float = 0.0
+    """time.perf_counter() when the request arrived (for latency measurements)."""
+
+    def json(self) -> Any:
+        """The body parsed as UTF-8 JSON."""
+        return json.loads(self.body.decode("utf-8"))
+
+    @property
+    def accepted(self) -> bool:
+        """True when the receiver answered 2xx."""
+        return 200 <= self.status < 300
+
+
+class HttpReceiver(_Receiver):
+    """A stdlib HTTP server on 127.0.0.1 that records every request; can fail the next N with a status."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host
+        self._lock = threading.Lock()
+        self._requests: list[ReceivedRequest] = []
+        self._failures: list[tuple[int, bytes]] = []
+        self._answer: tuple[int, bytes] = (200, json.dumps(BOT_OK).encode())
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        """The base URL, e.g. http://127.0.0.1:54321 (any path is accepted)."""
+        if self._server is None:
+            raise RuntimeError("HttpReceiver is not started")
+        return f"http://{self.host}:{self._server.server_address[1]}"
+
+    @property
+    def requests(self) -> list[ReceivedRequest]:
+        """Every request so far, failed ones included, oldest first."""
+        with self._lock:
+            return list(self._requests)
+
+    @property
+    def accepted(self) -> list[ReceivedRequest]:
+        """The requests answered 2xx."""
+        return [request for request in self.requests if request.accepted]
+
+    def fail_next(self, count: int, status: int = 503, body: object = None) -> None:
+        """Answer the next `count` requests with `status` (and `body` as JSON when given)."""
+        payload = json.dumps(body if body is not None else {"error": f"injected {status}"}).encode()
+        with self._lock:
+            self._failures.extend([(status, payload)] * count)
+
+    def answer(self, status: int, body: object) -> None:
+        """Answer every request that is not failed on purpose with `status` and `body` as JSON."""
+        with self._lock:
+            self._answer = (status, json.dumps(body, ensure_ascii=False).encode())
+
+    def _handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+        with self._lock:
+            status, payload = self._failures.pop(0) if self._failures else self._answer
+            self._requests.append(ReceivedRequest(method, path, headers, body, status, time.perf_counter()))
+        return status, payload
+
+    def start(self) -> None:
+        """Listen on a free port in a daemon thread."""
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                status, payload = receiver._handle("POST", self.path, dict(self.headers.items()), body)
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        self._server = ThreadingHTTPServer((self.host, 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="http-receiver", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = self._thread = None
+
+
+@dataclass(frozen=True)
+class ReceivedMail:
+    """One message the SMTP receiver accepted: envelope recipients and the parsed message."""
+
+    mail_from: str
+    rcpt_tos: tuple[str, ...]
+    message: EmailMessage
+
+
+class _SmtpHandler:
+    def __init__(self, receiver: SmtpReceiver) -> None:
+        self._receiver = receiver
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        failure = self._receiver._take_failure()
+        if failure is not None:
+            return failure
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        raw = envelope.original_content or envelope.content
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        self._receiver._record(ReceivedMail(envelope.mail_from, tuple(envelope.rcpt_tos), message))
+        return "250 Message accepted for delivery"
+
+
+class SmtpReceiver(_Receiver):
+    """A real aiosmtpd server on 127.0.0.1 that keeps every message; can refuse the next N recipients."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host
+        self.port = 0
+        self._lock = threading.Lock()
+        self._mails: list[ReceivedMail] = []
+        self._failures: list[str] = []
+        self._controller: Controller | None = None
+
+    @property
+    def mails(self) -> list[ReceivedMail]:
+        """Every accepted message with its envelope, oldest first."""
+        with self._lock:
+            return list(self._mails)
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        """Every accepted message, parsed (`msg["Subject"]` is decoded), oldest first."""
+        return [mail.message for mail in self.mails]
+
+    def fail_next(self, count: int, reply: str = "451 4.3.0 try again later") -> None:
+        """Answer the next `count` RCPT commands with `reply` (4xx temporary, 5xx permanent)."""
+        with self._lock:
+            self._failures.extend([reply] * count)
+
+    def _take_failure(self) -> str | None:
+        with self._lock:
+            return self._failures.pop(0) if self._failures else None
+
+    def _record(self, mail: ReceivedMail) -> None:
+        with self._lock:
+            self._mails.append(mail)
+
+    def start(self) -> None:
+        """Serve SMTP on a free port in aiosmtpd's own thread."""
+        self.port = free_port(self.host)
+        self._controller = Controller(_SmtpHandler(self), hostname=self.host, port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        """Stop the server."""
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
