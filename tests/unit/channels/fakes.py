@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from infra.channels import (
     CapDetails,
     Channel,
+    DeliveryStore,
     ExerciseRegistry,
     InMemoryDeliveryStore,
     MemorySink,
@@ -104,7 +105,7 @@ def dispatcher(
     sink: Channel | None = None,
     time: FakeTime | None = None,
     retry: RetryPolicy | None = None,
-    store: InMemoryDeliveryStore | None = None,
+    store: DeliveryStore | None = None,
 ) -> Dispatcher:
     """A Dispatcher over `channels` with fake time, an in-memory store and a memory sink by default."""
     time = time or FakeTime()
