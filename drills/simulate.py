@@ -19,11 +19,15 @@ from drills.model import Scenario
 from drills.observations import ACKNOWLEDGED, COMPLETED, PLANNED, ActionObserved, IncidentObserved, Observation
 from drills.result import RunResult
 from drills.runner import DrillRun
+from infra.wire import EventType, WireError
+from infra.wire.incident import command_from_payload
 from infra.wire.report import ReportIn
 from playbooks import Level, PlaybookLibrary, load_library
-from playbooks.handlers import CommandRejected, Context, handle, receive_report
-from playbooks.incident import Event, Incident
-from playbooks.response import SUPERSEDED
+from playbooks.commands import ReceiveReport
+from playbooks.events import Event
+from playbooks.handlers import CommandRefused, Context, handle, receive_report
+from playbooks.incident import Incident
+from playbooks.response import ItemStatus
 
 REAL_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 """The simulated real clock starts here (any moment would do)."""
@@ -45,7 +49,7 @@ class SimulatedPlatform:
         incident = self.incidents.get(domain.correlation_key)
         incident_id = incident.id if incident else f"INC-{len(self.incidents) + 1}"
         ctx = Context(self.library.get(domain.incident_type), at)
-        outcome = receive_report(incident, incident_id, domain, ctx)
+        outcome = receive_report(incident, incident_id, ReceiveReport(report=domain), ctx)
         self.incidents[domain.correlation_key] = outcome.incident
         return _observations(outcome.incident, outcome.events)
 
@@ -60,14 +64,15 @@ class SimulatedPlatform:
         live = [
             k
             for k in (action.action_key, *action.alternatives)
-            if k in incident.items and incident.items[k].status != SUPERSEDED
+            if k in incident.items and incident.items[k].status is not ItemStatus.SUPERSEDED
         ]
         action = action.on(live[0]) if live else action
         actor = {"user": f"bot:{action.unit}", "roles": ["commander"], "unit": action.unit}
-        ctx = Context(self.library.get(incident.incident_type), action.at, actor)
+        ctx = Context(self.library.get(incident.incident_type), action.at)
         try:
-            outcome = handle(incident, action.command, action.payload(), ctx)
-        except CommandRejected as error:
+            command = command_from_payload(action.command, {**action.payload(), "actor": actor})
+            outcome = handle(incident, command, ctx)
+        except (WireError, CommandRefused) as error:
             self.rejected.append(f"{action.expectation_id}: {error}")
             return []
         return _observations(incident, outcome.events)
@@ -83,24 +88,25 @@ class SimulatedPlatform:
 def _observations(incident: Incident, events: Iterable[Event]) -> list[Observation]:
     found: list[Observation] = []
     for event in events:
-        if event.type == "LevelChanged":
-            found.append(IncidentObserved(incident.id, event.data["to"], incident.status, event.at))
-        elif event.type == "IncidentClosed":
+        data = event.to_data()
+        if event.type == EventType.LEVEL_CHANGED:
+            found.append(IncidentObserved(incident.id, data["to"], incident.status, event.at))
+        elif event.type == EventType.INCIDENT_CLOSED:
             found.append(IncidentObserved(incident.id, incident.level.value, "closed", event.at))
-        elif event.type == "ActionsPlanned":
+        elif event.type == EventType.ACTIONS_PLANNED:
             found += [
                 ActionObserved(i["key"], PLANNED, event.at, unit=i["owner"], incident_id=incident.id)
-                for i in event.data["items"]
+                for i in data["items"]
             ]
-        elif event.type == "ActionUpdated" and event.data["change"] in (ACKNOWLEDGED, COMPLETED):
+        elif event.type == EventType.ACTION_UPDATED and data["change"] in (ACKNOWLEDGED, COMPLETED):
             found.append(
                 ActionObserved(
-                    event.data["key"],
-                    event.data["change"],
+                    data["key"],
+                    data["change"],
                     event.at,
-                    unit=event.data["item"]["owner"],
+                    unit=data["item"]["owner"],
                     incident_id=incident.id,
-                    by=event.data.get("by"),
+                    by=data.get("by"),
                 )
             )
     return found

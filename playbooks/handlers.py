@@ -1,25 +1,56 @@
-"""Command handlers of the incident aggregate: each takes the state and a command, and returns events.
+"""Command handlers of the incident aggregate: each takes the state and a typed command, and returns events.
 
-Handlers are listed in `COMMAND_HANDLERS`; the incident agent looks them up by command type. A command
-that cannot apply raises `CommandRejected` with a reason a person can act on.
+Handlers are listed in `COMMAND_HANDLERS` by command class; the incident writer converts an envelope to its
+command once and calls `handle` (or `receive_report`, which may open the incident). A command that cannot
+apply raises `CommandRefused` with a reason a person can act on; the writer records it as a
+`CommandRejected` event.
+
+The writer re-checks the role rules the API enforces (defence in depth, DESIGN.md invariant 8): only a
+commander lowers a level or approves termination, and a unit responder acts only on their unit's steps.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TypeVar, cast
 
+from playbooks.commands import (
+    AcknowledgeAlert,
+    AcknowledgeTask,
+    Actor,
+    AddNote,
+    ApproveTermination,
+    CheckDeadlines,
+    Command,
+    CompleteTask,
+    DecideLevel,
+    ProposeTermination,
+    ReceiveReport,
+    RecordDelivery,
+    Role,
+    SetVerifiedFacts,
+    UpdateTerminationSignals,
+)
 from playbooks.errors import LevelDecisionError
-from playbooks.facts import Facts
+from playbooks.events import (
+    ActionsPlanned,
+    ActionUpdated,
+    Event,
+    FactsVerified,
+    IncidentClosed,
+    ItemChange,
+    NoteAdded,
+    NotificationFailed,
+    NotificationSent,
+    TerminationProposed,
+    TerminationSignalsUpdated,
+)
 from playbooks.grading import grade, suggest_lower
 from playbooks.incident import (
-    ACTIVE,
-    CLOSED,
-    TERMINATION_PROPOSED,
-    Event,
     Incident,
+    IncidentStatus,
     InvalidTransition,
     attach_report,
     change_level,
@@ -29,35 +60,26 @@ from playbooks.level_change import LevelChange, decide_level, raise_level
 from playbooks.levels import Level
 from playbooks.model import Playbook
 from playbooks.planning import PlannedAction, plan_additions, plan_post_incident
-from playbooks.report import Report
 from playbooks.response import (
-    ACKNOWLEDGED,
-    COMPLETED,
     DEFAULT_ESCALATION_INTERVAL,
-    SUPERSEDED,
+    ItemStatus,
     ItemTransitionError,
     due_escalations,
     item_from_plan,
 )
-from playbooks.termination import termination_check
+from playbooks.termination import Signal, TerminationStatus, termination_check
 
 
-class CommandRejected(ValueError):
-    """The command does not apply to the incident as it is; `reason` says why."""
+class CommandRefused(ValueError):
+    """The command does not apply to the incident as it is, or its actor may not send it; the text says why."""
 
 
 @dataclass(frozen=True)
 class Context:
-    """What a handler needs besides the state: the incident's playbook, the time, and who asked."""
+    """What a handler needs besides the state and the command: the incident's playbook and the time."""
 
     playbook: Playbook
     now: datetime
-    actor: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def who(self) -> str:
-        """The acting person's name, or 'system' for the platform's own commands."""
-        return str(self.actor.get("user") or "system")
 
 
 @dataclass
@@ -74,8 +96,9 @@ def escalation_interval(playbook: Playbook) -> timedelta:
     return interval.nominal() if interval is not None else DEFAULT_ESCALATION_INTERVAL
 
 
-def receive_report(incident: Incident | None, incident_id: str, report: Report, ctx: Context) -> Outcome:
+def receive_report(incident: Incident | None, incident_id: str, command: ReceiveReport, ctx: Context) -> Outcome:
     """Open or update an incident with a report, regrade, and plan what the facts now call for."""
+    report = command.report
     events: list[Event] = []
     if incident is None:
         incident, opened = open_incident(
@@ -97,7 +120,7 @@ def receive_report(incident: Incident | None, incident_id: str, report: Report, 
 
 def regrade(incident: Incident, ctx: Context) -> list[Event]:
     """Grade the current facts: raise the level if a threshold is crossed, and plan any steps now due."""
-    if incident.status == CLOSED:
+    if incident.status is IncidentStatus.CLOSED:
         return []
     facts = incident.facts
     grading = grade(ctx.playbook, facts, venue_type=incident.venue_type)
@@ -139,7 +162,7 @@ def regrade(incident: Incident, ctx: Context) -> list[Event]:
 
 
 def _apply_level_change(incident: Incident, change: LevelChange, ctx: Context) -> list[Event]:
-    events = [
+    events: list[Event] = [
         change_level(
             incident,
             change.to_level,
@@ -153,8 +176,8 @@ def _apply_level_change(incident: Incident, change: LevelChange, ctx: Context) -
     for key in change.superseded:
         item = incident.items.get(key)
         if item is not None and not item.done:
-            incident.items[key] = item.moved(SUPERSEDED)
-            events.append(_item_event(incident, key, "superseded", ctx, by=None))
+            incident.items[key] = item.moved(ItemStatus.SUPERSEDED)
+            events.append(_item_event(incident, key, ItemChange.SUPERSEDED, ctx, by=None))
     events.extend(_plan(incident, change.added_actions, ctx, cause=f"level {change.to_level.value}"))
     return events
 
@@ -165,170 +188,177 @@ def _plan(incident: Incident, actions: tuple[PlannedAction, ...], ctx: Context, 
         return []
     for action in fresh:
         incident.items[action.key] = item_from_plan(action, now=ctx.now)
-    return [
-        Event(
-            "ActionsPlanned",
-            ctx.now,
-            {
-                "cause": cause,
-                "items": [incident.items[a.key].to_dict() for a in fresh],
-            },
-        )
-    ]
+    return [ActionsPlanned(at=ctx.now, cause=cause, items=tuple(incident.items[a.key] for a in fresh))]
 
 
-def _item_event(incident: Incident, key: str, change: str, ctx: Context, *, by: str | None, **extra: Any) -> Event:
+def _item_event(
+    incident: Incident,
+    key: str,
+    change: ItemChange,
+    ctx: Context,
+    *,
+    by: str | None,
+    result: str | None = None,
+    escalated: tuple[str, int, int] | None = None,
+) -> ActionUpdated:
+    """The ActionUpdated event of a step, after adding its entry to the step's history."""
+    to_role, step, overdue = escalated if escalated is not None else (None, None, None)
     item = incident.items[key]
-    entry = {"change": change, "by": by, "at": ctx.now.isoformat(), **extra}
-    incident.items[key] = replace(item, history=(*item.history, entry))
-    return Event("ActionUpdated", ctx.now, {**entry, "key": key, "item": incident.items[key].to_dict()})
+    event = ActionUpdated(
+        at=ctx.now,
+        key=key,
+        change=change,
+        by=by,
+        item=item,
+        result=result,
+        to_role=to_role,
+        step=step,
+        overdue_by_seconds=overdue,
+    )
+    incident.items[key] = replace(item, history=(*item.history, event.history_entry()))
+    return replace(event, item=incident.items[key])
 
 
-def _item(incident: Incident, payload: Mapping[str, Any]) -> str:
-    key = str(payload.get("action_key") or "")
-    if key not in incident.items:
-        raise CommandRejected(f"incident {incident.id} has no step {key!r}")
+def _step(incident: Incident, key: str, actor: Actor) -> str:
+    """The step's key, if the incident has it and the actor may act on it (a unit responder: their unit's)."""
+    item = incident.items.get(key)
+    if item is None:
+        raise CommandRefused(f"incident {incident.id} has no step {key!r}")
+    if actor.unit_scoped and item.owner != actor.unit:
+        raise CommandRefused(
+            f"step {key!r} belongs to {item.owner!r}; {actor.user} is a unit responder for {actor.unit!r} "
+            "and acts only on that unit's steps"
+        )
     return key
 
 
-def acknowledge(incident: Incident, payload: Mapping[str, Any], ctx: Context) -> list[Event]:
+def _require_commander(actor: Actor, what: str) -> None:
+    if not actor.has(Role.COMMANDER):
+        raise CommandRefused(f"only a commander {what}; {actor.describe()} is not one")
+
+
+def acknowledge(incident: Incident, command: AcknowledgeAlert | AcknowledgeTask, ctx: Context) -> list[Event]:
     """A recipient acknowledges an alert or a unit acknowledges a task order; escalation of it stops."""
-    key = _item(incident, payload)
+    key = _step(incident, command.action_key, command.actor)
     item = incident.items[key]
-    if item.status != "pending":
-        raise CommandRejected(f"step {key!r} is already {item.status}")
-    incident.items[key] = replace(item.moved(ACKNOWLEDGED), acknowledged_at=ctx.now, acknowledged_by=ctx.who)
-    return [_item_event(incident, key, "acknowledged", ctx, by=ctx.who)]
+    if item.status is not ItemStatus.PENDING:
+        raise CommandRefused(f"step {key!r} is already {item.status}")
+    who = command.actor.user
+    incident.items[key] = replace(item.moved(ItemStatus.ACKNOWLEDGED), acknowledged_at=ctx.now, acknowledged_by=who)
+    return [_item_event(incident, key, ItemChange.ACKNOWLEDGED, ctx, by=who)]
 
 
-def complete(incident: Incident, payload: Mapping[str, Any], ctx: Context) -> list[Event]:
+def complete(incident: Incident, command: CompleteTask, ctx: Context) -> list[Event]:
     """The owning unit reports a step done."""
-    key = _item(incident, payload)
+    key = _step(incident, command.action_key, command.actor)
     item = incident.items[key]
     try:
-        moved = item.moved(COMPLETED)
+        moved = item.moved(ItemStatus.COMPLETED)
     except ItemTransitionError as exc:
-        raise CommandRejected(str(exc)) from exc
-    incident.items[key] = replace(
-        moved, completed_at=ctx.now, completed_by=ctx.who, result=str(payload.get("result") or "")
-    )
-    return [_item_event(incident, key, "completed", ctx, by=ctx.who, result=str(payload.get("result") or ""))]
+        raise CommandRefused(str(exc)) from exc
+    who = command.actor.user
+    incident.items[key] = replace(moved, completed_at=ctx.now, completed_by=who, result=command.result)
+    return [_item_event(incident, key, ItemChange.COMPLETED, ctx, by=who, result=command.result)]
 
 
-def decide(incident: Incident, payload: Mapping[str, Any], ctx: Context) -> list[Event]:
-    """A commander raises or lowers the level, with a reason."""
+def decide(incident: Incident, command: DecideLevel, ctx: Context) -> list[Event]:
+    """A commander raises or lowers the level, with a reason (a duty officer may only raise it)."""
     _require_open(incident)
+    if command.level < incident.level:
+        _require_commander(command.actor, f"lowers a level ({incident.level.value} → {command.level.value})")
     try:
-        requested = Level.parse(str(payload.get("level") or ""))
         change = decide_level(
             ctx.playbook,
             incident.level,
-            requested,
-            reason=str(payload.get("reason") or ""),
-            decided_by=ctx.who,
+            command.level,
+            reason=command.reason,
+            decided_by=command.actor.user,
             running=incident.items,
             facts=incident.facts,
             venue_type=incident.venue_type,
             now=ctx.now,
             first_report_at=incident.first_report_at,
         )
-    except (ValueError, LevelDecisionError) as exc:
-        raise CommandRejected(str(exc)) from exc
+    except LevelDecisionError as exc:
+        raise CommandRefused(str(exc)) from exc
     return _apply_level_change(incident, change, ctx)
 
 
-def verify_facts(incident: Incident, payload: Mapping[str, Any], ctx: Context) -> list[Event]:
+def verify_facts(incident: Incident, command: SetVerifiedFacts, ctx: Context) -> list[Event]:
     """A duty officer's verified figures override the aggregate; who and why are recorded."""
-    reason = str(payload.get("reason") or "").strip()
+    reason = command.reason.strip()
     if not reason:
-        raise CommandRejected("verified facts need a reason")
-    facts = Facts.from_mapping(payload.get("facts") or {})
-    incident.verified = {"facts": facts.to_mapping(), "by": ctx.who, "reason": reason, "at": ctx.now.isoformat()}
-    return [Event("FactsVerified", ctx.now, dict(incident.verified)), *regrade(incident, ctx)]
+        raise CommandRefused("verified facts need a reason")
+    verified = FactsVerified(at=ctx.now, facts=command.facts, by=command.actor.user, reason=reason)
+    incident.verified = verified.to_data()
+    return [verified, *regrade(incident, ctx)]
 
 
-def add_note(incident: Incident, payload: Mapping[str, Any], ctx: Context) -> list[Event]:
+def add_note(incident: Incident, command: AddNote, ctx: Context) -> list[Event]:
     """A note on the timeline."""
-    text = str(payload.get("text") or "").strip()
+    text = command.text.strip()
     if not text:
-        raise CommandRejected("a note needs text")
-    return [Event("NoteAdded", ctx.now, {"text": text, "by": ctx.who})]
+        raise CommandRefused("a note needs text")
+    return [NoteAdded(at=ctx.now, text=text, by=command.actor.user)]
 
 
-def update_signals(incident: Incident, payload: Mapping[str, Any], ctx: Context) -> list[Event]:
+def update_signals(incident: Incident, command: UpdateTerminationSignals, ctx: Context) -> list[Event]:
     """Record inputs of the termination criteria (site controlled, patients stable since...)."""
-    signals = payload.get("signals")
-    if not isinstance(signals, Mapping) or not signals:
-        raise CommandRejected("signals must be a non-empty object")
-    incident.signals.update({str(k): v for k, v in signals.items() if k != "approved"})
-    events = [Event("TerminationSignalsUpdated", ctx.now, {"signals": dict(signals), "by": ctx.who})]
+    if not command.signals:
+        raise CommandRefused("signals must be a non-empty object")
+    incident.signals.update({k: v for k, v in command.signals.items() if k != "approved"})
+    events: list[Event] = [TerminationSignalsUpdated(at=ctx.now, signals=command.signals, by=command.actor.user)]
     return events + _maybe_propose(incident, ctx)
 
 
-def _termination(incident: Incident, ctx: Context, *, approved: bool) -> dict[str, Any]:
-    signals: dict[str, Any] = {}
+def _termination(incident: Incident, ctx: Context, *, approved: bool) -> TerminationStatus:
+    signals: dict[str, Signal] = {}
     for key, value in incident.signals.items():
         signals[key] = datetime.fromisoformat(value) if isinstance(value, str) else value
     signals.setdefault("last_case_at", incident.last_case_at or incident.first_report_at)
     signals["approved"] = approved
-    return termination_check(ctx.playbook, signals=signals, now=ctx.now).to_dict()
+    return termination_check(ctx.playbook, signals=signals, now=ctx.now)
 
 
 def _maybe_propose(incident: Incident, ctx: Context) -> list[Event]:
     status = _termination(incident, ctx, approved=True)
-    incident.termination = status
-    if incident.status != ACTIVE or not status["ready"]:
+    incident.termination = status.to_dict()
+    if incident.status is not IncidentStatus.ACTIVE or not status.ready:
         return []
-    incident.move_to(TERMINATION_PROPOSED)
-    return [
-        Event(
-            "TerminationProposed", ctx.now, {"by": None, "reason": "the playbook's criteria hold", "criteria": status}
-        )
-    ]
+    incident.move_to(IncidentStatus.TERMINATION_PROPOSED)
+    return [TerminationProposed(at=ctx.now, by=None, reason="the playbook's criteria hold", criteria=status)]
 
 
-def propose_termination(incident: Incident, payload: Mapping[str, Any], ctx: Context) -> list[Event]:
+def propose_termination(incident: Incident, command: ProposeTermination, ctx: Context) -> list[Event]:
     """A person proposes ending the response; the criteria are checked and shown, approval is separate."""
-    if incident.status != ACTIVE:
-        raise CommandRejected(f"only an active incident can be proposed for termination (it is {incident.status})")
+    if incident.status is not IncidentStatus.ACTIVE:
+        raise CommandRefused(f"only an active incident can be proposed for termination (it is {incident.status})")
     status = _termination(incident, ctx, approved=True)
-    incident.termination = status
-    incident.move_to(TERMINATION_PROPOSED)
-    return [
-        Event(
-            "TerminationProposed",
-            ctx.now,
-            {
-                "by": ctx.who,
-                "reason": str(payload.get("reason") or ""),
-                "criteria": status,
-            },
-        )
-    ]
+    incident.termination = status.to_dict()
+    incident.move_to(IncidentStatus.TERMINATION_PROPOSED)
+    return [TerminationProposed(at=ctx.now, by=command.actor.user, reason=command.reason, criteria=status)]
 
 
-def approve_termination(incident: Incident, payload: Mapping[str, Any], ctx: Context) -> list[Event]:
+def approve_termination(incident: Incident, command: ApproveTermination, ctx: Context) -> list[Event]:
     """A commander approves: the incident closes and the after-response steps are planned."""
-    if incident.status != TERMINATION_PROPOSED:
-        raise CommandRejected(f"termination must be proposed before it is approved (incident is {incident.status})")
+    _require_commander(command.actor, "approves termination")
+    if incident.status is not IncidentStatus.TERMINATION_PROPOSED:
+        raise CommandRefused(f"termination must be proposed before it is approved (incident is {incident.status})")
     status = _termination(incident, ctx, approved=True)
-    if not status["ready"]:
-        raise CommandRejected(f"termination criteria do not hold: {', '.join(status['missing'])}")
+    if not status.ready:
+        raise CommandRefused(f"termination criteria do not hold: {', '.join(status.missing)}")
     try:
-        incident.move_to(CLOSED)
+        incident.move_to(IncidentStatus.CLOSED)
     except InvalidTransition as exc:
-        raise CommandRejected(str(exc)) from exc
+        raise CommandRefused(str(exc)) from exc
     incident.closed_at = ctx.now
-    incident.termination = status
-    closed = Event(
-        "IncidentClosed",
-        ctx.now,
-        {
-            "by": ctx.who,
-            "reason": str(payload.get("reason") or ""),
-            "criteria": status,
-            "correlation_key": incident.correlation_key,
-        },
+    incident.termination = status.to_dict()
+    closed = IncidentClosed(
+        at=ctx.now,
+        by=command.actor.user,
+        reason=command.reason,
+        criteria=status,
+        correlation_key=incident.correlation_key,
     )
     post = plan_post_incident(
         ctx.playbook, incident.level, facts=incident.facts, venue_type=incident.venue_type, terminated_at=ctx.now
@@ -336,66 +366,64 @@ def approve_termination(incident: Incident, payload: Mapping[str, Any], ctx: Con
     return [closed, *_plan(incident, post, ctx, cause="termination")]
 
 
-def check_deadlines(incident: Incident, payload: Mapping[str, Any], ctx: Context) -> list[Event]:
+def check_deadlines(incident: Incident, command: CheckDeadlines, ctx: Context) -> list[Event]:
     """Escalate every overdue step whose next escalation is due, one step along its chain."""
     events: list[Event] = []
     for item, role in due_escalations(incident.items, now=ctx.now, interval=escalation_interval(ctx.playbook)):
-        step = item.escalation_step
-        incident.items[item.key] = replace(item, escalation_step=step + 1)
+        step = item.escalation_step + 1
+        incident.items[item.key] = replace(item, escalation_step=step)
+        overdue = int((ctx.now - item.due_at).total_seconds())
         events.append(
-            _item_event(
-                incident,
-                item.key,
-                "escalated",
-                ctx,
-                by=None,
-                to_role=role,
-                step=step + 1,
-                overdue_by_seconds=int((ctx.now - item.due_at).total_seconds()),
-            )
+            _item_event(incident, item.key, ItemChange.ESCALATED, ctx, by=None, escalated=(role, step, overdue))
         )
-    if incident.status == ACTIVE:
+    if incident.status is IncidentStatus.ACTIVE:
         events.extend(_maybe_propose(incident, ctx))
     return events
 
 
-def record_delivery(incident: Incident, payload: Mapping[str, Any], ctx: Context) -> list[Event]:
-    """Put deliveries (or their final failures) on the timeline: `payload.deliveries`, or one delivery."""
-    deliveries = payload.get("deliveries")
-    records = deliveries if isinstance(deliveries, list) else [payload]
-    events = []
-    for record in records:
-        delivered = record.get("status") in ("delivered", "diverted_to_exercise_sink")
-        events.append(Event("NotificationSent" if delivered else "NotificationFailed", ctx.now, dict(record)))
-    return events
+def record_delivery(incident: Incident, command: RecordDelivery, ctx: Context) -> list[Event]:
+    """Put deliveries (or their final failures) on the timeline."""
+    return [
+        NotificationSent(at=ctx.now, delivery=d) if d.delivered else NotificationFailed(at=ctx.now, delivery=d)
+        for d in command.deliveries
+    ]
 
 
 def _require_open(incident: Incident) -> None:
-    if incident.status == CLOSED:
-        raise CommandRejected(f"incident {incident.id} is closed")
+    if incident.status is IncidentStatus.CLOSED:
+        raise CommandRefused(f"incident {incident.id} is closed")
 
 
-Handler = Callable[[Incident, Mapping[str, Any], Context], list[Event]]
-
-COMMAND_HANDLERS: dict[str, Handler] = {
-    "AcknowledgeAlert": acknowledge,
-    "AcknowledgeTask": acknowledge,
-    "CompleteTask": complete,
-    "DecideLevel": decide,
-    "SetVerifiedFacts": verify_facts,
-    "AddNote": add_note,
-    "UpdateTerminationSignals": update_signals,
-    "ProposeTermination": propose_termination,
-    "ApproveTermination": approve_termination,
-    "CheckDeadlines": check_deadlines,
-    "RecordDelivery": record_delivery,
-}
-"""Every command except ReceiveReport (which may open the incident) by type."""
+Handler = Callable[[Incident, Command, Context], list[Event]]
+C = TypeVar("C", bound=Command)
 
 
-def handle(incident: Incident, command_type: str, payload: Mapping[str, Any], ctx: Context) -> Outcome:
-    """Apply one command to an existing incident; raise CommandRejected when it cannot apply."""
-    handler = COMMAND_HANDLERS.get(command_type)
+def _route(kind: type[C], handler: Callable[[Incident, C, Context], list[Event]]) -> tuple[type[Command], Handler]:
+    """Pair a command class with its handler; `handle` calls it only with an instance of exactly that class."""
+    return kind, cast(Handler, handler)
+
+
+COMMAND_HANDLERS: dict[type[Command], Handler] = dict(
+    [
+        _route(AcknowledgeAlert, acknowledge),
+        _route(AcknowledgeTask, acknowledge),
+        _route(CompleteTask, complete),
+        _route(DecideLevel, decide),
+        _route(SetVerifiedFacts, verify_facts),
+        _route(AddNote, add_note),
+        _route(UpdateTerminationSignals, update_signals),
+        _route(ProposeTermination, propose_termination),
+        _route(ApproveTermination, approve_termination),
+        _route(CheckDeadlines, check_deadlines),
+        _route(RecordDelivery, record_delivery),
+    ]
+)
+"""Every command except ReceiveReport (which may open the incident), by class."""
+
+
+def handle(incident: Incident, command: Command, ctx: Context) -> Outcome:
+    """Apply one command to an existing incident; raise CommandRefused when it cannot apply."""
+    handler = COMMAND_HANDLERS.get(type(command))
     if handler is None:
-        raise CommandRejected(f"unknown command type {command_type!r}")
-    return Outcome(incident, handler(incident, payload, ctx))
+        raise CommandRefused(f"{type(command).__name__} does not apply to an existing incident this way")
+    return Outcome(incident, handler(incident, command, ctx))

@@ -1,41 +1,39 @@
-"""The incident aggregate: its state, the events that change it, and the rules for applying reports."""
+"""The incident aggregate: its state, and the rules for applying reports and level changes."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
 
+from playbooks.events import IncidentOpened, LevelChanged, ReportReceived
 from playbooks.facts import Facts, aggregate
+from playbooks.json_types import JsonObject
 from playbooks.levels import Level
 from playbooks.report import Report
 from playbooks.response import Item
 
-MONITORING = "monitoring"
-ACTIVE = "active"
-TERMINATION_PROPOSED = "termination_proposed"
-CLOSED = "closed"
 
-STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
-    MONITORING: frozenset({ACTIVE, CLOSED}),
-    ACTIVE: frozenset({TERMINATION_PROPOSED}),
-    TERMINATION_PROPOSED: frozenset({ACTIVE, CLOSED}),
-    CLOSED: frozenset(),
+class IncidentStatus(StrEnum):
+    """Where an incident stands (its wire string is the value)."""
+
+    MONITORING = "monitoring"
+    ACTIVE = "active"
+    TERMINATION_PROPOSED = "termination_proposed"
+    CLOSED = "closed"
+
+
+STATUS_TRANSITIONS: dict[IncidentStatus, frozenset[IncidentStatus]] = {
+    IncidentStatus.MONITORING: frozenset({IncidentStatus.ACTIVE, IncidentStatus.CLOSED}),
+    IncidentStatus.ACTIVE: frozenset({IncidentStatus.TERMINATION_PROPOSED}),
+    IncidentStatus.TERMINATION_PROPOSED: frozenset({IncidentStatus.ACTIVE, IncidentStatus.CLOSED}),
+    IncidentStatus.CLOSED: frozenset(),
 }
 """Allowed status changes. Non-graded incidents are monitored; a graded one is active until closed."""
 
 
 class InvalidTransition(ValueError):
     """A status change the transition table does not allow."""
-
-
-@dataclass(frozen=True)
-class Event:
-    """Something that happened to an incident; `data` is JSON-ready."""
-
-    type: str
-    at: datetime
-    data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -59,26 +57,26 @@ class Incident:
     first_report_at: datetime
     playbook_id: str
     playbook_version: str
-    location: dict[str, Any] = field(default_factory=dict)
+    location: JsonObject = field(default_factory=dict)
     venue_type: str | None = None
-    status: str = MONITORING
+    status: IncidentStatus = IncidentStatus.MONITORING
     level: Level = Level.NON_GRADED
     rule_id: str | None = None
     explanation: str = ""
     sources: dict[str, SourceFigures] = field(default_factory=dict)
     report_ids: list[str] = field(default_factory=list)
-    level_history: list[dict[str, Any]] = field(default_factory=list)
+    level_history: list[JsonObject] = field(default_factory=list)
     seq: int = 0
     rule_set: str = ""
     correlation_key: str = ""
     automatic_level: Level = Level.NON_GRADED
     suggested_level: str | None = None
     items: dict[str, Item] = field(default_factory=dict)
-    verified: dict[str, Any] | None = None
-    signals: dict[str, Any] = field(default_factory=dict)
+    verified: JsonObject | None = None
+    signals: JsonObject = field(default_factory=dict)
     last_case_at: datetime | None = None
     closed_at: datetime | None = None
-    termination: dict[str, Any] | None = None
+    termination: JsonObject | None = None
 
     @property
     def aggregated_facts(self) -> Facts:
@@ -97,7 +95,7 @@ class Incident:
         self.seq += 1
         return self.seq
 
-    def move_to(self, status: str) -> None:
+    def move_to(self, status: IncidentStatus) -> None:
         """Change status if the transition table allows it; raise InvalidTransition otherwise."""
         if status == self.status:
             return
@@ -105,14 +103,14 @@ class Incident:
             raise InvalidTransition(f"incident {self.id}: cannot go from {self.status} to {status}")
         self.status = status
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> JsonObject:
         """A JSON-ready picture of the incident, carried on every event for the read model."""
         return {
             "id": self.id,
             "incident_type": self.incident_type,
             "mode": self.mode,
             "exercise_id": self.exercise_id,
-            "status": self.status,
+            "status": self.status.value,
             "level": self.level.value,
             "rule_id": self.rule_id,
             "explanation": self.explanation,
@@ -138,7 +136,7 @@ class Incident:
 
 def open_incident(
     incident_id: str, report: Report, *, playbook_id: str, playbook_version: str, rule_set: str, now: datetime
-) -> tuple[Incident, Event]:
+) -> tuple[Incident, IncidentOpened]:
     """Open an incident from its first report, recording the playbook version and rule set it runs under."""
     incident = Incident(
         id=incident_id,
@@ -154,20 +152,17 @@ def open_incident(
         location=dict(report.location),
         venue_type=report.venue_type,
     )
-    opened = Event(
-        "IncidentOpened",
-        now,
-        {
-            "report_id": report.report_id,
-            "playbook_id": playbook_id,
-            "playbook_version": playbook_version,
-            "rule_set": rule_set,
-        },
+    opened = IncidentOpened(
+        at=now,
+        report_id=report.report_id,
+        playbook_id=playbook_id,
+        playbook_version=playbook_version,
+        rule_set=rule_set,
     )
     return incident, opened
 
 
-def attach_report(incident: Incident, report: Report, *, now: datetime) -> list[Event]:
+def attach_report(incident: Incident, report: Report, *, now: datetime) -> list[ReportReceived]:
     """Record a report's figures as its source's newest; an already-seen report changes nothing."""
     if report.report_id in incident.report_ids:
         return []
@@ -182,17 +177,14 @@ def attach_report(incident: Incident, report: Report, *, now: datetime) -> list[
         incident.last_case_at = max(incident.last_case_at or report.reported_at, report.reported_at)
     incident.first_report_at = min(incident.first_report_at, report.reported_at)
     return [
-        Event(
-            "ReportReceived",
-            now,
-            {
-                "report_id": report.report_id,
-                "source": report.source_key,
-                "reported_at": report.reported_at.isoformat(),
-                "facts": report.facts.to_mapping(),
-                "superseded": not newer,
-                "description": report.description,
-            },
+        ReportReceived(
+            at=now,
+            report_id=report.report_id,
+            source=report.source_key,
+            reported_at=report.reported_at,
+            facts=report.facts,
+            superseded=not newer,
+            description=report.description,
         )
     ]
 
@@ -206,29 +198,30 @@ def change_level(
     decided_by: str | None,
     reason: str | None,
     now: datetime,
-) -> Event:
+) -> LevelChanged:
     """Set a new level, record it in the history, and activate the response when it becomes graded."""
-    entry = {
-        "from": incident.level.value,
-        "to": level.value,
-        "rule_id": rule_id,
-        "explanation": explanation,
-        "decided_by": decided_by,
-        "reason": reason,
-        "at": now.isoformat(),
-    }
-    incident.level_history.append(entry)
+    changed = LevelChanged(
+        at=now,
+        from_level=incident.level,
+        to_level=level,
+        rule_id=rule_id,
+        explanation=explanation,
+        decided_by=decided_by,
+        reason=reason,
+    )
+    incident.level_history.append(changed.to_data())
     incident.level = level
     incident.rule_id = rule_id
     incident.explanation = explanation
-    if level is not Level.NON_GRADED and incident.status == MONITORING:
-        incident.move_to(ACTIVE)
-    return Event("LevelChanged", now, dict(entry))
+    if level is not Level.NON_GRADED and incident.status is IncidentStatus.MONITORING:
+        incident.move_to(IncidentStatus.ACTIVE)
+    return changed
 
 
-def to_dict(incident: Incident) -> dict[str, Any]:
+def to_dict(incident: Incident) -> JsonObject:
     """Serialise the full state (for the agent's changelog-backed table)."""
     data = asdict(incident)
+    data["status"] = incident.status.value
     data["level"] = incident.level.value
     data["automatic_level"] = incident.automatic_level.value
     for key in ("opened_at", "first_report_at", "last_case_at", "closed_at"):
@@ -242,10 +235,11 @@ def to_dict(incident: Incident) -> dict[str, Any]:
     return data
 
 
-def from_dict(data: dict[str, Any]) -> Incident:
+def from_dict(data: JsonObject) -> Incident:
     """Rebuild state serialised by `to_dict`; keys it does not know (added by newer versions) are ignored."""
     known = {f.name for f in fields(Incident)}
     fields_ = {k: v for k, v in data.items() if k in known}
+    fields_["status"] = IncidentStatus(data.get("status") or IncidentStatus.MONITORING)
     fields_["level"] = Level(data["level"])
     fields_["automatic_level"] = Level(data.get("automatic_level") or data["level"])
     for key in ("opened_at", "first_report_at", "last_case_at", "closed_at"):

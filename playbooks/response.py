@@ -4,26 +4,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from enum import StrEnum
 
+from playbooks.json_types import JsonObject
 from playbooks.planning import PlannedAction
 
-PENDING = "pending"
-ACKNOWLEDGED = "acknowledged"
-COMPLETED = "completed"
-SUPERSEDED = "superseded"
 
-ITEM_TRANSITIONS: dict[str, frozenset[str]] = {
-    PENDING: frozenset({ACKNOWLEDGED, COMPLETED, SUPERSEDED}),
-    ACKNOWLEDGED: frozenset({COMPLETED, SUPERSEDED}),
-    COMPLETED: frozenset(),
-    SUPERSEDED: frozenset(),
+class ItemStatus(StrEnum):
+    """Where a planned step stands (its wire string is the value)."""
+
+    PENDING = "pending"
+    ACKNOWLEDGED = "acknowledged"
+    COMPLETED = "completed"
+    SUPERSEDED = "superseded"
+
+
+ITEM_TRANSITIONS: dict[ItemStatus, frozenset[ItemStatus]] = {
+    ItemStatus.PENDING: frozenset({ItemStatus.ACKNOWLEDGED, ItemStatus.COMPLETED, ItemStatus.SUPERSEDED}),
+    ItemStatus.ACKNOWLEDGED: frozenset({ItemStatus.COMPLETED, ItemStatus.SUPERSEDED}),
+    ItemStatus.COMPLETED: frozenset(),
+    ItemStatus.SUPERSEDED: frozenset(),
 }
 """Allowed status changes of an item. Overdue is not a status: it is derived from the clock."""
 
-DONE_WHEN = {"notify": frozenset({ACKNOWLEDGED, COMPLETED, SUPERSEDED})}
+DONE_WHEN = {"notify": frozenset({ItemStatus.ACKNOWLEDGED, ItemStatus.COMPLETED, ItemStatus.SUPERSEDED})}
 """An alert is done once acknowledged; every other kind of step is done when completed (or superseded)."""
-DEFAULT_DONE = frozenset({COMPLETED, SUPERSEDED})
+DEFAULT_DONE = frozenset({ItemStatus.COMPLETED, ItemStatus.SUPERSEDED})
 
 DEFAULT_ESCALATION_INTERVAL = timedelta(minutes=30)
 """Time between escalation steps of an overdue item when the playbook sets no `escalation_interval`."""
@@ -50,14 +56,14 @@ class Item:
     group: str | None = None
     message: str = ""
     relative_to: str = "activation"
-    status: str = PENDING
+    status: ItemStatus = ItemStatus.PENDING
     escalation_step: int = 0
     acknowledged_at: datetime | None = None
     acknowledged_by: str | None = None
     completed_at: datetime | None = None
     completed_by: str | None = None
     result: str = ""
-    history: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    history: tuple[JsonObject, ...] = field(default_factory=tuple)
 
     @property
     def done(self) -> bool:
@@ -74,7 +80,7 @@ class Item:
             return None
         return self.due_at + interval * self.escalation_step
 
-    def moved(self, status: str) -> Item:
+    def moved(self, status: ItemStatus) -> Item:
         """This item in `status`, if the transition table allows it."""
         if status == self.status:
             return self
@@ -82,9 +88,9 @@ class Item:
             raise ItemTransitionError(f"step {self.key!r} is {self.status}; it cannot become {status}")
         return replace(self, status=status)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonObject:
         """JSON-ready form."""
-        data: dict[str, Any] = {
+        data: JsonObject = {
             "key": self.key,
             "kind": self.kind,
             "title": self.title,
@@ -98,7 +104,7 @@ class Item:
             "group": self.group,
             "message": self.message,
             "relative_to": self.relative_to,
-            "status": self.status,
+            "status": self.status.value,
             "escalation_step": self.escalation_step,
             "acknowledged_by": self.acknowledged_by,
             "completed_by": self.completed_by,
@@ -110,9 +116,10 @@ class Item:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Item:
+    def from_dict(cls, data: JsonObject) -> Item:
         """Rebuild an item from `to_dict` output."""
         fields_ = dict(data)
+        fields_["status"] = ItemStatus(data.get("status") or ItemStatus.PENDING)
         for key in ("due_at", "planned_at", "acknowledged_at", "completed_at"):
             fields_[key] = datetime.fromisoformat(data[key]) if data.get(key) else None
         for key in ("escalation", "recipients", "history"):

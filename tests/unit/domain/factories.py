@@ -1,4 +1,4 @@
-"""Builders for the incident domain's tests: reports, contexts and a running incident."""
+"""Builders for the incident domain's tests: reports, actors, contexts, and a running incident."""
 
 from __future__ import annotations
 
@@ -7,14 +7,23 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from playbooks import Playbook, load_library
+from playbooks.commands import Actor, ReceiveReport, Role
 from playbooks.facts import Facts
-from playbooks.handlers import Context, receive_report
-from playbooks.incident import Incident
+from playbooks.handlers import Context, Outcome, receive_report
+from playbooks.incident import Incident, IncidentStatus
 from playbooks.report import Report
 
 T0 = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
 _ids = itertools.count(1)
 _LIBRARY = load_library()
+
+COMMANDER = Actor("指挥长", frozenset({Role.COMMANDER}))
+DUTY_OFFICER = Actor("值班员", frozenset({Role.DUTY_OFFICER}))
+
+
+def responder(unit: str, name: str = "联络员") -> Actor:
+    """A unit responder who acts for `unit` only."""
+    return Actor(name, frozenset({Role.UNIT_RESPONDER}), unit)
 
 
 def food_safety() -> Playbook:
@@ -44,16 +53,25 @@ def report(
     )
 
 
-def ctx(minutes: float = 0, *, user: str | None = None, playbook: Playbook | None = None) -> Context:
-    """A context `minutes` after T0, acting as `user` (or the system)."""
-    actor = {"user": user, "roles": ["commander"]} if user else {}
-    return Context(playbook or food_safety(), T0 + timedelta(minutes=minutes), actor)
+def ctx(minutes: float = 0, *, playbook: Playbook | None = None) -> Context:
+    """A context `minutes` after T0."""
+    return Context(playbook or food_safety(), T0 + timedelta(minutes=minutes))
+
+
+def receive(state: Incident | None, item: Report, minutes: float = 0) -> Outcome:
+    """Apply a ReceiveReport command for `item` to incident INC-1, `minutes` after T0."""
+    return receive_report(state, "INC-1", ReceiveReport(report=item), ctx(minutes))
+
+
+def status_of(incident: Incident) -> IncidentStatus:
+    """The incident's status now (a call, so a test can check it again after a command changed it)."""
+    return incident.status
 
 
 def incident_with(*reports: Report) -> Incident:
     """An incident built from these reports, in order, at T0."""
     state: Incident | None = None
     for item in reports:
-        state = receive_report(state, "INC-1", item, ctx()).incident
+        state = receive(state, item).incident
     assert state is not None
     return state
