@@ -1,0 +1,185 @@
+"""The incident writer, framework-free: one command envelope in, numbered event envelopes out.
+
+The single writer per incident (DESIGN.md invariant 2) converts each envelope to its typed command once,
+applies it through the domain, publishes the events with deterministic ids, and stores the new state. The
+worker passes its faust table, its playbook cache, its clock and a send function (streams/incident_agent.py);
+a test passes a dict, a library lookup, a fixed clock and a list. Nothing here imports faust.
+
+A command that does not fit, or that the domain refuses (wrong state, or an actor without the role), becomes
+a `CommandRejected` event on the incident's timeline; it never stops the writer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+import structlog
+
+from infra.clock import Clock
+from infra.wire import Envelope, WireError
+from infra.wire.incident import (
+    actor_of,
+    command_envelope,
+    command_from_envelope,
+    correlation_closed,
+    event_envelope,
+    report_redirected,
+)
+from playbooks.commands import CheckDeadlines, Command, PersonCommand, ReceiveReport
+from playbooks.events import CommandRejected, IncidentClosed
+from playbooks.handlers import CommandRefused, Context, Outcome, escalation_interval, handle, receive_report
+from playbooks.incident import Incident, IncidentStatus, from_dict, to_dict
+from playbooks.json_types import JsonObject
+from playbooks.model import Playbook
+from playbooks.response import next_deadline
+
+log = structlog.get_logger("tocsin.streams")
+
+StoredState = JsonObject  # JSON boundary: the serialised incident (playbooks.incident.to_dict) plus writer fields
+NEXT_ATTENTION = "next_attention_at"
+"""Stored beside the state: when the incident next needs a deadline check (read by the sweep)."""
+RECENT_COMMANDS = "recent_commands"
+"""Stored beside the state: ids of the latest commands applied, so a redelivered one is skipped."""
+REMEMBERED_COMMANDS = 64
+"""How many command ids an incident remembers (redeliveries come within the last uncommitted batch)."""
+
+
+class StateStore(Protocol):
+    """Serialised incident states by incident id (the worker's changelogged faust table satisfies it)."""
+
+    def get(self, key: str, /) -> StoredState | None:
+        """The stored state of an incident, or None."""
+
+    def __setitem__(self, key: str, value: StoredState, /) -> None:
+        """Store an incident's state."""
+
+
+PlaybookLookup = Callable[[str, str | None, str | None], Awaitable[Playbook]]
+"""`(incident_type, version, rule_set)` → the playbook an incident runs under."""
+Publish = Callable[[str, str, Envelope], Awaitable[None]]
+"""`(topic name, key, envelope)`: put one message on a topic."""
+
+
+@dataclass(frozen=True)
+class WriterTopics:
+    """Where the writer publishes: the incident events, and correlation's input (for closed incidents)."""
+
+    events: str
+    accepted: str
+
+
+class IncidentWriter:
+    """Applies commands to incidents; one instance per worker, fed by the partitions it owns."""
+
+    def __init__(
+        self, store: StateStore, playbook_for: PlaybookLookup, clock: Clock, publish: Publish, topics: WriterTopics
+    ) -> None:
+        self.store, self.playbook_for, self.clock = store, playbook_for, clock
+        self.publish, self.topics = publish, topics
+
+    async def apply(self, envelope: Envelope) -> None:
+        """Apply one command envelope to its incident, publish the events, and store the new state."""
+        incident_id = envelope.incident_id
+        if not incident_id:
+            log.warning("command.no_incident_id", type=envelope.type, id=envelope.id)
+            return
+        stored = self.store.get(incident_id)
+        if stored and envelope.id in (stored.get(RECENT_COMMANDS) or ()):
+            log.info("command.repeated", type=envelope.type, id=envelope.id, incident_id=incident_id)
+            return
+        now = self.clock.now()
+        try:
+            command = command_from_envelope(envelope)
+        except WireError as exc:
+            if not stored:
+                log.warning("command.malformed", id=envelope.id, incident_id=incident_id, reason=str(exc))
+                return
+            await self._reject(envelope, stored, str(exc), by=actor_of(envelope), now=now)
+            return
+        if isinstance(command, ReceiveReport):
+            await self._receive(envelope, command, stored, incident_id, now)
+            return
+        if not stored:
+            log.warning("command.unknown_incident", type=envelope.type, id=envelope.id, incident_id=incident_id)
+            return
+        state = from_dict(stored)
+        playbook = await self.playbook_for(state.incident_type, state.playbook_version, state.rule_set)
+        try:
+            outcome = handle(state, command, Context(playbook, now))
+        except CommandRefused as exc:
+            await self._reject(envelope, stored, str(exc), by=_person(command), now=now)
+            return
+        await self._commit(envelope, outcome, playbook, stored)
+
+    async def _receive(
+        self, envelope: Envelope, command: ReceiveReport, stored: StoredState | None, incident_id: str, now: datetime
+    ) -> None:
+        """Open or update the incident with a report; a report for a closed incident goes back to correlation."""
+        state = from_dict(stored) if stored else None
+        if state is not None and state.status is IncidentStatus.CLOSED:
+            log.info("report.after_close", incident_id=state.id, command=envelope.id)
+            await self.publish(self.topics.accepted, state.correlation_key, report_redirected(envelope))
+            return
+        playbook = await self.playbook_for(
+            command.report.incident_type,
+            state.playbook_version if state else None,
+            state.rule_set if state else None,
+        )
+        outcome = receive_report(state, incident_id, command, Context(playbook, now))
+        await self._commit(envelope, outcome, playbook, stored)
+
+    async def _reject(
+        self, envelope: Envelope, stored: StoredState, reason: str, *, by: str | None, now: datetime
+    ) -> None:
+        """Put the refusal on the timeline, on the stored state (a refused handler may have changed its copy)."""
+        state = from_dict(stored)
+        log.info("command.rejected", type=envelope.type, id=envelope.id, incident_id=state.id, reason=reason)
+        rejected = CommandRejected(at=now, command_id=envelope.id, command=envelope.type, reason=reason, by=by)
+        await self._emit(envelope, Outcome(state, [rejected]))
+        self._store(envelope, state, stored, next_attention=stored.get(NEXT_ATTENTION))
+
+    async def _commit(
+        self, envelope: Envelope, outcome: Outcome, playbook: Playbook, stored: StoredState | None
+    ) -> None:
+        await self._emit(envelope, outcome)
+        if outcome.events:
+            deadline = next_deadline(outcome.incident.items, escalation_interval(playbook))
+            self._store(envelope, outcome.incident, stored, next_attention=deadline.isoformat() if deadline else None)
+
+    async def _emit(self, envelope: Envelope, outcome: Outcome) -> None:
+        """Publish the events, numbered and with deterministic ids, under the incident's key."""
+        incident = outcome.incident
+        for event in outcome.events:
+            seq = incident.next_seq()
+            await self.publish(self.topics.events, incident.id, event_envelope(event, incident, seq, envelope.id))
+            if isinstance(event, IncidentClosed):
+                marker = correlation_closed(incident, at=event.at, causation=envelope.id)
+                await self.publish(self.topics.accepted, incident.correlation_key, marker)
+
+    def _store(
+        self, envelope: Envelope, incident: Incident, stored: StoredState | None, *, next_attention: str | None
+    ) -> None:
+        data = to_dict(incident)
+        data[NEXT_ATTENTION] = next_attention
+        recent = [*((stored or {}).get(RECENT_COMMANDS) or ()), envelope.id]
+        data[RECENT_COMMANDS] = recent[-REMEMBERED_COMMANDS:]
+        self.store[incident.id] = data
+
+
+def _person(command: Command) -> str | None:
+    return command.actor.person if isinstance(command, PersonCommand) else None
+
+
+def deadline_checks(states: Iterable[tuple[str, StoredState]], now: datetime) -> list[Envelope]:
+    """A CheckDeadlines command for each incident whose next deadline is due at `now` (the sweep sends them)."""
+    due: list[Envelope] = []
+    for incident_id, stored in states:
+        when = stored.get(NEXT_ATTENTION) if isinstance(stored, dict) else None
+        if when and datetime.fromisoformat(when) <= now:
+            check = CheckDeadlines(now=now)
+            mode, exercise_id = stored["mode"], stored.get("exercise_id")
+            due.append(command_envelope(check, incident_id=incident_id, at=now, mode=mode, exercise_id=exercise_id))
+    return due
