@@ -20,6 +20,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from api.access import sees_all_modes, unit_scoped
 from infra.db.users import Identity
+from infra.wire import EventType
 
 _POSITION = re.compile(r"^\d{1,5}:\d{1,19}(,\d{1,5}:\d{1,19}){0,1023}$")
 KEEPALIVE_SECONDS = 15.0
@@ -131,10 +132,10 @@ def visible(identity: Identity, event: dict[str, Any]) -> dict[str, Any] | None:
     if not unit_scoped(identity):
         return out
     kind = event.get("type")
-    if kind == "ActionsPlanned":
+    if kind == EventType.ACTIONS_PLANNED:
         items = [i for i in data.get("items") or [] if isinstance(i, dict) and i.get("owner") == identity.unit]
         return {**out, "event": {**data, "items": items}, "incident": None} if items else None
-    if kind == "ActionUpdated":
+    if kind == EventType.ACTION_UPDATED:
         item: dict[str, Any] = data["item"] if isinstance(data.get("item"), dict) else {}
         return {**out, "incident": None} if item.get("owner") == identity.unit else None
     return None

@@ -11,6 +11,7 @@ from typing import Any
 
 from api.schemas import as_utc
 from infra.db.models import IncidentRow, TimelineRow
+from infra.wire import EventType
 
 CSV_COLUMNS = ("seq", "at", "type", "mode", "by", "summary", "event_id", "causation", "data")
 
@@ -26,28 +27,28 @@ def who(data: dict[str, Any]) -> str:
 
 def summary(kind: str, data: dict[str, Any]) -> str:
     """One line a person can read, per event type."""
-    if kind == "LevelChanged":
+    if kind == EventType.LEVEL_CHANGED:
         return f"level {data.get('from')} → {data.get('to')}: {data.get('explanation') or data.get('rule_id') or ''}"
-    if kind == "NoteAdded":
+    if kind == EventType.NOTE_ADDED:
         return str(data.get("text", ""))
-    if kind == "ActionUpdated":
+    if kind == EventType.ACTION_UPDATED:
         item = data.get("item") or {}
         return f"step {data.get('key')} ({item.get('title', '')}) {data.get('change', 'updated')}"
-    if kind == "ActionsPlanned":
+    if kind == EventType.ACTIONS_PLANNED:
         return f"{len(data.get('items') or [])} response steps planned"
-    if kind in ("NotificationSent", "NotificationFailed"):
+    if kind in (EventType.NOTIFICATION_SENT, EventType.NOTIFICATION_FAILED):
         return (
             f"{kind[12:].lower()} to {data.get('recipient_name') or data.get('recipient_id', '')} "
             f"via {data.get('channel', '')}"
         )
-    if kind == "FactsVerified":
+    if kind == EventType.FACTS_VERIFIED:
         return f"verified facts: {data.get('reason', '')}"
-    if kind in ("TerminationProposed", "IncidentClosed"):
+    if kind in (EventType.TERMINATION_PROPOSED, EventType.INCIDENT_CLOSED):
         return (
-            f"{'termination proposed' if kind == 'TerminationProposed' else 'incident closed'}: "
+            f"{'termination proposed' if kind == EventType.TERMINATION_PROPOSED else 'incident closed'}: "
             f"{data.get('reason', '')}"
         )
-    if kind == "CommandRejected":
+    if kind == EventType.COMMAND_REJECTED:
         return f"{data.get('command')} rejected: {data.get('reason', '')}"
     return kind
 

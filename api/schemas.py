@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from api.commands.service import CommandOutcome
 from api.drill_catalog import ScenarioSummary
 from api.errors import Problem
+from infra.wire import DrillCommandType, EventType
 
 __all__ = [
     "AuditEntryOut",
@@ -119,7 +120,7 @@ class TimelineEntry(BaseModel):
 
     event_id: str
     seq: int
-    type: str = Field(examples=["LevelChanged"])
+    type: str = Field(examples=[EventType.LEVEL_CHANGED.value])
     at: Instant
     mode: str
     causation: str | None = None
@@ -278,7 +279,7 @@ class DrillStarted(BaseModel):
 
     exercise_id: str = Field(examples=[_EXERCISE_EXAMPLE])
     command_id: str = Field(examples=["0f8c2b7e-2d5b-4b8e-9c39-3c1f0f4b9a61"])
-    type: str = "StartDrill"
+    type: str = DrillCommandType.START.value
     status: Literal["accepted", "pending", "applied", "rejected"]
     detail: str = ""
     drill: DrillDetail | None = Field(None, description="the run as first reported by the drill host (with ?wait)")

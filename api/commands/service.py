@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import Response, status
@@ -19,8 +20,11 @@ from api.errors import ApiError
 from api.publisher import PublishFailed
 from infra.db import audit, queries
 from infra.db.users import Identity
+from infra.wire import CommandType, DrillCommandType, Envelope
 
-SCHEMA_VERSION = 1
+CommandKind = CommandType | DrillCommandType
+"""What the API sends: an incident or roster command, or a drill controller's command."""
+
 MAX_WAIT_SECONDS = 30
 POLL_SECONDS = 0.1
 
@@ -30,7 +34,7 @@ class CommandOutcome(BaseModel):
     or rejected (with the reason)."""
 
     command_id: str = Field(examples=["0f8c2b7e-2d5b-4b8e-9c39-3c1f0f4b9a61"])
-    type: str = Field(examples=["DecideLevel"])
+    type: str = Field(examples=[CommandType.DECIDE_LEVEL.value])
     status: Literal["accepted", "pending", "applied", "rejected"]
     incident_id: str | None = None
     detail: str = Field("", examples=["waited 5 s; the read model does not show the command yet"])
@@ -67,23 +71,28 @@ class Caller:
         return {"user": i.name, "roles": list(i.roles), "unit": i.unit, "ip": self.ip}
 
 
-def envelope(command_id: str, type_: str, target: Target, payload: dict[str, Any], *, at: str) -> dict[str, Any]:
-    """The JSON of a command `Envelope` (streams/records.py), built here because api never imports streams."""
-    return {
-        "id": command_id,
-        "type": type_,
-        "time": at,
-        "mode": target.mode,
-        "payload": payload,
-        "causation": None,
-        "exercise_id": target.exercise_id,
-        "incident_id": target.incident_id,
-        "v": SCHEMA_VERSION,
-    }
+def envelope(command_id: str, type_: CommandKind, target: Target, payload: dict[str, Any], *, at: datetime) -> Envelope:
+    """The command's envelope (infra.wire): to the target's incident, in its mode and exercise."""
+    return Envelope.new(
+        type_,
+        at=at,
+        mode=target.mode,
+        payload=payload,
+        exercise_id=target.exercise_id,
+        incident_id=target.incident_id,
+        id_=command_id,
+    )
 
 
 async def submit(
-    svc: Services, caller: Caller, type_: str, target: Target, payload: dict[str, Any], *, wait: int, response: Response
+    svc: Services,
+    caller: Caller,
+    type_: CommandKind,
+    target: Target,
+    payload: dict[str, Any],
+    *,
+    wait: int,
+    response: Response,
 ) -> CommandOutcome:
     """Publish, audit, then wait up to `wait` seconds for the outcome; set the status code on `response`."""
     command_id = str(uuid.uuid4())
@@ -105,9 +114,8 @@ async def submit(
         payload=payload,
     )
     try:
-        await svc.publisher.send_json(
-            target.topic, target.key, envelope(command_id, type_, target, body, at=now.isoformat())
-        )
+        message = envelope(command_id, type_, target, body, at=now)
+        await svc.publisher.send_json(target.topic, target.key, message.to_dict())
     except PublishFailed as exc:
         await audit.record(svc.db, replace(entry, outcome="publish_failed", detail=str(exc)))
         svc.metrics.commands.labels(type_, "failed").inc()

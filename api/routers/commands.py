@@ -29,6 +29,7 @@ from api.routers.incidents import IncidentId
 from infra.db import queries
 from infra.db.models import IncidentRow
 from infra.db.users import Identity
+from infra.wire import CommandType
 from playbooks.levels import Level
 
 router = APIRouter(tags=["incident commands"])
@@ -68,7 +69,7 @@ async def _send(
     identity: Identity,
     ip: str | None,
     row: IncidentRow,
-    type_: str,
+    type_: CommandType,
     payload: dict[str, Any],
     wait: int,
     response: Response,
@@ -102,7 +103,9 @@ async def acknowledge_alert(
 ) -> CommandOutcome:
     """The alert (a `notify` step) is acknowledged; its escalation stops."""
     row = await _task(svc, identity, incident_id, action_key, alert=True)
-    return await _send(svc, request, identity, ip, row, "AcknowledgeAlert", {"action_key": action_key}, wait, response)
+    return await _send(
+        svc, request, identity, ip, row, CommandType.ACKNOWLEDGE_ALERT, {"action_key": action_key}, wait, response
+    )
 
 
 @_command_route(
@@ -126,7 +129,7 @@ async def acknowledge_task(
     """The owning unit (or the duty office for it) acknowledges the task order."""
     row = await _task(svc, identity, incident_id, action_key, alert=False)
     payload = {"action_key": action_key, "note": body.note if body else ""}
-    return await _send(svc, request, identity, ip, row, "AcknowledgeTask", payload, wait, response)
+    return await _send(svc, request, identity, ip, row, CommandType.ACKNOWLEDGE_TASK, payload, wait, response)
 
 
 @_command_route(
@@ -150,7 +153,7 @@ async def complete_task(
     """The step is done; `result` says what was done."""
     row = await _task(svc, identity, incident_id, action_key, alert=False)
     payload = {"action_key": action_key, "result": body.result}
-    return await _send(svc, request, identity, ip, row, "CompleteTask", payload, wait, response)
+    return await _send(svc, request, identity, ip, row, CommandType.COMPLETE_TASK, payload, wait, response)
 
 
 @_command_route("/incidents/{incident_id}/level", "Change the level (reason required)", "duty_officer", "commander")
@@ -172,7 +175,7 @@ async def decide_level(
             f"{identity.name} has {', '.join(identity.roles)}"
         )
     payload = {"level": body.level, "reason": body.reason}
-    return await _send(svc, request, identity, ip, row, "DecideLevel", payload, wait, response)
+    return await _send(svc, request, identity, ip, row, CommandType.DECIDE_LEVEL, payload, wait, response)
 
 
 @_command_route("/incidents/{incident_id}/facts", "Set verified facts", "duty_officer", "commander")
@@ -189,7 +192,7 @@ async def set_verified_facts(
     """Verified figures override the aggregate (the incident is regraded); who and why are recorded."""
     row = await incident_or_404(svc.db, incident_id, identity)
     payload = {"facts": body.facts.model_dump(mode="json", exclude_none=True), "reason": body.reason}
-    return await _send(svc, request, identity, ip, row, "SetVerifiedFacts", payload, wait, response)
+    return await _send(svc, request, identity, ip, row, CommandType.SET_VERIFIED_FACTS, payload, wait, response)
 
 
 @_command_route("/incidents/{incident_id}/notes", "Add a note", "duty_officer", "commander", "drill_controller")
@@ -205,7 +208,7 @@ async def add_note(
 ) -> CommandOutcome:
     """A note on the incident's timeline."""
     row = await incident_or_404(svc.db, incident_id, identity)
-    return await _send(svc, request, identity, ip, row, "AddNote", {"text": body.text}, wait, response)
+    return await _send(svc, request, identity, ip, row, CommandType.ADD_NOTE, {"text": body.text}, wait, response)
 
 
 @_command_route(
@@ -224,7 +227,15 @@ async def update_signals(
     """Inputs of the termination criteria (site controlled, patients stable since, ...)."""
     row = await incident_or_404(svc.db, incident_id, identity)
     return await _send(
-        svc, request, identity, ip, row, "UpdateTerminationSignals", {"signals": body.signals}, wait, response
+        svc,
+        request,
+        identity,
+        ip,
+        row,
+        CommandType.UPDATE_TERMINATION_SIGNALS,
+        {"signals": body.signals},
+        wait,
+        response,
     )
 
 
@@ -241,7 +252,9 @@ async def propose_termination(
 ) -> CommandOutcome:
     """Propose ending the response; the criteria are checked and shown on the timeline."""
     row = await incident_or_404(svc.db, incident_id, identity)
-    return await _send(svc, request, identity, ip, row, "ProposeTermination", {"reason": body.reason}, wait, response)
+    return await _send(
+        svc, request, identity, ip, row, CommandType.PROPOSE_TERMINATION, {"reason": body.reason}, wait, response
+    )
 
 
 @_command_route("/incidents/{incident_id}/termination/approve", "Approve termination (commander)", "commander")
@@ -257,4 +270,6 @@ async def approve_termination(
 ) -> CommandOutcome:
     """A commander approves ending the response: the incident closes and post-incident steps are planned."""
     row = await incident_or_404(svc.db, incident_id, identity)
-    return await _send(svc, request, identity, ip, row, "ApproveTermination", {"reason": body.reason}, wait, response)
+    return await _send(
+        svc, request, identity, ip, row, CommandType.APPROVE_TERMINATION, {"reason": body.reason}, wait, response
+    )

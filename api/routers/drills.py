@@ -30,6 +30,7 @@ from infra.db.drills import ENDED, DrillFilter, drill_report, get_drill_run, lis
 from infra.db.engine import Database
 from infra.db.models import DrillRunRow
 from infra.db.users import Identity
+from infra.wire import DrillCommandType
 from infra.wire.drill import INJECT_ACTIONS, RUN_ACTIONS, START, new_exercise_id
 
 router = APIRouter(tags=["drills"], responses=AUTH)
@@ -401,7 +402,7 @@ async def _steer(
     identity: Identity,
     ip: str | None,
     exercise_id: str,
-    type_: str,
+    type_: DrillCommandType,
     payload: dict[str, Any],
     wait: int,
     response: Response,

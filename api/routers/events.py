@@ -11,6 +11,7 @@ from api import events
 from api.auth import READ_ROLES, CurrentUser, requires
 from api.deps import SettingsDep
 from api.errors import AUTH, ApiError, Responses
+from infra.wire import EventType
 
 router = APIRouter(tags=["live feed"], responses=AUTH)
 
@@ -20,7 +21,8 @@ STREAM: Responses = {
             "text/event-stream": {
                 "schema": {"type": "string"},
                 "example": (
-                    'id: 0:18,1:4,2:9\nevent: LevelChanged\ndata: {"type":"LevelChanged","incident_id":"inc-1",...}\n\n'
+                    f"id: 0:18,1:4,2:9\nevent: {EventType.LEVEL_CHANGED}\n"
+                    f'data: {{"type":"{EventType.LEVEL_CHANGED}","incident_id":"inc-1",...}}\n\n'
                 ),
             }
         },

@@ -24,6 +24,7 @@ from api.schemas import (
     TimelineEntry,
 )
 from infra.db import queries
+from infra.wire import EventType
 
 router = APIRouter(tags=["incidents"], responses=AUTH)
 
@@ -87,7 +88,7 @@ async def get_incident(incident_id: IncidentId, db: DbDep, identity: CurrentUser
     """One incident: level history (who, when, rule or reason), aggregated and verified facts, playbook version."""
     row = await incident_or_404(db, incident_id, identity)
     history = [LevelChangeOut.model_validate(h) for h in await queries.level_history(db, incident_id)]
-    verified_event = await queries.last_event(db, incident_id, "FactsVerified")
+    verified_event = await queries.last_event(db, incident_id, EventType.FACTS_VERIFIED)
     verified = verified_event.data if verified_event is not None else None
     aggregated = getattr(row, "aggregated_facts", None) or (row.facts if verified is None else None)
     summary = IncidentSummary.model_validate(row).model_dump()

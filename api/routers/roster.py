@@ -13,6 +13,7 @@ from api.deps import ClientIp, ServicesDep
 from api.errors import AUTH, ApiError, NotFound, Responses
 from api.routers.commands import COMMAND_RESPONSES, Wait
 from infra.district import dump_organisation
+from infra.wire import CommandType
 from playbooks.organisation import Organisation
 
 router = APIRouter(tags=["organisation and roster"], responses=AUTH)
@@ -75,7 +76,7 @@ async def assign_shift(
     return await submit(
         svc,
         Caller(identity, ip, getattr(request.state, "request_id", None)),
-        "AssignShift",
+        CommandType.ASSIGN_SHIFT,
         target,
         body.model_dump(mode="json"),
         wait=wait,
@@ -114,7 +115,7 @@ async def update_contacts(
     return await submit(
         svc,
         Caller(identity, ip, getattr(request.state, "request_id", None)),
-        "UpdateContacts",
+        CommandType.UPDATE_CONTACTS,
         target,
         payload,
         wait=wait,
