@@ -14,6 +14,7 @@ from typing import Any
 
 from drills.observations import ACKNOWLEDGED, COMPLETED, ActionObserved, IncidentObserved, Observation
 from drills.result import Window
+from infra.wire import CommandType
 
 BEHAVIOURS: dict[str, tuple[int, int] | None] = {"perfect": (1, 2), "late": (3, 2), "absent": None}
 """When a bot acts, as a fraction of the time allowed after the inject: perfect at ½, late at 1½, absent never."""
@@ -25,7 +26,7 @@ class PlayerAction:
 
     at: datetime
     expectation_id: str
-    command: str  # AcknowledgeAlert | AcknowledgeTask | CompleteTask | DecideLevel
+    command: CommandType  # ACKNOWLEDGE_ALERT | ACKNOWLEDGE_TASK | COMPLETE_TASK | DECIDE_LEVEL
     unit: str
     action_key: str | None = None
     level: str | None = None
@@ -33,9 +34,9 @@ class PlayerAction:
 
     def payload(self) -> dict[str, Any]:
         """The command payload for the API (the actor is added by the caller)."""
-        if self.command == "DecideLevel":
+        if self.command == CommandType.DECIDE_LEVEL:
             return {"level": self.level, "reason": f"演练玩家决定（{self.expectation_id}）"}
-        if self.command == "CompleteTask":
+        if self.command == CommandType.COMPLETE_TASK:
             return {"action_key": self.action_key, "result": "演练：已完成"}
         return {"action_key": self.action_key}
 
@@ -45,9 +46,9 @@ class PlayerAction:
 
     def observation(self, incident_id: str | None = None) -> Observation:
         """What the platform would report back once the command applied."""
-        if self.command == "DecideLevel":
+        if self.command == CommandType.DECIDE_LEVEL:
             return IncidentObserved(incident_id or "", self.level or "", "active", self.at)
-        change = COMPLETED if self.command == "CompleteTask" else ACKNOWLEDGED
+        change = COMPLETED if self.command == CommandType.COMPLETE_TASK else ACKNOWLEDGED
         return ActionObserved(
             self.action_key or "", change, self.at, unit=self.unit, incident_id=incident_id, by=f"bot:{self.unit}"
         )
@@ -78,8 +79,10 @@ def bot_actions(behaviour: str, windows: Iterable[Window]) -> list[PlayerAction]
 def _action(window: Window, at: datetime) -> PlayerAction:
     exp = window.expectation
     if exp.kind == "level_at_least":
-        return PlayerAction(at, exp.id, "DecideLevel", exp.unit, level=exp.target)
+        return PlayerAction(at, exp.id, CommandType.DECIDE_LEVEL, exp.unit, level=exp.target)
     if exp.kind == "complete":
-        return PlayerAction(at, exp.id, "CompleteTask", exp.unit, action_key=exp.target, alternatives=exp.superseded_by)
-    command = "AcknowledgeAlert" if exp.action_kind == "notify" else "AcknowledgeTask"
+        return PlayerAction(
+            at, exp.id, CommandType.COMPLETE_TASK, exp.unit, action_key=exp.target, alternatives=exp.superseded_by
+        )
+    command = CommandType.ACKNOWLEDGE_ALERT if exp.action_kind == "notify" else CommandType.ACKNOWLEDGE_TASK
     return PlayerAction(at, exp.id, command, exp.unit, action_key=exp.target, alternatives=exp.superseded_by)

@@ -9,8 +9,7 @@ clock; the inject commands go to the runner. A command that does not apply raise
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 from drills.clock import PAUSED, RUNNING, STOPPED, ClockError, ScenarioClock, check_speed
 from drills.effects import Effect
 from drills.runner import DrillCommandError, DrillRun
+from infra.wire import DrillCommandType, DrillEventType, Envelope, WireError
 from infra.wire.drill import (
     ACTIONS,
     CANCEL,
@@ -69,39 +69,36 @@ class DrillCommand:
 
 def command_from_envelope(message: Mapping[str, Any]) -> DrillCommand:
     """The command of a drill-commands envelope; raise DrillCommandError naming a missing or bad field."""
-    for name in ("id", "type", "exercise_id"):
-        value = message.get(name)
-        if not isinstance(value, str) or not value:
-            raise DrillCommandError(f"drill command: field {name!r} must be a non-empty string, not {value!r}")
-    payload = message.get("payload")
-    if payload is None:
-        payload = {}
-    if not isinstance(payload, Mapping):
-        raise DrillCommandError(f"drill command {message['id']}: payload must be an object, not {payload!r}")
-    return DrillCommand(str(message["id"]), str(message["type"]), str(message["exercise_id"]), dict(payload))
+    try:
+        parsed = Envelope.from_dict(message)
+    except WireError as error:
+        raise DrillCommandError(f"drill command: {error}") from None
+    if not parsed.exercise_id:
+        raise DrillCommandError(
+            f"drill command {parsed.id}: field 'exercise_id' must be a non-empty string, not {parsed.exercise_id!r}"
+        )
+    return DrillCommand(parsed.id, parsed.type, parsed.exercise_id, parsed.payload)
 
 
 def envelope(
-    kind: str,
+    kind: DrillCommandType | DrillEventType,
     *,
     exercise_id: str,
     payload: Mapping[str, Any],
     at: datetime,
     causation: str | None = None,
     id_: str | None = None,
-) -> dict[str, Any]:
-    """A drill message in the platform's envelope shape (ADR 0018): mode exercise, no incident, v 1."""
-    return {
-        "id": id_ or str(uuid.uuid4()),
-        "type": kind,
-        "time": at.astimezone(UTC).isoformat(),
-        "mode": "exercise",
-        "exercise_id": exercise_id,
-        "causation": causation,
-        "incident_id": None,
-        "payload": dict(payload),
-        "v": 1,
-    }
+) -> Envelope:
+    """A drill message (ADR 0018): mode exercise, no incident, its time in UTC; a random id unless `id_` is given."""
+    return Envelope.new(
+        kind,
+        at=at.astimezone(UTC),
+        mode="exercise",
+        payload=payload,
+        causation=causation,
+        exercise_id=exercise_id,
+        id_=id_,
+    )
 
 
 def speed_of(payload: Mapping[str, Any]) -> float:
@@ -159,7 +156,7 @@ def _inject_id(kind: str, payload: Mapping[str, Any]) -> str:
     return value
 
 
-_INJECT_METHODS = {
+_INJECT_METHODS: dict[str, Callable[[DrillRun, str, datetime], list[Effect]]] = {
     INJECT_NOW: DrillRun.inject_now,
     HOLD: DrillRun.hold,
     RELEASE: DrillRun.release,

@@ -58,6 +58,7 @@ from drills.scoring import score_run
 from infra.kafka.admin import ensure_topics
 from infra.kafka.reading import read_from_end
 from infra.settings import Settings
+from infra.wire import DrillEventType
 from playbooks.organisation import Organisation
 
 log = structlog.get_logger("tocsin.drills.host")
@@ -81,7 +82,7 @@ async def ensure_drill_topics(settings: Settings) -> None:
 async def publish_drill_event(
     producer: AIOKafkaProducer,
     settings: Settings,
-    kind: str,
+    kind: DrillEventType,
     exercise_id: str,
     payload: Mapping[str, Any],
     at: datetime,
@@ -89,9 +90,7 @@ async def publish_drill_event(
 ) -> None:
     """Publish one drill event (envelope of ADR 0018) on drill-events, keyed by exercise id, and wait for acks."""
     message = envelope(kind, exercise_id=exercise_id, payload=payload, at=at, causation=causation)
-    await producer.send_and_wait(
-        drill_topics(settings)[1], json.dumps(message, ensure_ascii=False).encode(), key=exercise_id.encode()
-    )
+    await producer.send_and_wait(drill_topics(settings)[1], message.to_json(), key=exercise_id.encode())
 
 
 @dataclass(frozen=True)
@@ -407,11 +406,11 @@ class DrillHost(DrillHooks):
             self.seq += 1
             await self._send(DRILL_UPDATED, self.snapshot(self.seq), causation)
 
-    async def _emit(self, kind: str, payload: Mapping[str, Any], causation: str | None = None) -> None:
+    async def _emit(self, kind: DrillEventType, payload: Mapping[str, Any], causation: str | None = None) -> None:
         async with self._lock:
             await self._send(kind, payload, causation)
 
-    async def _send(self, kind: str, payload: Mapping[str, Any], causation: str | None) -> None:
+    async def _send(self, kind: DrillEventType, payload: Mapping[str, Any], causation: str | None) -> None:
         if self._producer is None:
             raise RuntimeError(f"drill host of {self.exercise_id} is not connected to Kafka")
         await publish_drill_event(

@@ -42,9 +42,10 @@ from infra.db.engine import Database
 from infra.db.migrate import upgrade
 from infra.kafka.reading import read_from_end
 from infra.notify.stores import register_participants
+from infra.wire import Envelope, EventType, WireError, stable_id
 from playbooks.levels import Level
 from playbooks.organisation import Organisation
-from playbooks.response import SUPERSEDED
+from playbooks.response import ItemStatus
 
 Progress = Callable[["LiveDrill"], None]
 """Called after every step of the drill (and while waiting), with the driver, for a live view."""
@@ -56,11 +57,6 @@ BOT_ROLES = ("commander", "duty_officer", "unit_leader")
 def wall_clock() -> datetime:
     """The real clock (the driver's only source of real time; tests inject another)."""
     return datetime.now(UTC)
-
-
-def stable_id(*parts: str) -> str:
-    """The platform's deterministic message id (streams.records.stable_id, without importing faust)."""
-    return str(uuid.uuid5(uuid.UUID("5b0f8e2a-6a35-4c1e-9a53-2d6f3f0c7a11"), "|".join(parts)))
 
 
 def participants_of(scenario: Scenario, organisation: Organisation) -> list[str]:
@@ -338,7 +334,7 @@ class LiveDrill:
         live = [
             k
             for k in (action.action_key, *action.alternatives)
-            if k is not None and k in state.items and state.items[k] != SUPERSEDED
+            if k is not None and k in state.items and state.items[k] != ItemStatus.SUPERSEDED
         ]
         action = action.on(live[0]) if live else action
         command_id = str(uuid.uuid4())
@@ -347,20 +343,17 @@ class LiveDrill:
             **action.payload(),
             "actor": {"user": "bot", "roles": list(BOT_ROLES), "unit": action.unit, "ip": None},
         }
-        command = {
-            "id": command_id,
-            "type": action.command,
-            "time": action.at.isoformat(),
-            "mode": "exercise",
-            "exercise_id": self.exercise_id,
-            "causation": f"drill:{self.exercise_id}:{action.expectation_id}",
-            "incident_id": incident_id,
-            "payload": payload,
-            "v": 1,
-        }
-        await self._producer.send_and_wait(
-            self.topic("incident-commands"), json.dumps(command, ensure_ascii=False).encode(), key=incident_id.encode()
+        command = Envelope.new(
+            action.command,
+            at=action.at,
+            mode="exercise",
+            payload=payload,
+            causation=f"drill:{self.exercise_id}:{action.expectation_id}",
+            exercise_id=self.exercise_id,
+            incident_id=incident_id,
+            id_=command_id,
         )
+        await self._producer.send_and_wait(self.topic("incident-commands"), command.to_json(), key=incident_id.encode())
         await self._await_answer(command_id, f"{action.command} for {action.expectation_id}")
 
     def _incident_for(self, action: PlayerAction) -> str | None:
@@ -391,16 +384,16 @@ class LiveDrill:
         for records in batch.values():
             for record in records:
                 try:
-                    event = json.loads(record.value)
-                except (TypeError, ValueError):
+                    event = Envelope.from_json(record.value or b"")
+                except WireError:
                     continue
-                if isinstance(event, dict) and event.get("exercise_id") == self.exercise_id:
+                if event.exercise_id == self.exercise_id:
                     mine += 1
                     self._take(event)
         return mine
 
-    def _cause_of(self, event: dict[str, Any]) -> tuple[str | None, datetime | None]:
-        causation, incident_id = str(event.get("causation") or ""), str(event.get("incident_id") or "")
+    def _cause_of(self, event: Envelope) -> tuple[str | None, datetime | None]:
+        causation, incident_id = event.causation or "", event.incident_id or ""
         if causation in self.causes:
             return causation, self.causes[causation]
         for accepted, at in self.reports.items():
@@ -408,47 +401,47 @@ class LiveDrill:
                 return accepted, at
         return None, None
 
-    def _take(self, event: dict[str, Any]) -> None:
+    def _take(self, event: Envelope) -> None:
         cause, at = self._cause_of(event)
         if cause is not None:
             self.answered.add(cause)
-        payload = event.get("payload") or {}
+        payload = event.payload
         data, snapshot = payload.get("event") or {}, payload.get("incident") or {}
-        incident_id = str(event.get("incident_id") or snapshot.get("id") or "")
+        incident_id = str(event.incident_id or snapshot.get("id") or "")
         state = self.incidents.setdefault(incident_id, _Incident())
         seq = int(payload.get("seq") or 0)
         if seq >= state.seq:
             state.seq, state.level = seq, str(snapshot.get("level") or state.level)
             state.status = str(snapshot.get("status") or state.status)
-        kind = event.get("type")
-        if kind == "ActionsPlanned":
+        kind = event.type
+        if kind == EventType.ACTIONS_PLANNED:
             for item in data.get("items", []):
                 state.items[item["key"]] = item.get("status", "pending")
-        elif kind == "ActionUpdated":
+        elif kind == EventType.ACTION_UPDATED:
             state.items[str(data["key"])] = str((data.get("item") or {}).get("status") or data.get("change"))
-        elif kind == "CommandRejected":
+        elif kind == EventType.COMMAND_REJECTED:
             self.rejected.append(f"{data.get('command')}: {data.get('reason')}")
         moment = at if at is not None else min(self.scenario_now(), self.run.end_at)
         for seen in observations(event, moment):
             self.run.observe(seen)
 
 
-def observations(event: dict[str, Any], at: datetime) -> list[Observation]:
-    """What an incident event (Envelope JSON) tells the runner, at scenario moment `at`."""
-    payload = event.get("payload") or {}
+def observations(event: Envelope, at: datetime) -> list[Observation]:
+    """What an incident event tells the runner, at scenario moment `at`."""
+    payload = event.payload
     data, snapshot = payload.get("event") or {}, payload.get("incident") or {}
-    incident_id = str(event.get("incident_id") or snapshot.get("id") or "")
-    kind = event.get("type")
-    if kind == "LevelChanged":
+    incident_id = str(event.incident_id or snapshot.get("id") or "")
+    kind = event.type
+    if kind == EventType.LEVEL_CHANGED:
         return [IncidentObserved(incident_id, str(data["to"]), str(snapshot.get("status") or "active"), at)]
-    if kind == "IncidentClosed":
+    if kind == EventType.INCIDENT_CLOSED:
         return [IncidentObserved(incident_id, str(snapshot.get("level") or "non_graded"), "closed", at)]
-    if kind == "ActionsPlanned":
+    if kind == EventType.ACTIONS_PLANNED:
         return [
             ActionObserved(i["key"], PLANNED, at, unit=i.get("owner"), incident_id=incident_id)
             for i in data.get("items", [])
         ]
-    if kind == "ActionUpdated" and data.get("change") in (ACKNOWLEDGED, COMPLETED):
+    if kind == EventType.ACTION_UPDATED and data.get("change") in (ACKNOWLEDGED, COMPLETED):
         return [
             ActionObserved(
                 str(data["key"]),

@@ -39,6 +39,7 @@ from infra.db.drills import DrillFilter, get_drill_run, list_drill_runs
 from infra.db.engine import Database
 from infra.db.migrate import upgrade
 from infra.settings import Settings
+from infra.wire import DrillEventType
 from playbooks import PlaybookLibrary, load_library
 
 log = structlog.get_logger("tocsin.drills.service")
@@ -266,7 +267,7 @@ class DrillService:
         return failed
 
     async def _publish(
-        self, exercise_id: str, kind: str, payload: Mapping[str, Any], causation: str | None = None
+        self, exercise_id: str, kind: DrillEventType, payload: Mapping[str, Any], causation: str | None = None
     ) -> None:
         assert self._producer is not None
         await publish_drill_event(

@@ -20,6 +20,7 @@ from drills.scenario import SCENARIO_DIR, ScenarioError, load_scenario, parse_sc
 from drills.schema import SCHEMA, SCHEMA_FILE
 from drills.scoring import Score, score_run
 from drills.simulate import simulate
+from infra.wire import DrillCommandType
 from playbooks import PlaybookError, PlaybookLibrary, load_library
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Tabletop drills (桌面推演).")
@@ -212,7 +213,7 @@ def control(
     """Publish a controller command for a hosted drill and print its answer (exit 1 if rejected or none)."""
     import asyncio
 
-    from drills.control import ACTIONS, INJECT_COMMANDS, SET_SPEED
+    from drills.control import ACTIONS, DRILL_UPDATED, INJECT_COMMANDS, SET_SPEED
     from infra.settings import Settings
 
     kind = ACTIONS.get(action)
@@ -245,7 +246,7 @@ def control(
             f"no answer from exercise {exercise_id} within {wait:g} s (is it hosted? `tocsin drill serve`)", err=True
         )
         raise typer.Exit(1)
-    if answer["type"] != "DrillUpdated":
+    if answer["type"] != DRILL_UPDATED:
         typer.echo(f"rejected: {answer['payload'].get('reason')}", err=True)
         raise typer.Exit(1)
     state = answer["payload"]
@@ -253,7 +254,7 @@ def control(
 
 
 async def _send_command(
-    settings: Any, exercise_id: str, kind: str, payload: dict[str, Any], wait: float
+    settings: Any, exercise_id: str, kind: DrillCommandType, payload: dict[str, Any], wait: float
 ) -> dict[str, Any] | None:
     """Publish a command; if `wait` > 0, return the drill's answer to it (DrillUpdated or rejected) or None."""
     import asyncio
@@ -278,9 +279,7 @@ async def _send_command(
         await read_from_end(consumer, events)
         command_id = str(uuid.uuid4())
         message = envelope(kind, exercise_id=exercise_id, payload=payload, at=datetime.now(UTC), id_=command_id)
-        await producer.send_and_wait(
-            commands, json.dumps(message, ensure_ascii=False).encode(), key=exercise_id.encode()
-        )
+        await producer.send_and_wait(commands, message.to_json(), key=exercise_id.encode())
         typer.echo(f"sent {kind} {command_id} to {exercise_id}", err=True)
         if wait <= 0:
             return None

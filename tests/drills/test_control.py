@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -13,6 +13,7 @@ from drills.control import (
     ACTIONS,
     CANCEL,
     COMMAND_TYPES,
+    DRILL_UPDATED,
     HOLD,
     INJECT_NOW,
     PAUSE,
@@ -192,7 +193,7 @@ def test_every_controller_verb_names_a_command_type() -> None:
 
 
 def test_a_command_is_read_from_its_envelope_and_a_bad_one_names_the_field() -> None:
-    message = envelope(HOLD, exercise_id="ex-1", payload={"inject_id": "call"}, at=REAL, id_="c-1")
+    message = envelope(HOLD, exercise_id="ex-1", payload={"inject_id": "call"}, at=REAL, id_="c-1").to_dict()
     assert message == {
         "id": "c-1",
         "type": HOLD,
@@ -209,8 +210,20 @@ def test_a_command_is_read_from_its_envelope_and_a_bad_one_names_the_field() -> 
     assert command.describe() == "HoldInject call"
     with pytest.raises(DrillCommandError, match="field 'exercise_id' must be a non-empty string, not None"):
         command_from_envelope({**message, "exercise_id": None})
-    with pytest.raises(DrillCommandError, match="payload must be an object, not 3"):
+    with pytest.raises(DrillCommandError, match="field 'payload' must be an object, not 3"):
         command_from_envelope({**message, "payload": 3})
+
+
+def test_a_drill_message_carries_its_time_in_utc() -> None:
+    beijing = REAL.astimezone(timezone(timedelta(hours=8)))
+    message = envelope(DRILL_UPDATED, exercise_id="ex-1", payload={}, at=beijing, causation="c-1")
+    assert (message.time, message.causation, message.mode) == ("2026-01-01T09:00:00+00:00", "c-1", "exercise")
+
+
+def test_a_command_without_a_time_is_refused_naming_the_field() -> None:
+    message = envelope(PAUSE, exercise_id="ex-1", payload={}, at=REAL, id_="c-2").to_dict()
+    with pytest.raises(DrillCommandError, match="field 'time' must be a non-empty string, not None"):
+        command_from_envelope({**message, "time": None})
 
 
 def test_a_new_exercise_id_follows_the_adr_pattern() -> None:

@@ -27,7 +27,7 @@ def start(**payload: Any) -> dict[str, Any]:
         "requested_by": {"user": "chief", "roles": ["drill_controller"]},
         **payload,
     }
-    return envelope(START, exercise_id="EX-small-1", payload=fields, at=AT, id_="c-1")
+    return envelope(START, exercise_id="EX-small-1", payload=fields, at=AT, id_="c-1").to_dict()
 
 
 def test_a_valid_start_becomes_a_request() -> None:
