@@ -29,6 +29,7 @@ from bench.district import district_on_receivers
 from bench.platform import Platform
 from bench.receivers import HttpReceiver
 from infra.kafka.admin import ensure_topics
+from infra.wire import Envelope, EventType
 from tocsin.cli_platform import sample_reports
 
 VENUE = re.compile(r"】(\S+) ")
@@ -113,7 +114,9 @@ async def intake_throughput(platform: Platform, count: int) -> float:
     seen = 0
     while seen < count:
         batch = await events.getmany(timeout_ms=2000)
-        seen += sum(1 for ms in batch.values() for m in ms if json.loads(m.value)["type"] == "ReportReceived")
+        seen += sum(
+            1 for ms in batch.values() for m in ms if Envelope.from_json(m.value).type == EventType.REPORT_RECEIVED
+        )
     elapsed = time.perf_counter() - started
     await producer.stop()
     await events.stop()

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from infra.db.engine import Database
 from infra.db.models import CommandResultRow, DrillRunRow
 from infra.db.projection import utc
+from infra.wire import DrillEventType
 
 __all__ = [
     "DRILL_EVENT_TYPES",
@@ -37,9 +38,9 @@ __all__ = [
     "list_drill_runs",
 ]
 
-DRILL_UPDATED = "DrillUpdated"
-DRILL_REJECTED = "DrillCommandRejected"
-DRILL_REPORT = "DrillReportWritten"
+DRILL_UPDATED = DrillEventType.UPDATED
+DRILL_REJECTED = DrillEventType.COMMAND_REJECTED
+DRILL_REPORT = DrillEventType.REPORT_WRITTEN
 DRILL_EVENT_TYPES = frozenset({DRILL_UPDATED, DRILL_REJECTED, DRILL_REPORT})
 """The event types on `drill-events` that the read model projects (others are ignored)."""
 STATES = ("running", "paused", "finished", "failed")

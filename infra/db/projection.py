@@ -14,6 +14,7 @@ from infra.db.models import (
     NotificationRow,
     TimelineRow,
 )
+from infra.wire import EventType
 
 
 def utc(text: str) -> datetime:
@@ -94,7 +95,7 @@ def _effects(db: Database, message: dict[str, Any], *, seq: int, at: datetime) -
     data = message["payload"].get("event") or {}
     kind = message["type"]
     statements: list[Any] = []
-    if kind == "LevelChanged":
+    if kind == EventType.LEVEL_CHANGED:
         statements.append(
             db.insert(LevelHistoryRow)
             .values(
@@ -110,15 +111,15 @@ def _effects(db: Database, message: dict[str, Any], *, seq: int, at: datetime) -
             )
             .on_conflict_do_nothing(index_elements=[LevelHistoryRow.event_id])
         )
-    elif kind == "ActionsPlanned":
+    elif kind == EventType.ACTIONS_PLANNED:
         statements.extend(_upsert_action(db, message, item, seq) for item in data.get("items", []))
-    elif kind == "ActionUpdated":
+    elif kind == EventType.ACTION_UPDATED:
         statements.append(_upsert_action(db, message, data["item"], seq))
-    elif kind in ("NotificationSent", "NotificationFailed"):
+    elif kind in (EventType.NOTIFICATION_SENT, EventType.NOTIFICATION_FAILED):
         statements.append(_upsert_notification(db, message, data, at))
     causation = message.get("causation")
     if causation:
-        rejected = kind == "CommandRejected"
+        rejected = kind == EventType.COMMAND_REJECTED
         statements.append(
             db.insert(CommandResultRow)
             .values(

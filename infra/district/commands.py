@@ -14,6 +14,7 @@ from typing import Any
 import structlog
 
 from infra.kafka.reading import from_start
+from infra.wire import CommandType
 from playbooks.organisation import Organisation, OrganisationError, assign_shift, update_contacts
 
 log = structlog.get_logger("tocsin.roster")
@@ -25,7 +26,7 @@ def apply_roster_command(org: Organisation, command: dict[str, Any]) -> Organisa
     """The organisation after one roster command; raise OrganisationError if it cannot apply."""
     payload = command.get("payload") or {}
     try:
-        if command.get("type") == "AssignShift":
+        if command.get("type") == CommandType.ASSIGN_SHIFT:
             leader, officer = payload.get("leader_on_duty"), payload.get("duty_officer")
             if not leader or not officer:
                 raise OrganisationError("AssignShift needs both leader_on_duty and duty_officer")
@@ -37,7 +38,7 @@ def apply_roster_command(org: Organisation, command: dict[str, Any]) -> Organisa
                 leader_on_duty=leader,
                 duty_officer=officer,
             )
-        if command.get("type") == "UpdateContacts":
+        if command.get("type") == CommandType.UPDATE_CONTACTS:
             return update_contacts(org, payload["person_id"], payload["contacts"])
     except (KeyError, TypeError, ValueError) as exc:
         raise OrganisationError(f"{command.get('type')}: malformed payload ({exc})") from exc

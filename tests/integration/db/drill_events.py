@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+from infra.wire import DrillCommandType, DrillEventType, Envelope
 from tests.integration.db import seed
 
 T0 = seed.T0
@@ -13,19 +13,11 @@ EXERCISE = "EX-school_canteen-20260601080000-3f9a"
 
 
 def _envelope(
-    type_: str, exercise_id: str, payload: dict[str, Any], *, at: datetime, causation: str | None = None
+    type_: DrillEventType, exercise_id: str, payload: dict[str, Any], *, at: datetime, causation: str | None = None
 ) -> dict[str, Any]:
-    return {
-        "id": str(uuid.uuid4()),
-        "type": type_,
-        "time": at.isoformat(),
-        "mode": "exercise",
-        "exercise_id": exercise_id,
-        "causation": causation,
-        "incident_id": None,
-        "payload": payload,
-        "v": 1,
-    }
+    """The JSON object of a drill event (a random id, mode exercise, no incident)."""
+    message = Envelope.new(type_, at=at, mode="exercise", payload=payload, causation=causation, exercise_id=exercise_id)
+    return message.to_dict()
 
 
 def snapshot(
@@ -95,16 +87,16 @@ def updated(seq: int, *, causation: str | None = None, **fields: Any) -> dict[st
     """A DrillUpdated envelope."""
     payload = snapshot(seq, **fields)
     return _envelope(
-        "DrillUpdated", payload["exercise_id"], payload, at=T0 + timedelta(seconds=seq), causation=causation
+        DrillEventType.UPDATED, payload["exercise_id"], payload, at=T0 + timedelta(seconds=seq), causation=causation
     )
 
 
 def rejected(
-    command_id: str, reason: str, *, exercise_id: str = EXERCISE, command: str = "InjectNow"
+    command_id: str, reason: str, *, exercise_id: str = EXERCISE, command: str = DrillCommandType.INJECT_NOW
 ) -> dict[str, Any]:
     """A DrillCommandRejected envelope."""
     return _envelope(
-        "DrillCommandRejected",
+        DrillEventType.COMMAND_REJECTED,
         exercise_id,
         {"command_id": command_id, "command": command, "reason": reason},
         at=T0,
@@ -120,5 +112,5 @@ def report(
 ) -> dict[str, Any]:
     """A DrillReportWritten envelope."""
     return _envelope(
-        "DrillReportWritten", exercise_id, {"markdown": markdown, "html": html}, at=T0 + timedelta(hours=1)
+        DrillEventType.REPORT_WRITTEN, exercise_id, {"markdown": markdown, "html": html}, at=T0 + timedelta(hours=1)
     )
