@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from infra.wire import CommandType, EventType
+from infra.wire import CommandType, EventType, stable_id
 from playbooks import load_library
 from streams.intake import Destination, Rejected, Routed, take_in
 from tests.factories import report_dict
@@ -76,3 +76,11 @@ def test_the_same_message_read_again_is_accepted_under_the_same_id_and_another_u
     data = raw()
     assert routed(data).message.id == routed(data).message.id
     assert routed(data, source="t.reports:0:43").message.id != routed(data).message.id
+
+
+def test_ids_follow_the_derivation_the_drill_driver_matches_answers_by() -> None:
+    """drills/live.py recomputes these ids from the report's topic position (docs/adr/0015)."""
+    outcome = routed(raw(incident_ref="INC-9"))
+    accepted_id = stable_id("accepted", SOURCE)
+    assert outcome.message.causation == accepted_id
+    assert outcome.message.id == stable_id("receive", accepted_id, "INC-9")
