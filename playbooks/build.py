@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from string import Template
-from typing import Any
 
 from playbooks.conditions import STANDARD_FACTS, Condition, FactSpec, Path, parse_condition
 from playbooks.duration import Duration, parse_duration
 from playbooks.errors import Problem
+from playbooks.json_types import JsonValue
 from playbooks.levels import Level
 from playbooks.model import ActionSpec, Criterion, Group, LevelPlan, Playbook, Rule, RuleSet
 from playbooks.yaml_source import Located, as_mapping, format_path
@@ -26,7 +26,7 @@ class Builder:
         self.located = located
         self.filename = filename
         self.problems: list[Problem] = []
-        self.data: Mapping[str, Any] = located.data
+        self.data: Mapping[str, JsonValue] = located.data
         self.facts: dict[str, FactSpec] = dict(STANDARD_FACTS)
         self.parties: set[str] = set(self.data["units"]) | set(self.data["roles"])
         self.action_levels: dict[str, Level | None] = {}
@@ -134,7 +134,7 @@ class Builder:
             )
         return plans
 
-    def _action(self, spec: Mapping[str, Any], path: Path, level: Level | None) -> ActionSpec:
+    def _action(self, spec: Mapping[str, JsonValue], path: Path, level: Level | None) -> ActionSpec:
         aid = spec["id"]
         if aid in self.action_levels:
             self.issue(
@@ -189,7 +189,7 @@ class Builder:
             if name not in known:
                 self.issue(path, f"${{{name}}} is not a known fact or template name")
 
-    def _condition(self, data: Any, path: Path) -> Condition | None:
+    def _condition(self, data: JsonValue, path: Path) -> Condition | None:
         if data is None:
             return None
         condition, issues = parse_condition(data, path, self.facts)
@@ -218,7 +218,7 @@ class Builder:
             result[name] = RuleSet(name, spec["title"], rules)
         return result
 
-    def _rules(self, name: str, spec: Mapping[str, Any], levels: Mapping[Level, LevelPlan]) -> list[Rule]:
+    def _rules(self, name: str, spec: Mapping[str, JsonValue], levels: Mapping[Level, LevelPlan]) -> list[Rule]:
         rules = []
         for i, rule in enumerate(spec["rules"]):
             path: Path = ("rule_sets", name, "rules", i)

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from playbooks.facts import Facts
+from playbooks.json_types import JsonValue
 
 Path = tuple[str | int, ...]
 Issue = tuple[Path, str]
+FactValue = bool | int | float | str | None
+"""A fact's value as conditions see it (None when the report does not give it)."""
 
 _SYMBOLS = {"eq": "=", "ne": "≠", "gt": ">", "ge": "≥", "lt": "<", "le": "≤", "in": "∈", "not_in": "∉", "between": "∈"}
 _ORDERED = {"gt", "ge", "lt", "le", "between"}
@@ -70,9 +72,9 @@ class Compare:
 
     fact: str
     op: str
-    value: Any
+    value: JsonValue  # JSON boundary: the playbook's operand (a number, text, bool, or a tuple of them)
 
-    def evaluate(self, env: Mapping[str, Any]) -> Verdict:
+    def evaluate(self, env: Mapping[str, FactValue]) -> Verdict:
         """Compare the fact's value in `env`; an unknown fact never holds."""
         if env.get(self.fact) is None:
             return Verdict(False, f"{self.fact} is not known")
@@ -93,7 +95,7 @@ class AllOf:
 
     parts: tuple[Condition, ...]
 
-    def evaluate(self, env: Mapping[str, Any]) -> Verdict:
+    def evaluate(self, env: Mapping[str, FactValue]) -> Verdict:
         """Hold when every part holds; explain with all parts, or with the first that fails."""
         verdicts = [p.evaluate(env) for p in self.parts]
         failed = [v for v in verdicts if not v.holds]
@@ -112,7 +114,7 @@ class AnyOf:
 
     parts: tuple[Condition, ...]
 
-    def evaluate(self, env: Mapping[str, Any]) -> Verdict:
+    def evaluate(self, env: Mapping[str, FactValue]) -> Verdict:
         """Hold when a part holds; explain with the parts that hold."""
         verdicts = [p.evaluate(env) for p in self.parts]
         held = [v for v in verdicts if v.holds]
@@ -130,7 +132,7 @@ class Not:
 
     part: Condition
 
-    def evaluate(self, env: Mapping[str, Any]) -> Verdict:
+    def evaluate(self, env: Mapping[str, FactValue]) -> Verdict:
         """Hold when the part does not."""
         inner = self.part.evaluate(env)
         return Verdict(not inner.holds, f"not ({inner.text})")
@@ -143,9 +145,9 @@ class Not:
 Condition = Compare | AllOf | AnyOf | Not
 
 
-def fact_env(facts: Facts, venue_type: str | None, declared: Mapping[str, FactSpec]) -> dict[str, Any]:
+def fact_env(facts: Facts, venue_type: str | None, declared: Mapping[str, FactSpec]) -> dict[str, FactValue]:
     """The values conditions see: standard facts, venue_type, and declared type-specific facts."""
-    env: dict[str, Any] = {
+    env: dict[str, FactValue] = {
         "cases": facts.cases,
         "hospitalized": facts.hospitalized,
         "deaths": facts.deaths,
@@ -166,7 +168,7 @@ def fact_env(facts: Facts, venue_type: str | None, declared: Mapping[str, FactSp
     return env
 
 
-def parse_condition(data: Any, path: Path, facts: Mapping[str, FactSpec]) -> tuple[Condition | None, list[Issue]]:
+def parse_condition(data: JsonValue, path: Path, facts: Mapping[str, FactSpec]) -> tuple[Condition | None, list[Issue]]:
     """Build a condition from YAML data, checking fact names, operators and value types."""
     if not isinstance(data, Mapping):
         return None, [(path, f"{data!r} is not a condition (a mapping with fact/all/any/not)")]
@@ -192,7 +194,7 @@ def parse_condition(data: Any, path: Path, facts: Mapping[str, FactSpec]) -> tup
 
 
 def _parse_compare(
-    data: Mapping[str, Any], path: Path, facts: Mapping[str, FactSpec]
+    data: Mapping[str, JsonValue], path: Path, facts: Mapping[str, FactSpec]
 ) -> tuple[Condition | None, list[Issue]]:
     ops = [k for k in data if k in _SYMBOLS]
     others = sorted(set(data) - {"fact", *ops}, key=str)
@@ -218,7 +220,7 @@ def _parse_compare(
     return Compare(name, op, value), []
 
 
-def _check_operand(spec: FactSpec, op: str, value: Any) -> str | None:
+def _check_operand(spec: FactSpec, op: str, value: JsonValue) -> str | None:
     if op in _ORDERED and spec.type not in ("integer", "number"):
         return f"{op} needs a numeric fact, but {spec.name} is {spec.type}"
     if op == "between":
@@ -241,7 +243,7 @@ def _check_operand(spec: FactSpec, op: str, value: Any) -> str | None:
     return None
 
 
-def _has_type(value: Any, kind: str) -> bool:
+def _has_type(value: object, kind: str) -> bool:
     if kind == "boolean":
         return isinstance(value, bool)
     if kind == "string":
@@ -253,7 +255,7 @@ def _has_type(value: Any, kind: str) -> bool:
     return isinstance(value, int | float)
 
 
-def _compare(op: str, actual: Any, value: Any) -> bool:
+def _compare(op: str, actual: FactValue, value: JsonValue) -> bool:
     try:
         if op == "eq":
             return bool(actual == value)
@@ -282,7 +284,7 @@ def _wrap(text: str) -> str:
     return f"({text})" if " or " in text and not text.startswith("(") else text
 
 
-def render(value: Any) -> str:
+def render(value: object) -> str:
     """A value as a plan officer writes it: true/false, plain strings and numbers."""
     if isinstance(value, bool):
         return "true" if value else "false"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from playbooks.facts import Facts
 from playbooks.grading import Grading, grade
+from playbooks.json_types import JsonObject
 from playbooks.model import Playbook
 from playbooks.planning import PlannedAction, plan_response
 
@@ -26,7 +26,7 @@ class Evaluation:
     actions: tuple[PlannedAction, ...]
     evaluated_at: datetime
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonObject:
         """JSON-ready form (the CLI prints it; the API returns it)."""
         return {
             "playbook_id": self.playbook_id,

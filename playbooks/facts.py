@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
-from typing import Any
+
+from playbooks.json_types import JsonObject, JsonValue
 
 
 @dataclass(frozen=True)
@@ -33,10 +34,10 @@ class Facts:
     major_event: bool = False
     novel_contaminant: bool = False
     crime_suspected: bool = False
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    extra: Mapping[str, JsonValue] = field(default_factory=dict)
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Any]) -> Facts:
+    def from_mapping(cls, data: Mapping[str, JsonValue]) -> Facts:
         """Build facts from a report's `facts` object; unknown keys go to `extra`."""
         known = {f.name for f in fields(cls)} - {"extra", "regions"}
         regions = data.get("regions") or {}
@@ -47,7 +48,7 @@ class Facts:
             **{k: data[k] for k in known if k in data and data[k] is not None},
         )
 
-    def to_mapping(self) -> dict[str, Any]:
+    def to_mapping(self) -> JsonObject:
         """The facts as a JSON-ready dict (the inverse of `from_mapping`)."""
         return {
             "cases": self.cases,
@@ -78,7 +79,7 @@ def aggregate(per_source: Iterable[Facts]) -> Facts:
     Type-specific `extra` fields take the value of the latest source that sets them.
     """
     total = Facts()
-    extra: dict[str, Any] = {}
+    extra: JsonObject = {}
     for facts in per_source:
         total = replace(
             total,

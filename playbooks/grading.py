@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
-from playbooks.conditions import fact_env, render
+from playbooks.conditions import FactValue, fact_env, render
 from playbooks.facts import Facts
+from playbooks.json_types import JsonObject
 from playbooks.levels import Level
 from playbooks.model import Playbook
 
@@ -30,7 +31,7 @@ class Grading:
     matched: tuple[RuleMatch, ...] = ()
     rule_set: str = ""
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonObject:
         """JSON-ready form."""
         return {
             "level": self.level.value,
@@ -69,7 +70,7 @@ def suggest_lower(playbook: Playbook, current: Level, facts: Facts, venue_type: 
     return grading if grading.level < current else None
 
 
-def _figures(playbook: Playbook, env: dict[str, Any]) -> str:
+def _figures(playbook: Playbook, env: Mapping[str, FactValue]) -> str:
     used: set[str] = set().union(*(rule.when.facts() for rule in playbook.rules))
     names = [name for name in env if name in used]
     shown = [name for name in names if env[name]] or names[:1]

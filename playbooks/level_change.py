@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from playbooks.errors import LevelDecisionError
 from playbooks.facts import Facts
 from playbooks.grading import Grading
+from playbooks.json_types import JsonObject
 from playbooks.levels import Level
 from playbooks.model import Playbook
 from playbooks.planning import PlannedAction, plan_additions, replaced_by
@@ -42,7 +42,7 @@ class LevelChange:
         """True when the new level is more severe."""
         return self.to_level > self.from_level
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonObject:
         """JSON-ready form."""
         return {
             "from": self.from_level.value,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from playbooks.conditions import Condition, FactSpec
 from playbooks.duration import Duration
+from playbooks.json_types import JsonObject
 from playbooks.levels import Level
 
 
@@ -131,7 +131,7 @@ class Playbook:
         steps = [a for plan in self.plan_levels(Level.I) for a in plan.actions]
         return (*steps, *self.after_response)
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> JsonObject:
         """A JSON-ready description for listings (GET /playbooks)."""
         return {
             "id": self.id,

@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, ValidationError
 
 from playbooks.build import Builder
 from playbooks.errors import PlaybookError, Problem
+from playbooks.json_types import JsonValue
 from playbooks.model import Playbook
 from playbooks.schema import SCHEMA
 from playbooks.yaml_source import Located, YamlSyntaxError, format_path, load_located
@@ -37,7 +37,7 @@ def parse_playbook(text: str, filename: str) -> Playbook:
     return playbook
 
 
-def content_hash(data: Any) -> str:
+def content_hash(data: JsonValue) -> str:
     """sha256 of the playbook's data in canonical JSON: comments and layout do not change it."""
     canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
@@ -54,7 +54,7 @@ def schema_problems(located: Located, filename: str) -> list[Problem]:
     return problems
 
 
-def _explain(error: Any) -> list[tuple[tuple[str | int, ...], str]]:
+def _explain(error: ValidationError) -> list[tuple[tuple[str | int, ...], str]]:
     path = tuple(error.absolute_path)
     schema, instance, validator = error.schema, error.instance, error.validator
     if "propertyNames" in error.schema_path:

@@ -11,10 +11,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from string import Template
-from typing import Any
 
 from playbooks.conditions import fact_env, render
 from playbooks.facts import Facts
+from playbooks.json_types import JsonObject
 from playbooks.levels import Level
 from playbooks.model import ActionSpec, Playbook
 
@@ -38,7 +38,7 @@ class PlannedAction:
     message: str = ""
     supersedes: tuple[str, ...] = ()
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonObject:
         """JSON-ready form (times ISO-8601, deadline in seconds and as written in the playbook)."""
         return {
             "key": self.key,

@@ -7,9 +7,9 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from playbooks.facts import Facts
+from playbooks.json_types import JsonValue
 
 ACTUAL = "actual"
 EXERCISE = "exercise"
@@ -24,11 +24,11 @@ class Report:
     reported_at: datetime
     incident_type: str = "food_safety"
     incident_ref: str | None = None
-    location: Mapping[str, Any] = field(default_factory=dict)
+    location: Mapping[str, JsonValue] = field(default_factory=dict)
     venue_type: str | None = None
     facts: Facts = field(default_factory=Facts)
     description: str = ""
-    reporter: Mapping[str, Any] = field(default_factory=dict)
+    reporter: Mapping[str, JsonValue] = field(default_factory=dict)
     mode: str = ACTUAL
     exercise_id: str | None = None
 

@@ -6,10 +6,9 @@ The schema checks shape; `parse.py` then checks meaning (fact names, references,
 
 from __future__ import annotations
 
-from typing import Any
-
 from playbooks.conditions import FACT_TYPES, OPERATORS
 from playbooks.duration import DURATION_PATTERN
+from playbooks.json_types import JsonObject
 
 ACTION_KINDS = ("notify", "task", "report_up", "public_info", "recall", "insurance_claim")
 ANCHORS = ("activation", "first_report", "termination")
@@ -23,7 +22,7 @@ _TEXT = {"type": "string", "minLength": 1}
 _IDS = {"type": "array", "items": {"$ref": "#/$defs/id"}}
 _LEVEL_NAMES = ["I", "II", "III", "IV"]
 
-SCHEMA: dict[str, Any] = {
+SCHEMA: JsonObject = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://tocsin.example/schemas/playbook.schema.json",
     "title": "Tocsin graded response playbook",

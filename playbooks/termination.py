@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
+from playbooks.json_types import JsonObject
 from playbooks.model import Criterion, Playbook
 
 Signal = datetime | bool | None
@@ -52,7 +52,7 @@ class TerminationStatus:
             return None
         return max(c.holds_from for c in timed if c.holds_from is not None)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonObject:
         """JSON-ready form."""
         return {
             "ready": self.ready,
