@@ -61,20 +61,29 @@ class Platform:
         """Full name of a platform topic under this run's prefix."""
         return f"{self.prefix}{name}"
 
+    def tocsin(self, *args: str) -> str:
+        """Run a `tocsin` command against this platform (its database, its topics) and return its output."""
+        done = subprocess.run(
+            [sys.executable, "-m", "tocsin", *args], env=self.env, capture_output=True, text=True, check=False
+        )
+        if done.returncode != 0:
+            raise AssertionError(f"tocsin {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+        return done.stdout.strip()
+
     def create_api_user(self) -> None:
         """Migrate the database and create the test user and its token, with the CLI an operator would use."""
+        self.tocsin("db", "upgrade")
+        self.token = self.add_user("e2e", "commander", "duty_officer")
 
-        def tocsin(*args: str) -> str:
-            done = subprocess.run(
-                [sys.executable, "-m", "tocsin", *args], env=self.env, capture_output=True, text=True, check=False
-            )
-            if done.returncode != 0:
-                raise AssertionError(f"tocsin {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
-            return done.stdout.strip()
+    def add_user(self, name: str, *roles: str, exercise_id: str | None = None) -> str:
+        """Add an API user with `roles` (limited to one exercise's data when `exercise_id` is given); its token."""
+        scope = ("--exercise", exercise_id) if exercise_id is not None else ()
+        self.tocsin("user", "add", name, *(arg for role in roles for arg in ("--role", role)), *scope)
+        return self.tocsin("token", "issue", name, "--label", "e2e tests").split()[-1]
 
-        tocsin("db", "upgrade")
-        tocsin("user", "add", "e2e", "--role", "commander", "--role", "duty_officer")
-        self.token = tocsin("token", "issue", "e2e", "--label", "e2e tests").split()[-1]
+    def client_as(self, token: str) -> httpx.Client:
+        """An HTTP client for the API that signs in with `token`."""
+        return httpx.Client(base_url=self.base_url, timeout=10, headers={"Authorization": f"Bearer {token}"})
 
     def start(self, name: str) -> None:
         """Start `tocsin worker`, `tocsin api` or (name "drills") `tocsin drill serve`, logging to the work dir."""
@@ -119,8 +128,8 @@ class Platform:
                 raise AssertionError(f"{name} exited with {proc.returncode}:\n{tail}")
 
     def client(self) -> httpx.Client:
-        """An HTTP client for the API."""
-        return httpx.Client(base_url=self.base_url, timeout=10, headers={"Authorization": f"Bearer {self.token}"})
+        """An HTTP client for the API, signed in as the platform's test user."""
+        return self.client_as(self.token)
 
     def wait_for(self, probe: Callable[[], T | None], *, timeout: float = 60, what: str = "condition") -> T:
         """Poll `probe` until it returns something truthy; fail with `what` after `timeout` seconds."""

@@ -6,12 +6,15 @@ import asyncio
 import json
 import signal
 import time
+import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from infra.channels.cap import CAP_NS
 from tests.e2e.conftest import PlatformFactory
 from tests.e2e.district import district_on_receivers
 from tests.e2e.kafka_io import produce_raw
@@ -25,6 +28,17 @@ pytestmark = pytest.mark.e2e
 def header(headers: dict[str, str], name: str) -> str | None:
     """A header value, whatever the case of its name."""
     return next((v for k, v in headers.items() if k.lower() == name.lower()), None)
+
+
+def cap_alerts(client: httpx.Client, **params: str) -> list[dict[str, str]]:
+    """The CAP alerts in the Atom feed the API serves to `client`: identifier, status, incidents and note of each."""
+    reply = client.get("/api/v1/cap/feed", params=params)
+    reply.raise_for_status()
+    fields = ("identifier", "status", "incidents", "note")
+    return [
+        {name: alert.findtext(f"{{{CAP_NS}}}{name}") or "" for name in fields}
+        for alert in ET.fromstring(reply.content).iter(f"{{{CAP_NS}}}alert")
+    ]
 
 
 def open_incident(platform: Platform, report: dict[str, Any]) -> dict[str, Any]:
@@ -76,8 +90,19 @@ def test_an_exercise_incident_delivers_nothing_outside_the_exercise(
     to_people = [d for d in recorded if d["channel"] != "cap"]
     assert to_people
     assert {d["status"] for d in to_people} == {"diverted_to_exercise_sink"}
-    # a public-information step publishes a CAP alert, which for a drill goes to the drill's own feed only
-    assert all(d["recipient_id"] == "cap:public" for d in recorded if d["channel"] == "cap")
+    # a public-information step publishes a CAP alert, which for a drill goes to the drill's own feed only:
+    # a user scoped to the exercise reads it there, and the public feed does not have it
+    observer = platform.add_user(f"observer-{exercise}", "observer", exercise_id=exercise)
+    with platform.client_as(observer) as client:
+        published = platform.wait_for(
+            lambda: [a for a in cap_alerts(client) if a["incidents"] == incident["id"]],
+            what="the drill's CAP alert in the exercise's feed",
+            timeout=60,
+        )
+    assert {a["status"] for a in published} == {"Exercise"}
+    assert all(exercise in a["note"] for a in published)
+    with platform.client() as client:
+        assert not [a for a in cap_alerts(client, feed="public") if a["incidents"] == incident["id"]]
     assert not [m for m in smtp.messages if m.get("X-Tocsin-Exercise-Id") or m.get("X-Tocsin-Mode") == "exercise"]
     assert not [
         r
