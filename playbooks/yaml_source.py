@@ -20,11 +20,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 import yaml
 
 from playbooks.conditions import Path
+from playbooks.json_types import JsonValue
 
 __all__ = [
     "DuplicateKeys",
@@ -39,14 +40,14 @@ __all__ = [
 DuplicateKeys = Literal["record", "ignore"]
 """What `load_located` does with a repeated mapping key (see the module docstring)."""
 
-_FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_FAST_LOADER: type[yaml.SafeLoader | yaml.CSafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass
 class Located:
     """Parsed data, each path's line (1-based), any duplicate keys found, and the line for an unknown path."""
 
-    data: Any
+    data: JsonValue  # YAML boundary: plain safe-loaded data (JSON types plus dates), checked by the caller
     lines: dict[Path, int] = field(default_factory=dict)
     duplicates: list[tuple[Path, int]] = field(default_factory=list)
     unknown_line: int = 0
@@ -101,7 +102,7 @@ def _syntax_error(error: yaml.YAMLError, text: str) -> YamlSyntaxError:
 
 def _walk(node: yaml.Node, path: Path, located: Located, *, record_duplicates: bool) -> None:
     if isinstance(node, yaml.MappingNode):
-        seen: set[Any] = set()
+        seen: set[str] = set()
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.start_mark)
             child = (*path, key)
@@ -125,6 +126,6 @@ def format_path(path: Path) -> str:
     return text
 
 
-def as_mapping(value: Any) -> Mapping[str, Any]:
+def as_mapping(value: JsonValue) -> Mapping[str, JsonValue]:
     """The value if it is a mapping, else an empty one (for optional sections)."""
     return value if isinstance(value, Mapping) else {}
