@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     notify_max_attempts: int = 5
     notify_retry_base_delay: float = 1.0
     notify_retry_max_delay: float = 30.0
+    worker_role: str = "all"
+    """What a `tocsin worker` process runs: all, intake, writer, notifier or projector (docs/operations.md)."""
+    worker_id: str = ""
+    """Tells apart processes of one role on one machine (their state directories and ready markers)."""
+    notify_concurrency: int = 32
+    """Deliveries in flight at once per channel in one notifier process."""
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -11,10 +11,7 @@ import faust
 import structlog
 
 from infra.wire.report import ReportRejected
-from streams import (
-    drill_projector,  # noqa: F401 - importing it registers the drill projector agent (ADR 0018)
-    topics,
-)
+from streams import topics
 from streams.app import app, clock, settings
 from streams.correlation import Correlator
 from streams.intake import Destination, Rejected, take_in

@@ -1,8 +1,13 @@
-"""The faust application object (faust's `-A` finds the name `app`); settings come from the environment."""
+"""The faust application object (faust's `-A` finds the name `app`); settings come from the environment.
+
+A worker process runs one role (`TOCSIN_WORKER_ROLE`): each role is its own consumer group, so it scales by
+starting more processes of that role, and Kafka shares the partitions among them (docs/operations.md).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import faust
 from mode import CrashingSupervisor
@@ -10,9 +15,24 @@ from mode import CrashingSupervisor
 from infra.clock import clock_for
 from infra.settings import Settings
 
+ALL = "all"
+ROLES = ("intake", "writer", "notifier", "projector")
+"""The scalable roles; `all` runs every one of them in one process (and one consumer group)."""
+
 settings = Settings()
 clock = clock_for(settings.clock_speed)
 """The worker's clock (scaled only for demos and tests: TOCSIN_CLOCK_SPEED)."""
+
+
+class UnknownRole(ValueError):
+    """A worker role that does not exist."""
+
+
+def check_role(role: str) -> str:
+    """`role` if it is `all` or one of ROLES; raise UnknownRole naming the choices."""
+    if role != ALL and role not in ROLES:
+        raise UnknownRole(f"TOCSIN_WORKER_ROLE: unknown role {role!r} (choose {ALL}, {', '.join(ROLES)})")
+    return role
 
 
 def broker_urls(bootstrap: str) -> list[str]:
@@ -20,15 +40,40 @@ def broker_urls(bootstrap: str) -> list[str]:
     return [f"kafka://{host.strip()}" for host in bootstrap.split(",") if host.strip()]
 
 
+def group_id(config: Settings) -> str:
+    """The consumer group (faust app id) of the configured role: `<prefix>worker` for all, `<prefix><role>`."""
+    role = check_role(config.worker_role)
+    return f"{config.topic_prefix}worker" if role == ALL else f"{config.topic_prefix}{role}"
+
+
+def process_dir(config: Settings) -> Path:
+    """This process's state directory: one per role and worker id, so processes on one machine never share."""
+    base = config.data_dir / "worker" / config.topic_prefix.strip(".")
+    if config.worker_role == ALL and not config.worker_id:
+        return base
+    return base / "-".join(p for p in (config.worker_role, config.worker_id) if p)
+
+
+class SharedChangelogTable(faust.Table[Any, Any]):
+    """A table whose changelog is named after the whole worker (`<prefix>worker-<table>-changelog`).
+
+    faust names a changelog after the app id, which differs per role; naming it after the worker keeps the
+    state when a deployment moves from `all` to separate roles, or back.
+    """
+
+    def _changelog_topic_name(self) -> str:
+        return f"{settings.topic_prefix}worker-{self.name}-changelog"
+
+
 def create_app(config: Settings) -> faust.App:
     """Build the worker app for one deployment; nothing here touches the network or the event loop."""
     return faust.App(
-        f"{config.topic_prefix}worker",
+        group_id(config),
         broker=broker_urls(config.kafka_bootstrap),
         store="memory://",
         topic_partitions=config.partitions,
         topic_replication_factor=1,
-        datadir=str(config.data_dir / "worker" / config.topic_prefix.strip(".")),
+        datadir=str(process_dir(config)),
         web_enabled=False,
         autodiscover=False,
         consumer_metadata_max_age_ms=5_000,
@@ -38,6 +83,7 @@ def create_app(config: Settings) -> faust.App:
         broker_commit_interval=1.0,
         table_standby_replicas=0,
         origin="streams",
+        Table=SharedChangelogTable,
         # An agent that raises stops the worker: its uncommitted input is processed again on restart,
         # never skipped. (faust's default restarts the agent and moves on.)
         agent_supervisor=CrashingSupervisor,
@@ -48,5 +94,5 @@ app = create_app(settings)
 
 
 def ready_marker(config: Settings) -> Path:
-    """The file a worker touches once it has joined its group and recovered its tables."""
-    return config.data_dir / "worker" / config.topic_prefix.strip(".") / "ready"
+    """The file a worker process touches once it has joined its group and recovered its tables."""
+    return process_dir(config) / "ready"

@@ -16,7 +16,7 @@ import structlog
 from infra.db.drills import DrillEventInvalid, apply_drill_event
 from streams import topics
 from streams.app import app
-from streams.projector import database
+from streams.db import database
 
 log = structlog.get_logger("tocsin.streams.drills")
 

@@ -14,8 +14,8 @@ import httpx
 from infra.wire import Envelope
 from streams import topics
 from streams.app import app, clock, settings
+from streams.db import database
 from streams.delivery import Notifier, build_notifier
-from streams.projector import database
 from streams.records import envelopes, send
 
 

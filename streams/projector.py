@@ -5,23 +5,13 @@ from __future__ import annotations
 import faust
 import structlog
 
-from infra.db.engine import Database
 from infra.db.projection import apply_events
 from infra.wire import Envelope, WireError
 from streams import topics
-from streams.app import app, settings
+from streams.app import app
+from streams.db import database
 
 log = structlog.get_logger("tocsin.projector")
-
-_database: Database | None = None
-
-
-def database() -> Database:
-    """The worker's database handle (one engine per process)."""
-    global _database
-    if _database is None:
-        _database = Database(settings.database_url)
-    return _database
 
 
 @app.agent(topics.incident_events)

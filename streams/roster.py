@@ -11,7 +11,7 @@ from infra.db.models import CommandResultRow
 from infra.district.commands import apply_roster_command, follow_roster_commands
 from playbooks.organisation import OrganisationError
 from streams.app import app, settings
-from streams.projector import database
+from streams.db import database
 from streams.topics import ROSTER_COMMANDS
 
 log = structlog.get_logger("tocsin.roster")

@@ -1,13 +1,43 @@
-"""Everything the worker runs: importing this module registers every agent and timer on the app."""
+"""What a worker process runs: importing this module registers the agents and timers of the configured role.
+
+| role      | agents (consumer group `<prefix><role>`)              | state                          |
+|-----------|-------------------------------------------------------|--------------------------------|
+| intake    | intake (reports), correlate (reports.accepted)        | `correlations` table           |
+| writer    | incident (incident-commands), the deadline sweep      | `incidents` table              |
+| notifier  | notify (incident-events), the roster follower         | delivery log in the database   |
+| projector | projector (incident-events), drill projector          | the SQL read model             |
+| all       | every agent above in one process (`<prefix>worker`)   |                                |
+"""
 
 from __future__ import annotations
 
+from importlib import import_module
+
 import faust
 
-from streams import agents, incident_agent, notifier, projector, roster
-from streams.app import app, ready_marker, settings
+from streams.app import ALL, ROLES, app, check_role, ready_marker, settings
 
-__all__ = ["TocsinWorker", "agents", "app", "incident_agent", "notifier", "projector", "roster"]
+MODULES: dict[str, tuple[str, ...]] = {
+    "intake": ("streams.agents",),
+    "writer": ("streams.incident_agent",),
+    "notifier": ("streams.notifier", "streams.roster"),
+    "projector": ("streams.projector", "streams.drill_projector"),
+}
+"""The modules whose import registers each role's agents, tables and timers on the app."""
+
+
+def register(role: str) -> list[str]:
+    """Import the agent modules of `role` (every role's for `all`); return their names."""
+    roles = ROLES if check_role(role) == ALL else (role,)
+    names = [name for r in roles for name in MODULES[r]]
+    for name in names:
+        import_module(name)
+    return names
+
+
+registered = register(settings.worker_role)
+
+__all__ = ["TocsinWorker", "app", "registered"]
 
 
 class TocsinWorker(faust.Worker):

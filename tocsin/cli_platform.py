@@ -37,18 +37,40 @@ def register(app: typer.Typer) -> None:
     app.add_typer(db_app, name="db")
 
 
-def worker() -> None:
-    """Run the stream-processing worker (all agents); creates the platform's topics first."""
+def worker(
+    role: Annotated[
+        str,
+        typer.Option(
+            envvar="TOCSIN_WORKER_ROLE",
+            help="What this process runs: all, intake, writer, notifier or projector (start more processes of "
+            "a role to scale it; docs/operations.md)",
+        ),
+    ] = "all",
+    worker_id: Annotated[
+        str,
+        typer.Option(envvar="TOCSIN_WORKER_ID", help="Tells apart processes of one role on one machine"),
+    ] = "",
+) -> None:
+    """Run a stream-processing worker for one role (default: all agents); creates the platform's topics first."""
+    from streams.app import UnknownRole, check_role
+
+    try:
+        check_role(role)
+    except UnknownRole as exc:
+        raise typer.BadParameter(str(exc), param_hint="--role") from exc
+    os.environ["TOCSIN_WORKER_ROLE"] = role  # streams.app reads its settings from the environment at import
+    os.environ["TOCSIN_WORKER_ID"] = worker_id
     settings = Settings()
     configure_logging(settings.log_level, json=settings.log_json)
-    from infra.db.migrate import upgrade
+    from infra.db.migrate import upgrade_shared
     from infra.playbook_archive import with_archive
     from streams import playbooks_cache
     from streams.topics import ALL_TOPICS
     from streams.worker import TocsinWorker
     from streams.worker import app as faust_app
 
-    asyncio.run(upgrade(settings.database_url))  # idempotent: the worker writes the read model
+    if role in ("all", "notifier", "projector"):  # the roles that write the database migrate it first
+        asyncio.run(upgrade_shared(settings.database_url))
     created = asyncio.run(ensure_topics(settings.kafka_bootstrap, ALL_TOPICS, settings.partitions))
     if created:
         typer.echo(f"created topics: {', '.join(created)}", err=True)

@@ -169,3 +169,18 @@ def _next_rev_id() -> str:
     """Sequential revision ids: 0001, 0002, ..."""
     head = head_revision()
     return f"{int(head) + 1:04d}" if head.isdigit() else "0002"
+
+
+async def upgrade_shared(url: str, *, attempts: int = 5, pause: float = 1.0) -> str | None:
+    """`upgrade` for processes that start together on one database: a lost race is retried, then accepted
+    once another process has brought the schema to the newest revision."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await upgrade(url)
+        except Exception:
+            if await is_up_to_date(url):
+                return head_revision()
+            if attempt == attempts:
+                raise
+            await asyncio.sleep(pause * attempt)
+    return None
