@@ -27,7 +27,7 @@ KAFKA_LOCAL ?= 0
 endif
 export TOCSIN_KAFKA_BOOTSTRAP ?= 127.0.0.1:9092
 
-.PHONY: help setup run test lint typecheck imports playbook-check pytest kafka-start kafka-stop \
+.PHONY: help setup run test unit lint typecheck imports playbook-check pytest kafka-start kafka-stop \
         kafka-status clean distclean
 
 help: ## List the targets
@@ -60,6 +60,16 @@ endif
 	$(BIN)/lint-imports
 	$(TOCSIN) playbook check
 	bash scripts/with-postgres.sh $(BIN)/pytest
+
+# The fast tier: tests marked broker, postgres, subprocess or e2e (tests/conftest.py, pyproject.toml) are left out,
+# and Kafka points at a closed port, so a test that reaches for a broker anyway fails instead of finding one.
+# tests/api/test_schemathesis.py is all broker-bound; not collecting it saves generating its cases (seconds).
+UNIT_TESTS := not broker and not postgres and not subprocess and not e2e
+NO_BROKER  := 127.0.0.1:1
+
+unit: $(STAMP) ## Fast tier: every test needing no broker, PostgreSQL or subprocess (starts nothing); prints wall time
+	TIMEFORMAT='make unit: %R s wall time'; time TOCSIN_KAFKA_BOOTSTRAP=$(NO_BROKER) \
+	  $(BIN)/pytest -q -m "$(UNIT_TESTS)" --ignore=tests/api/test_schemathesis.py
 
 lint: $(STAMP) ## ruff
 	$(BIN)/ruff check .

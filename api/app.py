@@ -18,7 +18,7 @@ from api.console import mount_console
 from api.deps import Services
 from api.drill_catalog import ScenarioCatalog
 from api.guard import EdgeGuard
-from api.publisher import Publisher
+from api.publisher import KafkaPublisher, Publisher
 from api.routers import (
     audit,
     cap,
@@ -81,8 +81,9 @@ def create_app(
     """Build the API for one deployment. At start-up it refuses an unmigrated database (run `tocsin db upgrade`).
 
     Everything not given is built from `settings` at start-up: the playbook library, the organisation (from
-    the district files), the Kafka publisher, the wall clock. `scenarios` (the drill scenario catalog) comes
-    from the composition root (tocsin/api_factory.py); without it drills cannot be started (503).
+    the district files), the publisher (Kafka; tests give an InMemoryPublisher), the wall clock. `scenarios`
+    (the drill scenario catalog) comes from the composition root (tocsin/api_factory.py); without it drills
+    cannot be started (503).
     """
     config = settings or Settings()
 
@@ -100,7 +101,7 @@ def create_app(
         services = Services(
             settings=config,
             db=db,
-            publisher=publisher or Publisher(config.kafka_bootstrap),
+            publisher=publisher if publisher is not None else KafkaPublisher(config.kafka_bootstrap),
             clock=clock or SystemClock(),
             playbooks=library,
             organisation=organisation or _organisation(config),

@@ -51,7 +51,7 @@ def get_db(request: Request) -> Database:
 
 
 def get_publisher(request: Request) -> Publisher:
-    """The app's Kafka publisher."""
+    """The app's publisher (Kafka, unless create_app was given another)."""
     return services(request).publisher
 
 

@@ -1,4 +1,11 @@
-"""Fixtures shared by every test suite: the Kafka broker requirement."""
+"""Fixtures shared by every test suite: the Kafka broker requirement, and the markers of what a test needs.
+
+Markers (pyproject.toml): `broker` (the Kafka broker), `postgres` (the PostgreSQL server), `subprocess` (starts
+processes), `e2e` (real platform processes). `make unit` runs the tests with none of them. Those that follow
+from a test's fixtures are set here, at collection, so they cannot be forgotten: `kafka_bootstrap` (directly or
+through another fixture) means `broker`, `make_platform` (tests/e2e) means `subprocess`. The rest are set
+explicitly where the test is (e.g. the PostgreSQL parameter of tests/integration/db).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,18 @@ import pytest
 from infra.kafka.admin import probe
 
 DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
+MARKER_OF_FIXTURE = {"kafka_bootstrap": "broker", "make_platform": "subprocess"}
+"""A test using this fixture, directly or through others, gets this marker."""
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with what its fixtures need (see MARKER_OF_FIXTURE)."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        for fixture, marker in MARKER_OF_FIXTURE.items():
+            if fixture in fixtures:
+                item.add_marker(marker)
 
 
 def broker_bootstrap() -> str:

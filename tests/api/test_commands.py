@@ -1,4 +1,5 @@
-"""Command endpoints: each role allowed or forbidden, what lands on Kafka, the audit trail, and ?wait."""
+"""Command endpoints: each role allowed or forbidden, what is published (recorded in memory; one incident and
+one roster command through the real broker), the audit trail, a 503 when Kafka refuses, and ?wait."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from api.publisher import InMemoryPublisher
 from infra.db.engine import Database
 from infra.settings import Settings
 from tests.api import world
@@ -124,7 +126,12 @@ def _post(client: httpx.AsyncClient, endpoint: Endpoint, incident: str, headers:
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.name)
 async def test_each_command_is_allowed_or_forbidden_by_role(
-    client: httpx.AsyncClient, tokens: Tokens, w: world.World, endpoint: Endpoint, role: str
+    client: httpx.AsyncClient,
+    tokens: Tokens,
+    w: world.World,
+    publisher: InMemoryPublisher,
+    endpoint: Endpoint,
+    role: str,
 ) -> None:
     # a drill controller works in its exercise; everyone else on the actual incident
     incident = w.drill if role == "drill_controller" else w.actual
@@ -134,21 +141,26 @@ async def test_each_command_is_allowed_or_forbidden_by_role(
         assert reply.status_code == 202, reply.text
         assert reply.json()["status"] == "accepted"
         assert reply.json()["type"] == endpoint.command
+        published = [(p.value["id"], p.value["type"]) for p in publisher.published]
+        assert published == [(reply.json()["command_id"], endpoint.command)]
     else:
         assert reply.status_code == 403, reply.text
         assert role in reply.json()["detail"] or "belongs to" in reply.json()["detail"]
+        assert publisher.published == []
 
 
 async def test_the_command_lands_on_kafka_keyed_by_incident_with_the_actor(
-    client: httpx.AsyncClient, tokens: Tokens, w: world.World, settings: Settings
+    broker_client: httpx.AsyncClient, tokens: Tokens, w: world.World, broker_settings: Settings
 ) -> None:
-    reply = await client.post(
+    reply = await broker_client.post(
         f"/api/v1/incidents/{w.actual}/level",
         json={"level": "II", "reason": "school, 120 ill"},
         headers=tokens.role("commander"),
     )
     command_id = reply.json()["command_id"]
-    key, value = await find_message(settings.kafka_bootstrap, settings.topic("incident-commands"), command_id)
+    key, value = await find_message(
+        broker_settings.kafka_bootstrap, broker_settings.topic("incident-commands"), command_id
+    )
     assert key == w.actual
     assert value["type"] == "DecideLevel"
     assert value["incident_id"] == w.actual and value["mode"] == "actual" and value["exercise_id"] is None
@@ -161,24 +173,23 @@ async def test_the_command_lands_on_kafka_keyed_by_incident_with_the_actor(
 
 
 async def test_a_drill_command_carries_the_exercise(
-    client: httpx.AsyncClient, tokens: Tokens, w: world.World, settings: Settings
+    client: httpx.AsyncClient, tokens: Tokens, w: world.World, settings: Settings, publisher: InMemoryPublisher
 ) -> None:
     reply = await client.post(
         f"/api/v1/incidents/{w.drill}/notes", json={"text": "inject 3 delivered"}, headers=tokens.headers("controller")
     )
-    _, value = await find_message(
-        settings.kafka_bootstrap, settings.topic("incident-commands"), reply.json()["command_id"]
-    )
-    assert (value["mode"], value["exercise_id"]) == ("exercise", EXERCISE)
+    sent = publisher.find(reply.json()["command_id"])
+    assert (sent.topic, sent.key) == (settings.topic("incident-commands"), w.drill)
+    assert (sent.value["mode"], sent.value["exercise_id"]) == ("exercise", EXERCISE)
 
 
 async def test_roster_edits_go_to_the_roster_topic_keyed_by_unit(
-    client: httpx.AsyncClient, tokens: Tokens, settings: Settings
+    broker_client: httpx.AsyncClient, tokens: Tokens, broker_settings: Settings
 ) -> None:
     body = {"unit": "cdc", "date": "2026-06-02", "shift": "day", "leader_on_duty": None, "duty_officer": "p-cdc-01"}
-    reply = await client.post("/api/v1/roster/shifts", json=body, headers=tokens.role("duty_officer"))
+    reply = await broker_client.post("/api/v1/roster/shifts", json=body, headers=tokens.role("duty_officer"))
     key, value = await find_message(
-        settings.kafka_bootstrap, settings.topic("roster-commands"), reply.json()["command_id"]
+        broker_settings.kafka_bootstrap, broker_settings.topic("roster-commands"), reply.json()["command_id"]
     )
     assert key == "cdc"
     assert value["type"] == "AssignShift"
@@ -247,14 +258,38 @@ async def test_every_command_is_in_the_audit_trail(client: httpx.AsyncClient, to
     )
 
 
+async def test_when_kafka_refuses_a_command_it_is_503_and_audited_as_not_published(
+    client: httpx.AsyncClient, tokens: Tokens, w: world.World, publisher: InMemoryPublisher
+) -> None:
+    publisher.fail("Kafka at kafka-1:9092 is unreachable")
+    reply = await client.post(
+        f"/api/v1/incidents/{w.actual}/notes", json={"text": "called the school"}, headers=tokens.role("duty_officer")
+    )
+    assert reply.status_code == 503
+    assert "kafka-1:9092 is unreachable" in reply.json()["detail"]
+    trail = await client.get("/api/v1/audit", params={"incident_id": w.actual}, headers=tokens.role("commander"))
+    entry = trail.json()["items"][-1]
+    assert (entry["command_type"], entry["outcome"]) == ("AddNote", "publish_failed")
+    metrics = (await client.get("/metrics", headers=tokens.role("observer"))).text
+    assert 'tocsin_commands_total{command="AddNote",outcome="failed"} 1.0' in metrics
+    publisher.recover()
+    again = await client.post(
+        f"/api/v1/incidents/{w.actual}/notes", json={"text": "called the school"}, headers=tokens.role("duty_officer")
+    )
+    assert again.status_code == 202
+    assert [p.value["id"] for p in publisher.published] == [again.json()["command_id"]]
+
+
 @pytest.mark.parametrize("role", ["duty_officer", "unit_responder", "observer"])
 async def test_only_commanders_read_the_audit_trail(client: httpx.AsyncClient, tokens: Tokens, role: str) -> None:
     assert (await client.get("/api/v1/audit", headers=tokens.role(role))).status_code == 403
 
 
-async def _worker_answers(db: Database, settings: Settings, command_id: str, status: str, reason: str = "") -> None:
-    """Stand in for the worker: once the command is on Kafka, record its outcome as the projector would."""
-    await find_message(settings.kafka_bootstrap, settings.topic("incident-commands"), command_id)
+async def _worker_answers(
+    db: Database, publisher: InMemoryPublisher, command_id: str, status: str, reason: str = ""
+) -> None:
+    """Stand in for the worker: once the command is published, record its outcome as the projector would."""
+    assert publisher.find(command_id).value["type"] == "ApproveTermination"
     await asyncio.sleep(0.3)
     await seed.add(db, seed.command_result(command_id, status=status, reason=reason))
 
@@ -263,7 +298,7 @@ async def _post_and_answer(
     client: httpx.AsyncClient,
     tokens: Tokens,
     db: Database,
-    settings: Settings,
+    publisher: InMemoryPublisher,
     incident: str,
     status: str,
     reason: str = "",
@@ -281,23 +316,23 @@ async def _post_and_answer(
         await asyncio.sleep(0.05)
         trail = (await client.get("/api/v1/audit", headers=tokens.role("commander"))).json()["items"]
         command_id = trail[-1]["command_id"] if trail else None
-    await _worker_answers(db, settings, command_id, status, reason)
+    await _worker_answers(db, publisher, command_id, status, reason)
     return await task
 
 
 async def test_wait_returns_200_once_the_command_is_applied(
-    client: httpx.AsyncClient, tokens: Tokens, db: Database, settings: Settings, w: world.World
+    client: httpx.AsyncClient, tokens: Tokens, db: Database, publisher: InMemoryPublisher, w: world.World
 ) -> None:
-    reply = await _post_and_answer(client, tokens, db, settings, w.actual, "applied")
+    reply = await _post_and_answer(client, tokens, db, publisher, w.actual, "applied")
     assert reply.status_code == 200
     assert reply.json()["status"] == "applied"
 
 
 async def test_wait_returns_409_with_the_reason_when_rejected(
-    client: httpx.AsyncClient, tokens: Tokens, db: Database, settings: Settings, w: world.World
+    client: httpx.AsyncClient, tokens: Tokens, db: Database, publisher: InMemoryPublisher, w: world.World
 ) -> None:
     reason = "termination must be proposed before it is approved (incident is active)"
-    reply = await _post_and_answer(client, tokens, db, settings, w.actual, "rejected", reason)
+    reply = await _post_and_answer(client, tokens, db, publisher, w.actual, "rejected", reason)
     assert reply.status_code == 409
     assert reply.json()["status"] == "rejected"
     assert reply.json()["detail"] == reason

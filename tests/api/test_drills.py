@@ -1,5 +1,6 @@
-"""Drill endpoints (docs/adr/0018): scenarios, starting and steering runs (what lands on Kafka), ?wait through the
-drill projection, reads and reports, and who may do what."""
+"""Drill endpoints (docs/adr/0018): scenarios, starting and steering runs (what is published: recorded in memory,
+StartDrill also through the real broker), ?wait through the drill projection, reads and reports, and who may
+do what."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import httpx
 import pytest
 
 from api.app import create_app
+from api.publisher import InMemoryPublisher
 from api.routers.drills import BOTS, StartDrillIn
 from drills.bots import BEHAVIOURS
 from drills.scenario import SCENARIO_DIR
@@ -85,15 +87,17 @@ def test_the_api_offers_exactly_the_bot_behaviours_of_the_drills() -> None:
 
 
 async def test_start_publishes_start_drill_keyed_by_a_new_exercise(
-    client: httpx.AsyncClient, tokens: Tokens, settings: Settings
+    broker_client: httpx.AsyncClient, tokens: Tokens, broker_settings: Settings
 ) -> None:
     body = {"scenario": "school_canteen", "speed": 120, "bot": "late", "participants": ["p-cdc-01"]}
-    reply = await _start(client, tokens.role("commander"), body)
+    reply = await _start(broker_client, tokens.role("commander"), body)
     assert reply.status_code == 202, reply.text
     started = reply.json()
     assert EXERCISE_ID.match(started["exercise_id"]), started
     assert started["status"] == "accepted" and started["drill"] is None
-    key, value = await find_message(settings.kafka_bootstrap, settings.topic("drill-commands"), started["command_id"])
+    key, value = await find_message(
+        broker_settings.kafka_bootstrap, broker_settings.topic("drill-commands"), started["command_id"]
+    )
     assert key == started["exercise_id"]
     assert {k: value[k] for k in ("type", "mode", "exercise_id", "incident_id", "causation", "v")} == {
         "type": "StartDrill",
@@ -117,15 +121,18 @@ async def test_start_publishes_start_drill_keyed_by_a_new_exercise(
 
 
 async def test_start_from_yaml_defaults_to_the_units_people_and_no_bot(
-    client: httpx.AsyncClient, tokens: Tokens, settings: Settings
+    client: httpx.AsyncClient, tokens: Tokens, settings: Settings, publisher: InMemoryPublisher
 ) -> None:
     text = "\n\n" + SAMPLE  # published exactly as given
     reply = await _start(client, tokens.role("commander"), {"scenario_yaml": text, "speed": 1.5})
     assert reply.status_code == 202, reply.text
-    _, value = await find_message(
-        settings.kafka_bootstrap, settings.topic("drill-commands"), reply.json()["command_id"]
+    sent = publisher.find(reply.json()["command_id"])
+    assert (sent.topic, sent.key, sent.value["type"]) == (
+        settings.topic("drill-commands"),
+        reply.json()["exercise_id"],
+        "StartDrill",
     )
-    payload = value["payload"]
+    payload = sent.value["payload"]
     assert (
         payload["scenario_id"],
         payload["scenario_text"],
@@ -136,14 +143,12 @@ async def test_start_from_yaml_defaults_to_the_units_people_and_no_bot(
 
 
 async def test_a_scoped_controller_runs_its_own_exercise_once(
-    client: httpx.AsyncClient, tokens: Tokens, db: Database, settings: Settings
+    client: httpx.AsyncClient, tokens: Tokens, db: Database, publisher: InMemoryPublisher
 ) -> None:
     reply = await _start(client, tokens.headers("controller"), {"scenario": "school_canteen"})
     assert reply.status_code == 202, reply.text
     assert reply.json()["exercise_id"] == EXERCISE
-    _, value = await find_message(
-        settings.kafka_bootstrap, settings.topic("drill-commands"), reply.json()["command_id"]
-    )
+    value = publisher.find(reply.json()["command_id"]).value
     assert value["payload"]["requested_by"] == {"user": "controller", "roles": ["drill_controller"]}
     await apply_drill_event(db, ev.updated(0, exercise_id=EXERCISE))
     again = await _start(client, tokens.headers("controller"), {"scenario": "school_canteen"})
@@ -233,9 +238,14 @@ async def test_a_bad_start_is_422_naming_the_field(
 
 
 async def test_without_a_scenario_catalog_starting_is_503(
-    settings: Settings, db: Database, tokens: Tokens, organisation: Organisation, library: PlaybookLibrary
+    settings: Settings,
+    db: Database,
+    tokens: Tokens,
+    publisher: InMemoryPublisher,
+    organisation: Organisation,
+    library: PlaybookLibrary,
 ) -> None:
-    bare = create_app(settings, organisation=organisation, playbook_library=library)
+    bare = create_app(settings, publisher=publisher, organisation=organisation, playbook_library=library)
     async with (
         bare.router.lifespan_context(bare),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=bare), base_url="http://tocsin.test") as http,
@@ -244,6 +254,18 @@ async def test_without_a_scenario_catalog_starting_is_503(
         listed = await http.get(f"{API}/drills/scenarios", headers=tokens.role("commander"))
     assert (reply.status_code, listed.status_code) == (503, 503)
     assert "scenario catalog" in reply.json()["detail"]
+    assert publisher.published == []
+
+
+async def test_when_kafka_refuses_a_start_it_is_503(
+    client: httpx.AsyncClient, tokens: Tokens, publisher: InMemoryPublisher
+) -> None:
+    publisher.fail("Kafka at kafka-1:9092 is unreachable")
+    reply = await _start(client, tokens.role("commander"), {"scenario": "school_canteen"})
+    assert reply.status_code == 503
+    assert "kafka-1:9092 is unreachable" in reply.json()["detail"]
+    trail = (await client.get(f"{API}/audit", headers=tokens.role("commander"))).json()["items"]
+    assert [(e["command_type"], e["outcome"]) for e in trail] == [("StartDrill", "publish_failed")]
 
 
 # -- steering ------------------------------------------------------------------------------------------------
@@ -262,10 +284,11 @@ CONTROLS: tuple[tuple[str, dict[str, Any] | None, str, dict[str, Any]], ...] = (
 
 
 @pytest.mark.parametrize(("path", "body", "command", "fields"), CONTROLS, ids=[c[0] for c in CONTROLS])
-async def test_a_control_command_lands_on_kafka_keyed_by_the_exercise(
+async def test_a_control_command_is_published_keyed_by_the_exercise(
     client: httpx.AsyncClient,
     tokens: Tokens,
     settings: Settings,
+    publisher: InMemoryPublisher,
     runs: None,
     path: str,
     body: dict[str, Any] | None,
@@ -275,10 +298,9 @@ async def test_a_control_command_lands_on_kafka_keyed_by_the_exercise(
     reply = await client.post(f"{API}/drills/{RUNNING}/{path}", json=body, headers=tokens.role("commander"))
     assert reply.status_code == 202, reply.text
     assert (reply.json()["type"], reply.json()["status"], reply.json()["exercise_id"]) == (command, "accepted", RUNNING)
-    key, value = await find_message(
-        settings.kafka_bootstrap, settings.topic("drill-commands"), reply.json()["command_id"]
-    )
-    assert key == RUNNING
+    sent = publisher.find(reply.json()["command_id"])
+    value = sent.value
+    assert (sent.topic, sent.key) == (settings.topic("drill-commands"), RUNNING)
     assert (value["type"], value["mode"], value["exercise_id"], value["incident_id"]) == (
         command,
         "exercise",
@@ -344,11 +366,11 @@ async def _answered(
     client: httpx.AsyncClient,
     tokens: Tokens,
     db: Database,
-    settings: Settings,
+    publisher: InMemoryPublisher,
     request: typing.Awaitable[httpx.Response],
     answer: typing.Callable[[str, str], dict[str, Any]],
 ) -> httpx.Response:
-    """Send `request` (with ?wait); once its command is on Kafka, project the host's `answer(command_id,
+    """Send `request` (with ?wait); once its command is published, project the host's `answer(command_id,
     exercise_id)` as the worker would."""
     pending = asyncio.ensure_future(request)
     entry = None
@@ -357,21 +379,21 @@ async def _answered(
         trail = (await client.get(f"{API}/audit", headers=tokens.role("commander"))).json()["items"]
         entry = trail[-1] if trail else None
         assert not pending.done(), pending.result().text
-    await find_message(settings.kafka_bootstrap, settings.topic("drill-commands"), entry["command_id"])
+    assert publisher.find(entry["command_id"]).value["exercise_id"] == entry["exercise_id"]
     await asyncio.sleep(0.3)
     await apply_drill_event(db, answer(entry["command_id"], entry["exercise_id"]))
     return await pending
 
 
 async def test_wait_returns_200_once_the_host_applied_the_command(
-    client: httpx.AsyncClient, tokens: Tokens, db: Database, settings: Settings, runs: None
+    client: httpx.AsyncClient, tokens: Tokens, db: Database, publisher: InMemoryPublisher, runs: None
 ) -> None:
     request = client.post(f"{API}/drills/{RUNNING}/pause", params={"wait": 10}, headers=tokens.role("commander"))
     reply = await _answered(
         client,
         tokens,
         db,
-        settings,
+        publisher,
         request,
         lambda command, exercise: ev.updated(5, exercise_id=exercise, state="paused", causation=command),
     )
@@ -382,7 +404,7 @@ async def test_wait_returns_200_once_the_host_applied_the_command(
 
 
 async def test_wait_returns_409_with_the_hosts_reason(
-    client: httpx.AsyncClient, tokens: Tokens, db: Database, settings: Settings, runs: None
+    client: httpx.AsyncClient, tokens: Tokens, db: Database, publisher: InMemoryPublisher, runs: None
 ) -> None:
     reason = "inject 'parents_call' was already delivered"
     request = client.post(
@@ -392,7 +414,7 @@ async def test_wait_returns_409_with_the_hosts_reason(
         client,
         tokens,
         db,
-        settings,
+        publisher,
         request,
         lambda command, exercise: ev.rejected(command, reason, exercise_id=exercise),
     )
@@ -407,14 +429,14 @@ async def test_wait_times_out_as_pending(client: httpx.AsyncClient, tokens: Toke
 
 
 async def test_wait_on_start_returns_201_with_the_first_snapshot(
-    client: httpx.AsyncClient, tokens: Tokens, db: Database, settings: Settings
+    client: httpx.AsyncClient, tokens: Tokens, db: Database, publisher: InMemoryPublisher
 ) -> None:
     request = _start(client, tokens.role("commander"), {"scenario": "school_canteen"}, wait=10)
     reply = await _answered(
         client,
         tokens,
         db,
-        settings,
+        publisher,
         request,
         lambda command, exercise: ev.updated(0, exercise_id=exercise, causation=command),
     )
@@ -427,14 +449,14 @@ async def test_wait_on_start_returns_201_with_the_first_snapshot(
 
 
 async def test_wait_on_start_returns_409_when_the_host_refuses(
-    client: httpx.AsyncClient, tokens: Tokens, db: Database, settings: Settings
+    client: httpx.AsyncClient, tokens: Tokens, db: Database, publisher: InMemoryPublisher
 ) -> None:
     request = _start(client, tokens.role("commander"), {"scenario": "school_canteen"}, wait=10)
     reply = await _answered(
         client,
         tokens,
         db,
-        settings,
+        publisher,
         request,
         lambda command, exercise: ev.rejected(
             command, "the drill service is shutting down", exercise_id=exercise, command="StartDrill"

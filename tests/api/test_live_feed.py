@@ -1,4 +1,7 @@
-"""The live feed: events from Kafka as they happen, filtered by the caller's rights, resumable without gaps."""
+"""The live feed: events from Kafka as they happen, filtered by the caller's rights, resumable without gaps.
+
+A real server on the real broker (the `broker` marker follows from `broker_settings`), except for the checks
+made before Kafka is read."""
 
 from __future__ import annotations
 
@@ -51,8 +54,10 @@ async def publish(settings: Settings, *events: dict[str, Any]) -> None:
 
 
 @pytest.fixture
-def base_url(settings: Settings, db: object, organisation: Organisation, library: PlaybookLibrary) -> Iterator[str]:
-    with serving(create_app(settings, organisation=organisation, playbook_library=library)) as url:
+def base_url(
+    broker_settings: Settings, db: object, organisation: Organisation, library: PlaybookLibrary
+) -> Iterator[str]:
+    with serving(create_app(broker_settings, organisation=organisation, playbook_library=library)) as url:
         yield url
 
 
@@ -78,29 +83,31 @@ async def read_events(
 
 
 async def test_events_stream_live_and_resume_from_last_event_id(
-    base_url: str, settings: Settings, tokens: Tokens
+    base_url: str, broker_settings: Settings, tokens: Tokens
 ) -> None:
     headers = tokens.role("duty_officer")
     reader = asyncio.ensure_future(read_events(base_url, headers, 3))
     await asyncio.sleep(1.5)  # the feed starts at "now": subscribe first, then publish
     first = [event(n) for n in range(3)]
-    await publish(settings, *first)
+    await publish(broker_settings, *first)
     got = await asyncio.wait_for(reader, 30)
     assert [data["id"] for _, data in got] == [e["id"] for e in first]
 
     # the browser goes away after the second event; more happen; it comes back with Last-Event-ID
     later = [event(n) for n in range(3, 6)]
-    await publish(settings, *later)
+    await publish(broker_settings, *later)
     resumed = await read_events(base_url, {**headers, "Last-Event-ID": got[1][0]}, 4)
     assert [data["id"] for _, data in resumed] == [first[2]["id"]] + [e["id"] for e in later]
 
 
-async def test_the_feed_shows_only_what_the_caller_may_see(base_url: str, settings: Settings, tokens: Tokens) -> None:
-    start = await read_position(settings)
+async def test_the_feed_shows_only_what_the_caller_may_see(
+    base_url: str, broker_settings: Settings, tokens: Tokens
+) -> None:
+    start = await read_position(broker_settings)
     drill = event(10, mode="exercise")
     planned = event(11, kind="ActionsPlanned", items=[{"key": "a", "owner": "cdc"}, {"key": "b", "owner": "police"}])
     actual = event(12)
-    await publish(settings, drill, planned, actual)
+    await publish(broker_settings, drill, planned, actual)
     observer = await read_events(base_url, {**tokens.role("observer"), "Last-Event-ID": start}, 2)
     assert [d["id"] for _, d in observer] == [planned["id"], actual["id"]]
     controller = await read_events(base_url, {**tokens.headers("controller"), "Last-Event-ID": start}, 1)
@@ -123,9 +130,8 @@ async def read_position(settings: Settings) -> str:
     return encode_position({0: ends[tp]})
 
 
-async def test_a_bad_last_event_id_is_400(base_url: str, tokens: Tokens) -> None:
-    async with httpx.AsyncClient(base_url=base_url) as http:
-        reply = await http.get("/api/v1/events/stream", headers={**tokens.role("observer"), "Last-Event-ID": "x"})
+async def test_a_bad_last_event_id_is_400(client: httpx.AsyncClient, tokens: Tokens) -> None:
+    reply = await client.get("/api/v1/events/stream", headers={**tokens.role("observer"), "Last-Event-ID": "x"})
     assert reply.status_code == 400
     assert "Last-Event-ID" in reply.json()["detail"]
 

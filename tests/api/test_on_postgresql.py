@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from api.app import create_app
+from api.publisher import InMemoryPublisher
 from infra.db import users
 from infra.db.drills import apply_drill_event
 from infra.db.engine import Database
@@ -19,10 +20,12 @@ from tests.api import world
 from tests.integration.db import drill_events, seed
 from tests.integration.db.conftest import postgres_url, reset_postgres
 
+pytestmark = pytest.mark.postgres
+
 
 @pytest.fixture
 async def pg_client(
-    settings: Settings, organisation: Organisation, library: PlaybookLibrary
+    settings: Settings, publisher: InMemoryPublisher, organisation: Organisation, library: PlaybookLibrary
 ) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, str]]]:
     url = postgres_url()
     await reset_postgres(url)
@@ -37,7 +40,10 @@ async def pg_client(
     finally:
         await db.dispose()
     app = create_app(
-        settings.model_copy(update={"database_url": url}), organisation=organisation, playbook_library=library
+        settings.model_copy(update={"database_url": url}),
+        publisher=publisher,
+        organisation=organisation,
+        playbook_library=library,
     )
     async with (
         app.router.lifespan_context(app),

@@ -16,8 +16,8 @@ from tests.api.conftest import Tokens
 from tests.integration.db import seed
 
 
-async def test_ready_when_kafka_and_the_database_answer(client: httpx.AsyncClient) -> None:
-    reply = await client.get("/readyz")
+async def test_ready_when_kafka_and_the_database_answer(broker_client: httpx.AsyncClient) -> None:
+    reply = await broker_client.get("/readyz")
     assert reply.status_code == 200
     assert reply.json() == {"status": "ready", "database": "ok", "kafka": "ok"}
 

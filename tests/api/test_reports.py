@@ -1,4 +1,5 @@
-"""POST /reports: who may report, exercise scope, and rejected input counted in the metrics."""
+"""POST /reports: on Kafka (through the real broker), who may report, exercise scope, a 503 when Kafka refuses,
+and rejected input counted in the metrics."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from api.publisher import InMemoryPublisher
 from infra.settings import Settings
 from tests.api.conftest import EXERCISE, Tokens
 from tests.api.kafka import find_message
@@ -23,17 +25,53 @@ def report(report_id: str, **extra: Any) -> dict[str, Any]:
 
 
 async def test_a_duty_officer_reports_and_it_is_on_kafka(
-    client: httpx.AsyncClient, tokens: Tokens, settings: Settings
+    broker_client: httpx.AsyncClient, tokens: Tokens, broker_settings: Settings
 ) -> None:
-    reply = await client.post("/api/v1/reports", json=report("r-api-1"), headers=tokens.role("duty_officer"))
+    reply = await broker_client.post("/api/v1/reports", json=report("r-api-1"), headers=tokens.role("duty_officer"))
     assert reply.status_code == 202
-    key, value = await find_message(settings.kafka_bootstrap, settings.topic("reports"), "r-api-1", field="report_id")
+    key, value = await find_message(
+        broker_settings.kafka_bootstrap, broker_settings.topic("reports"), "r-api-1", field="report_id"
+    )
     assert key == "r-api-1" and value["facts"]["cases"] == 12
 
 
-async def test_an_observer_may_not_report(client: httpx.AsyncClient, tokens: Tokens) -> None:
+async def test_the_report_is_published_as_sent_and_audited_with_where_it_landed(
+    client: httpx.AsyncClient, tokens: Tokens, settings: Settings, publisher: InMemoryPublisher
+) -> None:
+    await publisher.send_json(settings.topic("reports"), "r-earlier", {"report_id": "r-earlier"})
+    reply = await client.post("/api/v1/reports", json=report("r-api-2"), headers=tokens.role("duty_officer"))
+    assert reply.status_code == 202
+    sent = publisher.find("r-api-2", field="report_id")
+    assert (sent.topic, sent.key) == (settings.topic("reports"), "r-api-2")
+    assert (sent.value["source"], sent.value["location"]["town"], sent.value["facts"]["cases"]) == (
+        "hospital",
+        "Qingshan",
+        12,
+    )
+    trail = (await client.get("/api/v1/audit", headers=tokens.role("commander"))).json()["items"]
+    entry = trail[-1]
+    assert (entry["command_type"], entry["command_id"], entry["topic"]) == ("Report", "r-api-2", sent.topic)
+    assert (entry["payload"]["partition"], entry["payload"]["offset"]) == (0, 1)
+
+
+async def test_when_kafka_refuses_a_report_it_is_503_and_not_counted_as_accepted(
+    client: httpx.AsyncClient, tokens: Tokens, publisher: InMemoryPublisher
+) -> None:
+    publisher.fail("Kafka at kafka-1:9092 is unreachable")
+    reply = await client.post("/api/v1/reports", json=report("r-down"), headers=tokens.role("duty_officer"))
+    assert reply.status_code == 503
+    assert "kafka-1:9092 is unreachable" in reply.json()["detail"]
+    assert publisher.published == []
+    metrics = (await client.get("/metrics", headers=tokens.role("observer"))).text
+    assert 'tocsin_reports_total{outcome="accepted"}' not in metrics
+
+
+async def test_an_observer_may_not_report(
+    client: httpx.AsyncClient, tokens: Tokens, publisher: InMemoryPublisher
+) -> None:
     reply = await client.post("/api/v1/reports", json=report("r-2"), headers=tokens.role("observer"))
     assert reply.status_code == 403
+    assert publisher.published == []
 
 
 async def test_exercise_users_report_only_into_their_exercise(client: httpx.AsyncClient, tokens: Tokens) -> None:

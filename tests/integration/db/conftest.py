@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from infra.db.engine import Database
 from infra.db.migrate import upgrade
 
-BACKENDS = ("sqlite", "postgresql")
+BACKENDS = (pytest.param("sqlite"), pytest.param("postgresql", marks=pytest.mark.postgres))
+"""The PostgreSQL cases are marked `postgres` (`make unit` leaves them out)."""
 
 
 def postgres_url() -> str:
