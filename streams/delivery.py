@@ -32,6 +32,7 @@ from infra.channels import (
     delivery_key,
     idempotency_key,
 )
+from infra.channels.scheduler import PageKind, page_priority
 from infra.clock import Clock
 from infra.db.engine import Database
 from infra.district import load_organisation
@@ -120,6 +121,7 @@ class _Job:
     resolutions: list[Resolution | str]
     attempt: str
     template: MessageTemplate
+    kind: PageKind
 
 
 class Notifier:
@@ -165,11 +167,14 @@ class Notifier:
     def _jobs(self, event: Envelope, data: JsonObject, incident: JsonObject) -> list[_Job]:
         """A planned step goes to its recipients (a task to its owner); an escalation to the next role up."""
         if event.type == EventType.ACTIONS_PLANNED:
-            return [_Job(item, self._targets(item, incident, event), "issue", ISSUE) for item in data.get("items", [])]
+            kind = PageKind.FIRST if str(data.get("cause", "")).startswith("level") else PageKind.BULK
+            return [
+                _Job(item, self._targets(item, incident, event), "issue", ISSUE, kind) for item in data.get("items", [])
+            ]
         if event.type == EventType.ACTION_UPDATED and data.get("change") == "escalated":
             item = data["item"]
             resolution = self._resolve(str(data["to_role"]), item["owner"], incident, event)
-            return [_Job(item, [resolution], f"escalation-{data['step']}", ESCALATION)]
+            return [_Job(item, [resolution], f"escalation-{data['step']}", ESCALATION, PageKind.REMINDER)]
         return []
 
     async def _publish_cap(self, item: JsonObject, incident: JsonObject, event: Envelope) -> list[JsonObject]:
@@ -231,6 +236,7 @@ class Notifier:
                 exercise_id=event.exercise_id,
                 level=incident.get("level"),
                 attempt_key=job.attempt,
+                priority=page_priority(job.kind, incident.get("level")),
             )
             recipient = recipient_of(person)
             sends.extend(

@@ -30,8 +30,11 @@ def notifier() -> Notifier:
     return build_notifier(settings, database(), clock, httpx.AsyncClient(timeout=10), _to_writer)
 
 
-@app.agent(topics.incident_events, concurrency=8)
+@app.agent(topics.incident_events, concurrency=64)
 async def notify(stream: faust.StreamT[bytes]) -> None:
-    """Deliver notifications and task orders for planned steps and escalations; record every outcome."""
+    """Deliver the pages of planned steps and escalations and record every outcome.
+
+    Many events are in flight at once, so their pages meet in the channel scheduler, most urgent first.
+    """
     async for _event, event in envelopes(stream, topics.reports_dlq, clock):
         await notifier().process(event)

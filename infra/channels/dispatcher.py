@@ -19,6 +19,7 @@ from infra.channels.model import (
     OutboundMessage,
     Recipient,
 )
+from infra.channels.scheduler import PageScheduler
 from infra.channels.store import DeliveryStore
 from infra.clock import Clock
 
@@ -65,6 +66,7 @@ class Dispatcher:
         retry: RetryPolicy | None = None,
         *,
         sleep: Sleep = asyncio.sleep,
+        scheduler: PageScheduler | None = None,
     ) -> None:
         if any(channel is sink for channel in channels.values()):
             raise ValueError("the exercise sink must not also be an ordinary channel")
@@ -75,6 +77,7 @@ class Dispatcher:
         self._clock = clock
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
+        self._scheduler = scheduler
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
 
     async def deliver(self, message: OutboundMessage, recipient: Recipient, channel_name: str) -> DeliveryResult:
@@ -116,7 +119,7 @@ class Dispatcher:
             await self._store.record(key, result)
             return result
         await self._store.begin(key)
-        attempts = await self._attempt(channel, decision)
+        attempts = await self._attempt(channel, decision, recipient.id)
         last = attempts[-1]
         if last.outcome is AttemptOutcome.OK and decision.to_sink:
             diversion = decision.message.diversion
@@ -137,13 +140,22 @@ class Dispatcher:
         except KeyError:
             raise UnknownChannelError(f"no channel named {name!r} (configured: {sorted(self._channels)})") from None
 
-    async def _attempt(self, channel: Channel, decision: Route) -> tuple[DeliveryAttempt, ...]:
+    async def _send(self, channel: Channel, decision: Route, recipient_id: str) -> None:
+        """One send, in a slot of the channel when a scheduler bounds it (no slot is held while backing off)."""
+        if self._scheduler is None:
+            with cleared(channel, decision.message, decision.address):
+                await channel.send(decision.message, decision.address)
+            return
+        async with self._scheduler.slot(channel.name, recipient_id, decision.message.priority):
+            with cleared(channel, decision.message, decision.address):
+                await channel.send(decision.message, decision.address)
+
+    async def _attempt(self, channel: Channel, decision: Route, recipient_id: str) -> tuple[DeliveryAttempt, ...]:
         attempts: list[DeliveryAttempt] = []
         for number in range(1, self._retry.max_attempts + 1):
             at = self._clock.now()
             try:
-                with cleared(channel, decision.message, decision.address):
-                    await channel.send(decision.message, decision.address)
+                await self._send(channel, decision, recipient_id)
             except TemporaryDeliveryError as error:
                 attempts.append(DeliveryAttempt(number, at, channel.name, AttemptOutcome.TEMPORARY_ERROR, str(error)))
                 log.info(

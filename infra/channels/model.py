@@ -99,6 +99,8 @@ class OutboundMessage:
     template: str = ""
     cap: CapDetails | None = None
     diversion: Diversion | None = None
+    priority: int = 10
+    """Lower goes first when a channel is busy (infra/channels/scheduler.py); 10 is a bulk page."""
 
     @property
     def is_exercise(self) -> bool:

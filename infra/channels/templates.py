@@ -89,6 +89,7 @@ def compose_message(
     level: str | None = None,
     attempt_key: str = "",
     cap: CapDetails | None = None,
+    priority: int = 10,
 ) -> OutboundMessage:
     """An OutboundMessage rendered from `template`, with a deterministic id and idempotency key."""
     subject, body = template.render(values)
@@ -106,4 +107,5 @@ def compose_message(
         level=level,
         template=template.name,
         cap=cap,
+        priority=priority,
     )

@@ -20,6 +20,7 @@ from infra.channels import (
     WebhookChannel,
     WeComChannel,
 )
+from infra.channels.scheduler import PageScheduler
 from infra.clock import Clock
 from infra.notify.outbox import ExerciseSinkFile, OutboxChannel
 from infra.notify.stores import SqlDeliveryStore
@@ -67,4 +68,5 @@ def build_dispatcher(
         store,
         clock,
         retry,
+        scheduler=PageScheduler(settings.notify_concurrency),
     )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
 
 from infra.db import audit, queries, users
 from infra.db.engine import Database
+from infra.notify.stores import SqlDeliveryStore
 from tests.integration.db import seed
 
 T0 = seed.T0
@@ -163,3 +165,16 @@ async def test_statistics_leave_exercises_out(db: Database) -> None:
     assert await queries.incidents_by_level(db) == {("III", "active"): 1}
     assert await queries.overdue_count(db, T0 + timedelta(hours=1)) == {"task": 1}
     assert await queries.notification_counts(db) == {("sms", "failed"): 1}
+
+
+async def test_a_page_burst_is_logged_in_a_few_transactions_and_every_key_is_durable(db: Database) -> None:
+    store = SqlDeliveryStore(db)
+    keys = [f"INC-1|notify.duty|person-{n}|issue@webhook" for n in range(30)]
+
+    await asyncio.gather(*(store.begin(key) for key in keys))
+
+    assert store._writes.flushes <= 2
+    fresh = SqlDeliveryStore(db)  # another process after a crash reads what was committed
+    assert [await fresh.status(key) for key in keys] == ["sending"] * 30
+    assert await fresh.seen(keys[0]) is True
+    assert await fresh.status("never-sent@webhook") is None
