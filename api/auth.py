@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
+from weakref import WeakKeyDictionary
 
 import structlog
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.deps import ClockDep, DbDep
+from api.deps import ClockDep, DbDep, SettingsDep
 from api.errors import Forbidden, Unauthorized
-from infra.db.users import Identity, authenticate
+from infra.db.engine import Database
+from infra.db.users import Identity, TokenCache
 
-__all__ = ["CurrentUser", "Identity", "current_identity", "requires"]
+__all__ = ["CurrentUser", "Identity", "current_identity", "requires", "token_cache", "use_token_cache"]
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -23,10 +25,28 @@ bearer = HTTPBearer(
 )
 
 
+_token_caches: WeakKeyDictionary[Database, TokenCache] = WeakKeyDictionary()
+"""The token cache of each database handle: one per app lifespan (and so per process), dropped with it."""
+
+
+def token_cache(db: Database, ttl: float) -> TokenCache:
+    """The token cache in front of `db` (made with `ttl` seconds, TOCSIN_TOKEN_CACHE_SECONDS, on first use)."""
+    cache = _token_caches.get(db)
+    if cache is None:
+        cache = _token_caches[db] = TokenCache(ttl)
+    return cache
+
+
+def use_token_cache(db: Database, cache: TokenCache) -> None:
+    """Put `cache` in front of `db` instead of the one made from the settings (e.g. one on a clock of your own)."""
+    _token_caches[db] = cache
+
+
 async def current_identity(
     request: Request,
     db: DbDep,
     clock: ClockDep,
+    settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
 ) -> Identity:
     """The caller behind the bearer token; 401 when there is none or it is not valid."""
@@ -35,7 +55,8 @@ async def current_identity(
             "this endpoint needs a bearer token: send `Authorization: Bearer <token>` "
             "(issue one with `tocsin token issue USER`)"
         )
-    identity = await authenticate(db, credentials.credentials, now=clock.now())
+    cache = token_cache(db, settings.token_cache_seconds)
+    identity = await cache.authenticate(db, credentials.credentials, now=clock.now())
     if identity is None:
         raise Unauthorized("the bearer token is unknown, expired or revoked")
     request.state.identity = identity

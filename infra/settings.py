@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     """Working directory for the local broker, the worker's state and logs."""
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    api_workers: int = 1
+    """Worker processes of `tocsin api` (uvicorn); each has its own database pool, Kafka producer and caches."""
+    token_cache_seconds: float = 5.0
+    """How long the API trusts a token it has looked up; a revoked token is refused within this time (0: no cache)."""
     worker_web_port: int = 6066
     """Port of the faust worker's own web server (metrics and health of the worker)."""
     playbook_dir: Path | None = None

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path, Query
 from api.access import incident_or_404, unit_scoped, visibility
 from api.auth import READ_ROLES, CurrentUser, requires
 from api.deps import ClockDep, DbDep
-from api.errors import AUTH, NOT_FOUND, ApiError
+from api.errors import AUTH, NOT_FOUND, ApiError, NotFound
 from api.schemas import (
     IncidentDetail,
     IncidentList,
@@ -24,7 +24,6 @@ from api.schemas import (
     TimelineEntry,
 )
 from infra.db import queries
-from infra.wire import EventType
 
 router = APIRouter(tags=["incidents"], responses=AUTH)
 
@@ -86,10 +85,10 @@ async def list_incidents(
 @router.get("/incidents/{incident_id}", response_model=IncidentDetail, responses=NOT_FOUND, **requires(*READ_ROLES))
 async def get_incident(incident_id: IncidentId, db: DbDep, identity: CurrentUser) -> IncidentDetail:
     """One incident: level history (who, when, rule or reason), aggregated and verified facts, playbook version."""
-    row = await incident_or_404(db, incident_id, identity)
-    history = [LevelChangeOut.model_validate(h) for h in await queries.level_history(db, incident_id)]
-    verified_event = await queries.last_event(db, incident_id, EventType.FACTS_VERIFIED)
-    verified = verified_event.data if verified_event is not None else None
+    found = await queries.incident_detail(db, incident_id, visibility(identity))
+    if found is None:
+        raise NotFound(f"no incident with id {incident_id!r}")
+    row, verified = found.incident, found.verified
     aggregated = getattr(row, "aggregated_facts", None) or (row.facts if verified is None else None)
     summary = IncidentSummary.model_validate(row).model_dump()
     return IncidentDetail(
@@ -97,7 +96,7 @@ async def get_incident(incident_id: IncidentId, db: DbDep, identity: CurrentUser
         playbook_id=row.playbook_id,
         playbook_version=row.playbook_version,
         first_report_at=row.first_report_at,
-        level_history=history,
+        level_history=[LevelChangeOut.model_validate(h) for h in found.level_history],
         aggregated_facts=aggregated,
         verified=verified,
     )

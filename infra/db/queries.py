@@ -5,21 +5,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.sql import Select
 
 from infra.db.engine import Database
 from infra.db.models import ActionRow, CommandResultRow, IncidentRow, LevelHistoryRow, NotificationRow, TimelineRow
+from infra.wire import EventType
 
 __all__ = [
     "ACTUAL",
+    "IncidentDetail",
     "IncidentFilter",
     "Visibility",
     "actions",
     "command_result",
     "get_action",
     "get_incident",
+    "incident_detail",
     "incidents_by_level",
     "last_event",
     "level_history",
@@ -29,6 +33,9 @@ __all__ = [
     "overdue_count",
     "timeline",
 ]
+
+
+SelectT = TypeVar("SelectT", bound=Select[Any])
 
 
 @dataclass(frozen=True)
@@ -43,8 +50,8 @@ class Visibility:
     unit: str | None = None
     all_modes: bool = False
 
-    def apply(self, query: Select[IncidentRow]) -> Select[IncidentRow]:
-        """Restrict an incident query to what this caller may see."""
+    def apply(self, query: SelectT) -> SelectT:
+        """Restrict a query of incidents (one selecting from `incidents`) to what this caller may see."""
         if self.all_modes and self.exercise_id is None:
             pass
         elif self.exercise_id is None:
@@ -107,6 +114,38 @@ async def get_incident(db: Database, incident_id: str, visibility: Visibility | 
         query = visibility.apply(query)
     async with db.session() as session:
         return (await session.scalars(query)).first()
+
+
+@dataclass(frozen=True)
+class IncidentDetail:
+    """One incident with its level changes (oldest first) and the facts of its newest FactsVerified event."""
+
+    incident: IncidentRow
+    level_history: Sequence[LevelHistoryRow]
+    verified: dict[str, Any] | None
+
+
+async def incident_detail(db: Database, incident_id: str, visibility: Visibility = ACTUAL) -> IncidentDetail | None:
+    """One incident the caller may see, with its level history and verified facts, in one statement; or None."""
+    verified = (
+        select(TimelineRow.data)
+        .where(TimelineRow.incident_id == IncidentRow.id, TimelineRow.type == EventType.FACTS_VERIFIED)
+        .order_by(TimelineRow.seq.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    query = visibility.apply(
+        select(IncidentRow, LevelHistoryRow, verified)
+        .outerjoin(LevelHistoryRow, LevelHistoryRow.incident_id == IncidentRow.id)
+        .where(IncidentRow.id == incident_id)
+        .order_by(LevelHistoryRow.seq)
+    )
+    async with db.session() as session:
+        rows = (await session.execute(query)).all()
+    if not rows:
+        return None
+    history = [change for _, change, _ in rows if change is not None]
+    return IncidentDetail(rows[0][0], history, rows[0][2])
 
 
 async def level_history(db: Database, incident_id: str) -> Sequence[LevelHistoryRow]:

@@ -1,13 +1,15 @@
-"""Users and their API tokens: add a user, issue an opaque token (stored as its SHA-256), authenticate."""
+"""Users and their API tokens: add a user, issue an opaque token (stored as its SHA-256), authenticate (cached)."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from cachetools import TTLCache
 from sqlalchemy import select
 
 from infra.db.auth_models import ApiTokenRow, UserRow
@@ -16,7 +18,9 @@ from infra.db.engine import Database
 __all__ = [
     "ROLES",
     "TOKEN_PREFIX",
+    "Grant",
     "Identity",
+    "TokenCache",
     "UserError",
     "add_user",
     "authenticate",
@@ -144,12 +148,62 @@ async def revoke_tokens(db: Database, user: str, *, now: datetime) -> int:
 
 async def authenticate(db: Database, token: str, *, now: datetime) -> Identity | None:
     """The identity a token stands for, or None when it is unknown, revoked, expired or its user inactive."""
-    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+    if not _well_formed(token):
         return None
+    return _unexpired(await _grant(db, hash_token(token)), now)
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What a token that is neither revoked nor of an inactive user grants: who, and until when (None: no end)."""
+
+    identity: Identity
+    expires_at: datetime | None
+
+
+class TokenCache:
+    """Recently looked-up tokens, trusted for `ttl` seconds of `timer` so most requests need no token query.
+
+    Keyed by the token's SHA-256, so the cache never holds a token. A token revoked (or a user deactivated)
+    after its lookup is still admitted until its entry is `ttl` seconds old; expiry is checked on every use.
+    Unknown, revoked and expired tokens are not cached: they are looked up again each time. Not thread-safe:
+    use one per event loop (the API has one per process). `ttl` 0 disables the cache.
+    """
+
+    def __init__(self, ttl: float, *, maxsize: int = 10_000, timer: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self._grants: TTLCache[str, Grant] | None = TTLCache(maxsize, ttl, timer=timer) if ttl > 0 else None
+
+    async def authenticate(self, db: Database, token: str, *, now: datetime) -> Identity | None:
+        """As `authenticate`, from the cache when the token was looked up less than `ttl` seconds ago."""
+        if not _well_formed(token):
+            return None
+        key = hash_token(token)
+        grant = self._grants.get(key) if self._grants is not None else None
+        if grant is None:
+            grant = await _grant(db, key)
+            if grant is not None and self._grants is not None:
+                self._grants[key] = grant
+        identity = _unexpired(grant, now)
+        if identity is None and self._grants is not None:
+            self._grants.pop(key, None)
+        return identity
+
+    def __len__(self) -> int:
+        """How many tokens are cached now."""
+        return 0 if self._grants is None else len(self._grants)
+
+
+def _well_formed(token: str) -> bool:
+    return token.startswith(TOKEN_PREFIX) and len(token) <= 200
+
+
+async def _grant(db: Database, token_hash: str) -> Grant | None:
+    """The grant of the token with this hash, or None when it is unknown, revoked or its user inactive."""
     query = (
         select(ApiTokenRow, UserRow)
         .join(UserRow, UserRow.name == ApiTokenRow.user_name)
-        .where(ApiTokenRow.token_hash == hash_token(token))
+        .where(ApiTokenRow.token_hash == token_hash)
     )
     async with db.session() as session:
         found = (await session.execute(query)).first()
@@ -158,9 +212,14 @@ async def authenticate(db: Database, token: str, *, now: datetime) -> Identity |
     token_row, user = found
     if token_row.revoked_at is not None or not user.active:
         return None
-    if token_row.expires_at is not None and _aware(token_row.expires_at) <= now:
+    expires_at = None if token_row.expires_at is None else _aware(token_row.expires_at)
+    return Grant(Identity(user.name, tuple(user.roles), user.unit, user.exercise_id), expires_at)
+
+
+def _unexpired(grant: Grant | None, now: datetime) -> Identity | None:
+    if grant is None or (grant.expires_at is not None and grant.expires_at <= now):
         return None
-    return Identity(user.name, tuple(user.roles), user.unit, user.exercise_id)
+    return grant.identity
 
 
 def _aware(moment: datetime) -> datetime:

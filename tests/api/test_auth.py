@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
+from fastapi import FastAPI
 
+from api.auth import use_token_cache
 from infra.db import users
 from infra.db.engine import Database
 from tests.api.conftest import Tokens
@@ -37,7 +39,8 @@ async def test_an_expired_token_gets_401(client: httpx.AsyncClient, db: Database
     assert reply.status_code == 401
 
 
-async def test_a_revoked_token_gets_401(client: httpx.AsyncClient, db: Database, tokens: Tokens) -> None:
+async def test_a_revoked_token_gets_401(app: FastAPI, client: httpx.AsyncClient, db: Database, tokens: Tokens) -> None:
+    use_token_cache(app.state.services.db, users.TokenCache(0))  # with the cache on: tests/api/test_token_cache.py
     assert (await client.get("/api/v1/incidents", headers=tokens.role("duty_officer"))).status_code == 200
     await users.revoke_tokens(db, "duty", now=seed.T0)
     assert (await client.get("/api/v1/incidents", headers=tokens.role("duty_officer"))).status_code == 401
