@@ -103,6 +103,34 @@ class Platform:
             start_new_session=True,
         )
 
+    def start_worker(self, role: str, worker_id: str = "") -> str:
+        """Start `tocsin worker --role ROLE` (one more process of that role's consumer group); its process name."""
+        if not self.token:
+            self.create_api_user()
+        name = "-".join(p for p in ("worker", role, worker_id) if p)
+        self.role_marker(role, worker_id).unlink(missing_ok=True)
+        log = (self.workdir / f"{name}.log").open("ab")
+        self.processes[name] = subprocess.Popen(
+            [sys.executable, "-m", "tocsin", "worker", "--role", role, "--worker-id", worker_id],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        return name
+
+    def role_marker(self, role: str, worker_id: str = "") -> Path:
+        """The ready marker of one worker process (streams.app.ready_marker)."""
+        base = self.workdir / "var" / "worker" / self.prefix.strip(".")
+        if role == "all" and not worker_id:
+            return base / "ready"
+        return base / "-".join(p for p in (role, worker_id) if p) / "ready"
+
+    def wait_role_ready(self, role: str, worker_id: str = "", timeout: float = 120) -> None:
+        """Wait until one worker process has joined its group and recovered its tables."""
+        marker = self.role_marker(role, worker_id)
+        self.wait_for(marker.exists, timeout=timeout, what=f"worker {role} {worker_id} to be ready")
+
     def kill(self, name: str, sig: int = signal.SIGTERM, timeout: float = 30) -> None:
         """Stop a child process with `sig` and wait for it."""
         proc = self.processes.pop(name, None)
