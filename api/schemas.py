@@ -26,7 +26,7 @@ __all__ = [
     "LevelChangeOut",
     "NotificationOut",
     "Problem",
-    "ReportAccepted",
+    "ReportReceipt",
     "ScenarioDetail",
     "TaskOut",
     "TimelineEntry",
@@ -44,7 +44,7 @@ Instant = Annotated[datetime, AfterValidator(as_utc)]
 _FACTS_EXAMPLE = {"cases": 52, "hospitalized": 3, "deaths": 0, "regions": {"townships": 1}}
 
 
-class ReportAccepted(BaseModel):
+class ReportReceipt(BaseModel):
     """The report is durably on the reports topic and will be processed."""
 
     report_id: str

@@ -10,7 +10,7 @@ from api.commands.service import Unavailable
 from api.deps import ClientIp, ServicesDep
 from api.errors import AUTH, BODY, KAFKA_DOWN, Forbidden
 from api.publisher import PublishFailed
-from api.schemas import ReportAccepted
+from api.schemas import ReportReceipt
 from infra.db import audit
 from infra.wire.report import ReportIn
 
@@ -22,13 +22,13 @@ REPORTERS = ("duty_officer", "commander", "unit_responder", "drill_controller")
 @router.post(
     "/reports",
     status_code=202,
-    response_model=ReportAccepted,
+    response_model=ReportReceipt,
     responses={**AUTH, **BODY, **KAFKA_DOWN},
     **requires(*REPORTERS),
 )
 async def post_report(
     report: ReportIn, svc: ServicesDep, identity: CurrentUser, request: Request, ip: ClientIp
-) -> ReportAccepted:
+) -> ReportReceipt:
     """Accept an incident report: it is durably on `tocsin.reports` when this returns 202.
 
     A user scoped to an exercise may only report into that exercise; other users send actual reports, except
@@ -79,4 +79,4 @@ async def post_report(
             },
         ),
     )
-    return ReportAccepted(report_id=report.report_id, topic=where.topic, partition=where.partition, offset=where.offset)
+    return ReportReceipt(report_id=report.report_id, topic=where.topic, partition=where.partition, offset=where.offset)
