@@ -10,12 +10,13 @@ import asyncio
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import Response, status
+from fastapi import Depends, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
-from api.deps import Services
+from api.auth import CurrentUser
+from api.deps import ClientIp, Services, ServicesDep
 from api.errors import ApiError
 from api.publisher import PublishFailed
 from infra.db import audit, queries
@@ -27,6 +28,11 @@ CommandKind = CommandType | DrillCommandType
 
 MAX_WAIT_SECONDS = 30
 POLL_SECONDS = 0.1
+
+Wait = Annotated[
+    int, Query(ge=0, le=MAX_WAIT_SECONDS, description="seconds to wait for the outcome (read-your-writes)")
+]
+"""The `?wait` query parameter of every command route."""
 
 
 class CommandOutcome(BaseModel):
@@ -84,53 +90,82 @@ def envelope(command_id: str, type_: CommandKind, target: Target, payload: dict[
     )
 
 
-async def submit(
-    svc: Services,
-    caller: Caller,
-    type_: CommandKind,
-    target: Target,
-    payload: dict[str, Any],
-    *,
-    wait: int,
-    response: Response,
-) -> CommandOutcome:
-    """Publish, audit, then wait up to `wait` seconds for the outcome; set the status code on `response`."""
-    command_id = str(uuid.uuid4())
-    now = svc.clock.now()
-    body = {**payload, "actor": caller.actor()}
-    entry = audit.AuditEntry(
-        at=now,
-        actor=caller.identity.name,
-        roles=caller.identity.roles,
-        unit=caller.identity.unit,
-        ip=caller.ip,
-        request_id=caller.request_id,
-        command_id=command_id,
-        command_type=type_,
-        topic=target.topic,
-        incident_id=target.incident_id,
-        mode=target.mode,
-        exercise_id=target.exercise_id,
-        payload=payload,
-    )
-    try:
-        message = envelope(command_id, type_, target, body, at=now)
-        await svc.publisher.send_json(target.topic, target.key, message.to_dict())
-    except PublishFailed as exc:
-        await audit.record(svc.db, replace(entry, outcome="publish_failed", detail=str(exc)))
-        svc.metrics.commands.labels(type_, "failed").inc()
-        raise Unavailable(str(exc)) from exc
-    await audit.record(svc.db, entry)
-    svc.metrics.commands.labels(type_, "accepted").inc()
-    outcome = CommandOutcome(command_id=command_id, type=type_, status="accepted", incident_id=target.incident_id)
-    if wait > 0:
-        outcome = await _wait(svc, outcome, wait)
-    if outcome.status in ("applied", "rejected"):
-        svc.metrics.commands.labels(type_, outcome.status).inc()
-    response.status_code = {"applied": status.HTTP_200_OK, "rejected": status.HTTP_409_CONFLICT}.get(
-        outcome.status, status.HTTP_202_ACCEPTED
-    )
-    return outcome
+@dataclass(frozen=True)
+class CommandSender:
+    """One request's way to send commands: the services, the caller, the response whose status code it sets,
+    and the request's `?wait`. Routes get it from `SenderDep`."""
+
+    svc: Services
+    caller: Caller
+    response: Response
+    wait: int
+
+    @property
+    def identity(self) -> Identity:
+        """The caller's identity."""
+        return self.caller.identity
+
+    async def submit(
+        self, type_: CommandKind, target: Target, payload: dict[str, Any], *, wait: int | None = None
+    ) -> CommandOutcome:
+        """Publish, audit, then wait up to `wait` seconds (default: the request's) for the outcome; set the
+        status code on the response: 200 applied, 409 rejected, 202 otherwise."""
+        svc = self.svc
+        entry = self._audit_entry(str(uuid.uuid4()), type_, target, payload)
+        try:
+            body = {**payload, "actor": self.caller.actor()}
+            message = envelope(entry.command_id, type_, target, body, at=entry.at)
+            await svc.publisher.send_json(target.topic, target.key, message.to_dict())
+        except PublishFailed as exc:
+            await audit.record(svc.db, replace(entry, outcome="publish_failed", detail=str(exc)))
+            svc.metrics.commands.labels(type_, "failed").inc()
+            raise Unavailable(str(exc)) from exc
+        await audit.record(svc.db, entry)
+        svc.metrics.commands.labels(type_, "accepted").inc()
+        outcome = CommandOutcome(
+            command_id=entry.command_id, type=type_, status="accepted", incident_id=target.incident_id
+        )
+        seconds = self.wait if wait is None else wait
+        if seconds > 0:
+            outcome = await _wait(svc, outcome, seconds)
+        if outcome.status in ("applied", "rejected"):
+            svc.metrics.commands.labels(type_, outcome.status).inc()
+        self.response.status_code = {"applied": status.HTTP_200_OK, "rejected": status.HTTP_409_CONFLICT}.get(
+            outcome.status, status.HTTP_202_ACCEPTED
+        )
+        return outcome
+
+    def _audit_entry(
+        self, command_id: str, type_: CommandKind, target: Target, payload: dict[str, Any]
+    ) -> audit.AuditEntry:
+        """The audit log's record of the command (its payload without the actor, who has columns of their own)."""
+        identity = self.caller.identity
+        return audit.AuditEntry(
+            at=self.svc.clock.now(),
+            actor=identity.name,
+            roles=identity.roles,
+            unit=identity.unit,
+            ip=self.caller.ip,
+            request_id=self.caller.request_id,
+            command_id=command_id,
+            command_type=type_,
+            topic=target.topic,
+            incident_id=target.incident_id,
+            mode=target.mode,
+            exercise_id=target.exercise_id,
+            payload=payload,
+        )
+
+
+async def command_sender(
+    svc: ServicesDep, identity: CurrentUser, request: Request, response: Response, ip: ClientIp, wait: Wait = 0
+) -> CommandSender:
+    """The request's command sender. FastAPI gives a dependency the same `response` as the route, so the status
+    code the sender sets is the route's."""
+    return CommandSender(svc, Caller(identity, ip, getattr(request.state, "request_id", None)), response, wait)
+
+
+SenderDep = Annotated[CommandSender, Depends(command_sender)]
 
 
 async def _wait(svc: Services, outcome: CommandOutcome, seconds: int) -> CommandOutcome:

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Path
 
 from api.access import incident_or_404, unit_scoped
-from api.auth import CurrentUser, requires
+from api.auth import requires
 from api.commands.bodies import (
     CompleteTaskIn,
     DecideLevelIn,
@@ -22,13 +22,11 @@ from api.commands.bodies import (
     TerminationIn,
     VerifiedFactsIn,
 )
-from api.commands.service import Caller, CommandOutcome, Target, submit
-from api.deps import ClientIp, ServicesDep
+from api.commands.service import CommandOutcome, CommandSender, SenderDep, Target
 from api.errors import AUTH, BODY, KAFKA_DOWN, NOT_FOUND, Forbidden, NotFound, Responses
 from api.routers.incidents import IncidentId
 from infra.db import queries
 from infra.db.models import IncidentRow
-from infra.db.users import Identity
 from infra.wire import CommandType
 from playbooks.levels import Level
 
@@ -43,7 +41,6 @@ COMMAND_RESPONSES: Responses = {
     409: {"model": CommandOutcome, "description": "Rejected by the incident's writer; `detail` says why (with ?wait)"},
 }
 Handler = Callable[..., Awaitable[CommandOutcome]]
-Wait = Annotated[int, Query(ge=0, le=30, description="seconds to wait for the outcome (read-your-writes)")]
 ActionKey = Annotated[str, Path(min_length=1, max_length=120, description="the step's key", examples=["sampling"])]
 
 
@@ -59,27 +56,15 @@ def _command_route(path: str, summary: str, *roles: str) -> Callable[[Handler], 
     return decorate
 
 
-def _caller(request: Request, identity: Identity, ip: str | None) -> Caller:
-    return Caller(identity, ip, getattr(request.state, "request_id", None))
+async def _send(send: CommandSender, row: IncidentRow, type_: CommandType, payload: dict[str, Any]) -> CommandOutcome:
+    """Send a command to the incident's writer, in the incident's mode and exercise."""
+    target = Target(send.svc.settings.topic("incident-commands"), row.id, row.id, row.mode, row.exercise_id)
+    return await send.submit(type_, target, payload)
 
 
-async def _send(
-    svc: ServicesDep,
-    request: Request,
-    identity: Identity,
-    ip: str | None,
-    row: IncidentRow,
-    type_: CommandType,
-    payload: dict[str, Any],
-    wait: int,
-    response: Response,
-) -> CommandOutcome:
-    target = Target(svc.settings.topic("incident-commands"), row.id, row.id, row.mode, row.exercise_id)
-    return await submit(svc, _caller(request, identity, ip), type_, target, payload, wait=wait, response=response)
-
-
-async def _task(svc: ServicesDep, identity: Identity, incident_id: str, key: str, *, alert: bool) -> IncidentRow:
+async def _task(send: CommandSender, incident_id: str, key: str, *, alert: bool) -> IncidentRow:
     """The incident, after checking the step exists, is of the right kind, and is the caller's unit's."""
+    svc, identity = send.svc, send.identity
     row = await incident_or_404(svc.db, incident_id, identity)
     action = await queries.get_action(svc.db, incident_id, key)
     if action is None or (alert and action.kind != "notify"):
@@ -91,21 +76,10 @@ async def _task(svc: ServicesDep, identity: Identity, incident_id: str, key: str
 
 
 @_command_route("/incidents/{incident_id}/alerts/{action_key}/ack", "Acknowledge an alert", "duty_officer", "commander")
-async def acknowledge_alert(
-    incident_id: IncidentId,
-    action_key: ActionKey,
-    svc: ServicesDep,
-    identity: CurrentUser,
-    request: Request,
-    response: Response,
-    ip: ClientIp,
-    wait: Wait = 0,
-) -> CommandOutcome:
+async def acknowledge_alert(incident_id: IncidentId, action_key: ActionKey, send: SenderDep) -> CommandOutcome:
     """The alert (a `notify` step) is acknowledged; its escalation stops."""
-    row = await _task(svc, identity, incident_id, action_key, alert=True)
-    return await _send(
-        svc, request, identity, ip, row, CommandType.ACKNOWLEDGE_ALERT, {"action_key": action_key}, wait, response
-    )
+    row = await _task(send, incident_id, action_key, alert=True)
+    return await _send(send, row, CommandType.ACKNOWLEDGE_ALERT, {"action_key": action_key})
 
 
 @_command_route(
@@ -116,20 +90,12 @@ async def acknowledge_alert(
     "unit_responder",
 )
 async def acknowledge_task(
-    incident_id: IncidentId,
-    action_key: ActionKey,
-    svc: ServicesDep,
-    identity: CurrentUser,
-    request: Request,
-    response: Response,
-    ip: ClientIp,
-    body: TaskIn | None = None,
-    wait: Wait = 0,
+    incident_id: IncidentId, action_key: ActionKey, send: SenderDep, body: TaskIn | None = None
 ) -> CommandOutcome:
     """The owning unit (or the duty office for it) acknowledges the task order."""
-    row = await _task(svc, identity, incident_id, action_key, alert=False)
+    row = await _task(send, incident_id, action_key, alert=False)
     payload = {"action_key": action_key, "note": body.note if body else ""}
-    return await _send(svc, request, identity, ip, row, CommandType.ACKNOWLEDGE_TASK, payload, wait, response)
+    return await _send(send, row, CommandType.ACKNOWLEDGE_TASK, payload)
 
 
 @_command_route(
@@ -140,136 +106,61 @@ async def acknowledge_task(
     "unit_responder",
 )
 async def complete_task(
-    incident_id: IncidentId,
-    action_key: ActionKey,
-    body: CompleteTaskIn,
-    svc: ServicesDep,
-    identity: CurrentUser,
-    request: Request,
-    response: Response,
-    ip: ClientIp,
-    wait: Wait = 0,
+    incident_id: IncidentId, action_key: ActionKey, body: CompleteTaskIn, send: SenderDep
 ) -> CommandOutcome:
     """The step is done; `result` says what was done."""
-    row = await _task(svc, identity, incident_id, action_key, alert=False)
+    row = await _task(send, incident_id, action_key, alert=False)
     payload = {"action_key": action_key, "result": body.result}
-    return await _send(svc, request, identity, ip, row, CommandType.COMPLETE_TASK, payload, wait, response)
+    return await _send(send, row, CommandType.COMPLETE_TASK, payload)
 
 
 @_command_route("/incidents/{incident_id}/level", "Change the level (reason required)", "duty_officer", "commander")
-async def decide_level(
-    incident_id: IncidentId,
-    body: DecideLevelIn,
-    svc: ServicesDep,
-    identity: CurrentUser,
-    request: Request,
-    response: Response,
-    ip: ClientIp,
-    wait: Wait = 0,
-) -> CommandOutcome:
+async def decide_level(incident_id: IncidentId, body: DecideLevelIn, send: SenderDep) -> CommandOutcome:
     """Raise or lower the level with a reason. Only a commander lowers a level (a duty officer may raise it)."""
-    row = await incident_or_404(svc.db, incident_id, identity)
+    row = await incident_or_404(send.svc.db, incident_id, send.identity)
+    identity = send.identity
     if Level.parse(body.level) < Level.parse(row.level) and not identity.has("commander"):
         raise Forbidden(
             f"only a commander lowers a level ({row.level} → {body.level}); "
             f"{identity.name} has {', '.join(identity.roles)}"
         )
     payload = {"level": body.level, "reason": body.reason}
-    return await _send(svc, request, identity, ip, row, CommandType.DECIDE_LEVEL, payload, wait, response)
+    return await _send(send, row, CommandType.DECIDE_LEVEL, payload)
 
 
 @_command_route("/incidents/{incident_id}/facts", "Set verified facts", "duty_officer", "commander")
-async def set_verified_facts(
-    incident_id: IncidentId,
-    body: VerifiedFactsIn,
-    svc: ServicesDep,
-    identity: CurrentUser,
-    request: Request,
-    response: Response,
-    ip: ClientIp,
-    wait: Wait = 0,
-) -> CommandOutcome:
+async def set_verified_facts(incident_id: IncidentId, body: VerifiedFactsIn, send: SenderDep) -> CommandOutcome:
     """Verified figures override the aggregate (the incident is regraded); who and why are recorded."""
-    row = await incident_or_404(svc.db, incident_id, identity)
+    row = await incident_or_404(send.svc.db, incident_id, send.identity)
     payload = {"facts": body.facts.model_dump(mode="json", exclude_none=True), "reason": body.reason}
-    return await _send(svc, request, identity, ip, row, CommandType.SET_VERIFIED_FACTS, payload, wait, response)
+    return await _send(send, row, CommandType.SET_VERIFIED_FACTS, payload)
 
 
 @_command_route("/incidents/{incident_id}/notes", "Add a note", "duty_officer", "commander", "drill_controller")
-async def add_note(
-    incident_id: IncidentId,
-    body: NoteIn,
-    svc: ServicesDep,
-    identity: CurrentUser,
-    request: Request,
-    response: Response,
-    ip: ClientIp,
-    wait: Wait = 0,
-) -> CommandOutcome:
+async def add_note(incident_id: IncidentId, body: NoteIn, send: SenderDep) -> CommandOutcome:
     """A note on the incident's timeline."""
-    row = await incident_or_404(svc.db, incident_id, identity)
-    return await _send(svc, request, identity, ip, row, CommandType.ADD_NOTE, {"text": body.text}, wait, response)
+    row = await incident_or_404(send.svc.db, incident_id, send.identity)
+    return await _send(send, row, CommandType.ADD_NOTE, {"text": body.text})
 
 
 @_command_route(
     "/incidents/{incident_id}/termination/signals", "Update termination signals", "duty_officer", "commander"
 )
-async def update_signals(
-    incident_id: IncidentId,
-    body: SignalsIn,
-    svc: ServicesDep,
-    identity: CurrentUser,
-    request: Request,
-    response: Response,
-    ip: ClientIp,
-    wait: Wait = 0,
-) -> CommandOutcome:
+async def update_signals(incident_id: IncidentId, body: SignalsIn, send: SenderDep) -> CommandOutcome:
     """Inputs of the termination criteria (site controlled, patients stable since, ...)."""
-    row = await incident_or_404(svc.db, incident_id, identity)
-    return await _send(
-        svc,
-        request,
-        identity,
-        ip,
-        row,
-        CommandType.UPDATE_TERMINATION_SIGNALS,
-        {"signals": body.signals},
-        wait,
-        response,
-    )
+    row = await incident_or_404(send.svc.db, incident_id, send.identity)
+    return await _send(send, row, CommandType.UPDATE_TERMINATION_SIGNALS, {"signals": body.signals})
 
 
 @_command_route("/incidents/{incident_id}/termination/propose", "Propose termination", "duty_officer", "commander")
-async def propose_termination(
-    incident_id: IncidentId,
-    body: TerminationIn,
-    svc: ServicesDep,
-    identity: CurrentUser,
-    request: Request,
-    response: Response,
-    ip: ClientIp,
-    wait: Wait = 0,
-) -> CommandOutcome:
+async def propose_termination(incident_id: IncidentId, body: TerminationIn, send: SenderDep) -> CommandOutcome:
     """Propose ending the response; the criteria are checked and shown on the timeline."""
-    row = await incident_or_404(svc.db, incident_id, identity)
-    return await _send(
-        svc, request, identity, ip, row, CommandType.PROPOSE_TERMINATION, {"reason": body.reason}, wait, response
-    )
+    row = await incident_or_404(send.svc.db, incident_id, send.identity)
+    return await _send(send, row, CommandType.PROPOSE_TERMINATION, {"reason": body.reason})
 
 
 @_command_route("/incidents/{incident_id}/termination/approve", "Approve termination (commander)", "commander")
-async def approve_termination(
-    incident_id: IncidentId,
-    body: TerminationIn,
-    svc: ServicesDep,
-    identity: CurrentUser,
-    request: Request,
-    response: Response,
-    ip: ClientIp,
-    wait: Wait = 0,
-) -> CommandOutcome:
+async def approve_termination(incident_id: IncidentId, body: TerminationIn, send: SenderDep) -> CommandOutcome:
     """A commander approves ending the response: the incident closes and post-incident steps are planned."""
-    row = await incident_or_404(svc.db, incident_id, identity)
-    return await _send(
-        svc, request, identity, ip, row, CommandType.APPROVE_TERMINATION, {"reason": body.reason}, wait, response
-    )
+    row = await incident_or_404(send.svc.db, incident_id, send.identity)
+    return await _send(send, row, CommandType.APPROVE_TERMINATION, {"reason": body.reason})

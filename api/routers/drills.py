@@ -15,13 +15,13 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.auth import CurrentUser, requires
-from api.commands.service import MAX_WAIT_SECONDS, POLL_SECONDS, Caller, CommandOutcome, Target, submit
-from api.deps import ClientIp, DbDep, ServicesDep
+from api.commands.service import MAX_WAIT_SECONDS, POLL_SECONDS, CommandSender, SenderDep, Target
+from api.deps import DbDep, ServicesDep
 from api.drill_catalog import ScenarioCatalog, ScenarioInvalid, ScenarioSummary
 from api.errors import AUTH, BODY, KAFKA_DOWN, ApiError, Conflict, NotFound, Problem, Responses
 from api.schemas import DrillCommandOut, DrillDetail, DrillList, DrillStarted, DrillSummary, ScenarioDetail
@@ -58,7 +58,6 @@ InjectId = Annotated[
 ScenarioName = Annotated[
     str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", examples=["school_canteen"])
 ]
-Wait = Annotated[int, Query(ge=0, le=MAX_WAIT_SECONDS, description="seconds to wait for the outcome")]
 Speed = Annotated[
     float, Field(ge=MIN_SPEED, le=MAX_SPEED, description="scenario seconds per real second (1–600)", examples=[60])
 ]
@@ -179,10 +178,6 @@ def _wire_speed(speed: float) -> int | float:
     return int(speed) if float(speed).is_integer() else speed
 
 
-def _caller(request: Request, identity: Identity, ip: str | None) -> Caller:
-    return Caller(identity, ip, getattr(request.state, "request_id", None))
-
-
 def _requested_by(identity: Identity) -> dict[str, Any]:
     return {"user": identity.name, "roles": list(identity.roles)}
 
@@ -243,19 +238,12 @@ async def _named_scenario(svc: ServicesDep, name: str) -> tuple[ScenarioSummary,
 
 
 @router.post("/drills", status_code=202, response_model=DrillStarted, responses=START_RESPONSES, **requires(*WRITERS))
-async def start_drill(
-    body: StartDrillIn,
-    svc: ServicesDep,
-    identity: CurrentUser,
-    request: Request,
-    response: Response,
-    ip: ClientIp,
-    wait: Wait = 0,
-) -> DrillStarted:
+async def start_drill(body: StartDrillIn, send: SenderDep) -> DrillStarted:
     """Validate the scenario, name the exercise and publish StartDrill; the drill service hosts the run.
 
     A caller scoped to an exercise runs that exercise (once); others get a new exercise id.
     """
+    svc, identity = send.svc, send.identity
     if body.scenario is not None:
         summary, text = await _named_scenario(svc, body.scenario)
     else:
@@ -283,13 +271,11 @@ async def start_drill(
         "participants": body.participants,
         "requested_by": _requested_by(identity),
     }
-    outcome = await submit(
-        svc, _caller(request, identity, ip), START, _target(svc, exercise_id), payload, wait=0, response=response
-    )
+    outcome = await send.submit(START, _target(svc, exercise_id), payload, wait=0)
     started = DrillStarted(exercise_id=exercise_id, command_id=outcome.command_id, status="accepted")
-    if wait > 0:
-        started = await _wait_for_start(svc.db, started, wait)
-    response.status_code = {"applied": status.HTTP_201_CREATED, "rejected": status.HTTP_409_CONFLICT}.get(
+    if send.wait > 0:
+        started = await _wait_for_start(svc.db, started, send.wait)
+    send.response.status_code = {"applied": status.HTTP_201_CREATED, "rejected": status.HTTP_409_CONFLICT}.get(
         started.status, status.HTTP_202_ACCEPTED
     )
     return started
@@ -397,29 +383,22 @@ def _control_route(path: str, summary: str) -> Callable[[Handler], Handler]:
 
 
 async def _steer(
-    svc: ServicesDep,
-    request: Request,
-    identity: Identity,
-    ip: str | None,
+    send: CommandSender,
     exercise_id: str,
     type_: DrillCommandType,
     payload: dict[str, Any],
-    wait: int,
-    response: Response,
     inject_id: str | None = None,
 ) -> DrillCommandOut:
     """Publish a command for a run that is still going; 404 unknown run (or inject), 409 run over."""
-    row = await run_or_404(svc.db, exercise_id, identity)
+    row = await run_or_404(send.svc.db, exercise_id, send.identity)
     if row.state in ENDED:
         raise Conflict(f"drill run {exercise_id!r} is {row.state}; it takes no more commands")
     if inject_id is not None:
         injects = (row.snapshot or {}).get("injects")
         if isinstance(injects, list) and inject_id not in {i.get("id") for i in injects if isinstance(i, dict)}:
             raise NotFound(f"drill run {exercise_id!r} has no inject {inject_id!r}")
-    body = {**payload, "requested_by": _requested_by(identity)}
-    outcome: CommandOutcome = await submit(
-        svc, _caller(request, identity, ip), type_, _target(svc, exercise_id), body, wait=wait, response=response
-    )
+    body = {**payload, "requested_by": _requested_by(send.identity)}
+    outcome = await send.submit(type_, _target(send.svc, exercise_id), body)
     return DrillCommandOut(**outcome.model_dump(), exercise_id=exercise_id)
 
 
@@ -435,16 +414,8 @@ def _run_route(action: str) -> None:
     command = RUN_ACTIONS[action]
     summary, doc = _RUN_SUMMARIES[action]
 
-    async def steer_run(
-        exercise_id: ExerciseId,
-        svc: ServicesDep,
-        identity: CurrentUser,
-        request: Request,
-        response: Response,
-        ip: ClientIp,
-        wait: Wait = 0,
-    ) -> DrillCommandOut:
-        return await _steer(svc, request, identity, ip, exercise_id, command, {}, wait, response)
+    async def steer_run(exercise_id: ExerciseId, send: SenderDep) -> DrillCommandOut:
+        return await _steer(send, exercise_id, command, {})
 
     steer_run.__name__ = f"{action}_drill"
     steer_run.__doc__ = doc
@@ -456,28 +427,9 @@ for _verb in _RUN_SUMMARIES:
 
 
 @_control_route("/drills/{exercise_id}/speed", "Change a drill's speed")
-async def set_drill_speed(
-    exercise_id: ExerciseId,
-    body: SpeedIn,
-    svc: ServicesDep,
-    identity: CurrentUser,
-    request: Request,
-    response: Response,
-    ip: ClientIp,
-    wait: Wait = 0,
-) -> DrillCommandOut:
+async def set_drill_speed(exercise_id: ExerciseId, body: SpeedIn, send: SenderDep) -> DrillCommandOut:
     """Scenario seconds per real second from now on (1–600)."""
-    return await _steer(
-        svc,
-        request,
-        identity,
-        ip,
-        exercise_id,
-        RUN_ACTIONS["speed"],
-        {"speed": _wire_speed(body.speed)},
-        wait,
-        response,
-    )
+    return await _steer(send, exercise_id, RUN_ACTIONS["speed"], {"speed": _wire_speed(body.speed)})
 
 
 _INJECT_SUMMARIES = {
@@ -494,28 +446,8 @@ def _inject_route(action: str) -> None:
     command = INJECT_ACTIONS[action]
     summary, doc = _INJECT_SUMMARIES[action]
 
-    async def steer_inject(
-        exercise_id: ExerciseId,
-        inject_id: InjectId,
-        svc: ServicesDep,
-        identity: CurrentUser,
-        request: Request,
-        response: Response,
-        ip: ClientIp,
-        wait: Wait = 0,
-    ) -> DrillCommandOut:
-        return await _steer(
-            svc,
-            request,
-            identity,
-            ip,
-            exercise_id,
-            command,
-            {"inject_id": inject_id},
-            wait,
-            response,
-            inject_id=inject_id,
-        )
+    async def steer_inject(exercise_id: ExerciseId, inject_id: InjectId, send: SenderDep) -> DrillCommandOut:
+        return await _steer(send, exercise_id, command, {"inject_id": inject_id}, inject_id=inject_id)
 
     steer_inject.__name__ = f"{action}_inject"
     steer_inject.__doc__ = f"{doc} Publishes `{command}`."

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path
 
-from api.auth import READ_ROLES, CurrentUser, requires
+from api.auth import READ_ROLES, requires
 from api.commands.bodies import AssignShiftIn, UpdateContactsIn
-from api.commands.service import Caller, CommandOutcome, Target, submit
-from api.deps import ClientIp, ServicesDep
+from api.commands.service import CommandOutcome, SenderDep, Target
+from api.deps import ServicesDep
 from api.errors import AUTH, ApiError, NotFound, Responses
-from api.routers.commands import COMMAND_RESPONSES, Wait
+from api.routers.commands import COMMAND_RESPONSES
 from infra.district import dump_organisation
 from infra.wire import CommandType
 from playbooks.organisation import Organisation
@@ -57,31 +57,15 @@ async def get_roster(svc: ServicesDep) -> dict[str, Any]:
     responses={**COMMAND_RESPONSES, **NO_DISTRICT},
     **requires("duty_officer", "commander"),
 )
-async def assign_shift(
-    body: AssignShiftIn,
-    svc: ServicesDep,
-    identity: CurrentUser,
-    request: Request,
-    response: Response,
-    ip: ClientIp,
-    wait: Wait = 0,
-) -> CommandOutcome:
+async def assign_shift(body: AssignShiftIn, send: SenderDep) -> CommandOutcome:
     """Put people on duty for a unit's shift on a date (an override of the rotation)."""
-    org = _organisation(svc)
+    org = _organisation(send.svc)
     try:
         org.unit(body.unit)
     except (KeyError, ValueError) as exc:
         raise NotFound(f"no unit {body.unit!r}") from exc
-    target = Target(svc.settings.topic("roster-commands"), body.unit, None)
-    return await submit(
-        svc,
-        Caller(identity, ip, getattr(request.state, "request_id", None)),
-        CommandType.ASSIGN_SHIFT,
-        target,
-        body.model_dump(mode="json"),
-        wait=wait,
-        response=response,
-    )
+    target = Target(send.svc.settings.topic("roster-commands"), body.unit, None)
+    return await send.submit(CommandType.ASSIGN_SHIFT, target, body.model_dump(mode="json"))
 
 
 PersonId = Annotated[str, Path(min_length=1, max_length=120)]
@@ -94,30 +78,13 @@ PersonId = Annotated[str, Path(min_length=1, max_length=120)]
     responses={**COMMAND_RESPONSES, **NO_DISTRICT},
     **requires("duty_officer", "commander"),
 )
-async def update_contacts(
-    person_id: PersonId,
-    body: UpdateContactsIn,
-    svc: ServicesDep,
-    identity: CurrentUser,
-    request: Request,
-    response: Response,
-    ip: ClientIp,
-    wait: Wait = 0,
-) -> CommandOutcome:
+async def update_contacts(person_id: PersonId, body: UpdateContactsIn, send: SenderDep) -> CommandOutcome:
     """Change a person's contact channels (null removes one)."""
-    org = _organisation(svc)
+    org = _organisation(send.svc)
     try:
         person = org.person(person_id)
     except (KeyError, ValueError) as exc:
         raise NotFound(f"no person {person_id!r}") from exc
-    target = Target(svc.settings.topic("roster-commands"), person.unit, None)
+    target = Target(send.svc.settings.topic("roster-commands"), person.unit, None)
     payload = {"person_id": person_id, "contacts": body.contacts}
-    return await submit(
-        svc,
-        Caller(identity, ip, getattr(request.state, "request_id", None)),
-        CommandType.UPDATE_CONTACTS,
-        target,
-        payload,
-        wait=wait,
-        response=response,
-    )
+    return await send.submit(CommandType.UPDATE_CONTACTS, target, payload)
