@@ -79,7 +79,7 @@ async def ensure_drill_topics(settings: Settings) -> None:
     await ensure_topics(settings.kafka_bootstrap, drill_topics(settings), settings.partitions)
 
 
-async def publish_drill_event(
+async def publish_drill_event(  # noqa: PLR0913 - the producer and the drill event's fields
     producer: AIOKafkaProducer,
     settings: Settings,
     kind: DrillEventType,

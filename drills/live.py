@@ -118,7 +118,7 @@ class _Incident:
 class LiveDrill:
     """One live run. Use `run_live` unless you need the driver object (e.g. for controller commands)."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - the run's options, keyword-only
         self,
         scenario: Scenario,
         *,
@@ -483,7 +483,7 @@ async def prepare_participants(
     return list(participants)
 
 
-async def run_live(
+async def run_live(  # noqa: PLR0913 - the run's options, keyword-only
     scenario: Scenario,
     *,
     bootstrap: str,

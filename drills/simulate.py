@@ -159,7 +159,7 @@ class Simulation:
     rejected: tuple[str, ...] = field(default_factory=tuple)
 
 
-def simulate(
+def simulate(  # noqa: PLR0913 - the simulation's options, keyword-only
     scenario: Scenario,
     behaviour: str,
     *,

@@ -191,7 +191,7 @@ def _plan(incident: Incident, actions: tuple[PlannedAction, ...], ctx: Context, 
     return [ActionsPlanned(at=ctx.now, cause=cause, items=tuple(incident.items[a.key] for a in fresh))]
 
 
-def _item_event(
+def _item_event(  # noqa: PLR0913 - the step's change and its details, keyword-only
     incident: Incident,
     key: str,
     change: ItemChange,

@@ -189,7 +189,7 @@ def attach_report(incident: Incident, report: Report, *, now: datetime) -> list[
     ]
 
 
-def change_level(
+def change_level(  # noqa: PLR0913 - the level change's facts, keyword-only
     incident: Incident,
     level: Level,
     *,

@@ -57,7 +57,7 @@ class LevelChange:
         }
 
 
-def raise_level(
+def raise_level(  # noqa: PLR0913 - the planning facts, keyword-only
     playbook: Playbook,
     current: Level,
     new_grading: Grading,
@@ -88,7 +88,7 @@ def raise_level(
     )
 
 
-def decide_level(
+def decide_level(  # noqa: PLR0913 - the decision and the planning facts, keyword-only
     playbook: Playbook,
     current: Level,
     requested: Level,
@@ -118,7 +118,7 @@ def decide_level(
     return LevelChange(current, requested, explanation, None, decided_by.strip(), reason.strip(), added, superseded)
 
 
-def _additions(
+def _additions(  # noqa: PLR0913 - plan_additions' facts, passed on
     playbook: Playbook,
     level: Level,
     running: Iterable[str],

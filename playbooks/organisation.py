@@ -165,55 +165,16 @@ class Organisation:
     def __post_init__(self) -> None:
         units = _unique("unit", self.units)
         people = _unique("person", self.people)
-        members: dict[str, list[Person]] = {u: [] for u in units}
-        children: dict[str, list[Unit]] = {u: [] for u in units}
-        for unit in self.units:
-            if unit.kind not in UNIT_KINDS:
-                raise OrganisationError(f"unit {unit.id!r}: kind {unit.kind!r} is not one of {', '.join(UNIT_KINDS)}")
-            if unit.parent is not None:
-                if unit.parent not in units:
-                    raise OrganisationError(f"unit {unit.id!r}: parent {unit.parent!r} is not a known unit")
-                children[unit.parent].append(unit)
-            if unit.kind == "village" and (unit.parent is None or units[unit.parent].kind != "town"):
-                raise OrganisationError(f"village {unit.id!r} must have a town as its parent")
-        for person in self.people:
-            if person.unit not in units:
-                raise OrganisationError(f"person {person.id!r}: unit {person.unit!r} is not a known unit")
-            members[person.unit].append(person)
-        towns = {key: u for u in self.units if u.kind == "town" for key in (u.id, u.admin_code, u.name) if key}
-        shift_names = {s.name for s in self.roster.shifts}
-        if len(shift_names) != len(self.roster.shifts):
-            raise OrganisationError("roster: shift names repeat")
-        if self.roster.anchor.weekday() != 0:
-            raise OrganisationError(f"roster: anchor {self.roster.anchor} is not a Monday")
-        if self.roster.cycle_weeks < 1:
-            raise OrganisationError(f"roster: cycle_weeks must be at least 1, not {self.roster.cycle_weeks}")
-        rotation: dict[tuple[str, int, int, str], RotationSlot] = {}
-        for slot in self.roster.rotation:
-            where = f"rotation {slot.unit} week {slot.week} {_weekday(slot.weekday)} {slot.shift}"
-            if not 1 <= slot.week <= self.roster.cycle_weeks or not 0 <= slot.weekday <= 6:
-                raise OrganisationError(f"{where}: week must be 1..{self.roster.cycle_weeks}, weekday mon..sun")
-            _check_duty(
-                where, slot.unit, slot.shift, (slot.leader_on_duty, slot.duty_officer), units, people, shift_names
-            )
-            key = (slot.unit, slot.week, slot.weekday, slot.shift)
-            if key in rotation:
-                raise OrganisationError(f"{where}: slot given twice")
-            rotation[key] = slot
-        overrides: dict[tuple[str, date, str], Shift] = {}
-        for shift in self.roster.overrides:
-            where = f"override {shift.unit} {shift.date} {shift.shift}"
-            _check_duty(
-                where, shift.unit, shift.shift, (shift.leader_on_duty, shift.duty_officer), units, people, shift_names
-            )
-            if (shift.unit, shift.date, shift.shift) in overrides:
-                raise OrganisationError(f"{where}: override given twice")
-            overrides[(shift.unit, shift.date, shift.shift)] = shift
+        children = _children(units)
+        members = _members(units, people)
+        known = _Known(units, people, _shift_names(self.roster))
+        rotation = _rotation(self.roster, known)
+        overrides = _overrides(self.roster, known)
         object.__setattr__(self, "_units", units)
         object.__setattr__(self, "_people", people)
-        object.__setattr__(self, "_members", {k: tuple(v) for k, v in members.items()})
-        object.__setattr__(self, "_children", {k: tuple(v) for k, v in children.items()})
-        object.__setattr__(self, "_towns", towns)
+        object.__setattr__(self, "_members", members)
+        object.__setattr__(self, "_children", children)
+        object.__setattr__(self, "_towns", _towns(self.units))
         object.__setattr__(self, "_rotation", rotation)
         object.__setattr__(self, "_overrides", overrides)
 
@@ -377,7 +338,7 @@ def clear_shift(org: Organisation, unit: str, day: date, shift: str) -> Organisa
     return replace(org, roster=replace(org.roster, overrides=kept))
 
 
-def assign_rotation(
+def assign_rotation(  # noqa: PLR0913 - the rotation slot's fields, the people keyword-only
     org: Organisation, unit: str, week: int, weekday: int, shift: str, *, leader_on_duty: str, duty_officer: str
 ) -> Organisation:
     """A new organisation whose rotation names these people for the unit's (week, weekday, shift) slot."""
@@ -418,24 +379,97 @@ def _unique(what: str, items: Sequence[_Item]) -> dict[str, _Item]:
     return index
 
 
-def _check_duty(
-    where: str,
-    unit: str,
-    shift: str,
-    person_ids: Sequence[str],
-    units: Mapping[str, Unit],
-    people: Mapping[str, Person],
-    shift_names: set[str],
-) -> None:
-    if unit not in units:
-        raise OrganisationError(f"{where}: {unit!r} is not a known unit")
-    if shift not in shift_names:
-        raise OrganisationError(f"{where}: {shift!r} is not a shift (known: {', '.join(sorted(shift_names))})")
-    for person_id in person_ids:
-        if person_id not in people:
-            raise OrganisationError(f"{where}: {person_id!r} is not a known person")
-        if people[person_id].unit != unit:
-            raise OrganisationError(f"{where}: {person_id!r} belongs to {people[person_id].unit!r}, not {unit!r}")
+def _children(units: Mapping[str, Unit]) -> dict[str, tuple[Unit, ...]]:
+    """Each unit's child units, after checking every unit's kind and parent (a village hangs under a town)."""
+    children: dict[str, list[Unit]] = {u: [] for u in units}
+    for unit in units.values():
+        if unit.kind not in UNIT_KINDS:
+            raise OrganisationError(f"unit {unit.id!r}: kind {unit.kind!r} is not one of {', '.join(UNIT_KINDS)}")
+        if unit.parent is not None:
+            if unit.parent not in units:
+                raise OrganisationError(f"unit {unit.id!r}: parent {unit.parent!r} is not a known unit")
+            children[unit.parent].append(unit)
+        if unit.kind == "village" and (unit.parent is None or units[unit.parent].kind != "town"):
+            raise OrganisationError(f"village {unit.id!r} must have a town as its parent")
+    return {k: tuple(v) for k, v in children.items()}
+
+
+def _members(units: Mapping[str, Unit], people: Mapping[str, Person]) -> dict[str, tuple[Person, ...]]:
+    """Each unit's people, after checking every person's unit is known."""
+    members: dict[str, list[Person]] = {u: [] for u in units}
+    for person in people.values():
+        if person.unit not in units:
+            raise OrganisationError(f"person {person.id!r}: unit {person.unit!r} is not a known unit")
+        members[person.unit].append(person)
+    return {k: tuple(v) for k, v in members.items()}
+
+
+def _towns(units: Sequence[Unit]) -> dict[str, Unit]:
+    """Towns by id, administrative code and name."""
+    return {key: u for u in units if u.kind == "town" for key in (u.id, u.admin_code, u.name) if key}
+
+
+def _shift_names(roster: Roster) -> set[str]:
+    """The shift names, after checking they are unique, the anchor is a Monday and the cycle at least a week."""
+    shift_names = {s.name for s in roster.shifts}
+    if len(shift_names) != len(roster.shifts):
+        raise OrganisationError("roster: shift names repeat")
+    if roster.anchor.weekday() != 0:
+        raise OrganisationError(f"roster: anchor {roster.anchor} is not a Monday")
+    if roster.cycle_weeks < 1:
+        raise OrganisationError(f"roster: cycle_weeks must be at least 1, not {roster.cycle_weeks}")
+    return shift_names
+
+
+@dataclass(frozen=True)
+class _Known:
+    """What a roster entry may name: the units, the people and the shifts."""
+
+    units: Mapping[str, Unit]
+    people: Mapping[str, Person]
+    shift_names: set[str]
+
+    def check_duty(self, where: str, unit: str, shift: str, person_ids: Sequence[str]) -> None:
+        """The unit and shift exist, and each person on duty exists and belongs to the unit."""
+        if unit not in self.units:
+            raise OrganisationError(f"{where}: {unit!r} is not a known unit")
+        if shift not in self.shift_names:
+            known = ", ".join(sorted(self.shift_names))
+            raise OrganisationError(f"{where}: {shift!r} is not a shift (known: {known})")
+        for person_id in person_ids:
+            if person_id not in self.people:
+                raise OrganisationError(f"{where}: {person_id!r} is not a known person")
+            if self.people[person_id].unit != unit:
+                raise OrganisationError(
+                    f"{where}: {person_id!r} belongs to {self.people[person_id].unit!r}, not {unit!r}"
+                )
+
+
+def _rotation(roster: Roster, known: _Known) -> dict[tuple[str, int, int, str], RotationSlot]:
+    """The rotation by (unit, week, weekday, shift), after checking each slot once."""
+    rotation: dict[tuple[str, int, int, str], RotationSlot] = {}
+    for slot in roster.rotation:
+        where = f"rotation {slot.unit} week {slot.week} {_weekday(slot.weekday)} {slot.shift}"
+        if not 1 <= slot.week <= roster.cycle_weeks or not 0 <= slot.weekday <= 6:
+            raise OrganisationError(f"{where}: week must be 1..{roster.cycle_weeks}, weekday mon..sun")
+        known.check_duty(where, slot.unit, slot.shift, (slot.leader_on_duty, slot.duty_officer))
+        key = (slot.unit, slot.week, slot.weekday, slot.shift)
+        if key in rotation:
+            raise OrganisationError(f"{where}: slot given twice")
+        rotation[key] = slot
+    return rotation
+
+
+def _overrides(roster: Roster, known: _Known) -> dict[tuple[str, date, str], Shift]:
+    """The dated overrides by (unit, date, shift), after checking each one once."""
+    overrides: dict[tuple[str, date, str], Shift] = {}
+    for shift in roster.overrides:
+        where = f"override {shift.unit} {shift.date} {shift.shift}"
+        known.check_duty(where, shift.unit, shift.shift, (shift.leader_on_duty, shift.duty_officer))
+        if (shift.unit, shift.date, shift.shift) in overrides:
+            raise OrganisationError(f"{where}: override given twice")
+        overrides[(shift.unit, shift.date, shift.shift)] = shift
+    return overrides
 
 
 def _aware(at: datetime) -> datetime:

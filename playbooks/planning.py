@@ -75,7 +75,7 @@ def plan_response(
     return _plan(playbook, specs, level, facts, venue_type, anchors)
 
 
-def plan_additions(
+def plan_additions(  # noqa: PLR0913 - the planning facts, keyword-only
     playbook: Playbook,
     level: Level,
     *,

@@ -213,34 +213,50 @@ def control(
     """Publish a controller command for a hosted drill and print its answer (exit 1 if rejected or none)."""
     import asyncio
 
-    from drills.control import ACTIONS, DRILL_UPDATED, INJECT_COMMANDS, SET_SPEED
     from infra.settings import Settings
+
+    kind, payload = _control_command(action, inject_id, speed)
+    answer = asyncio.run(_send_command(Settings(), exercise_id, kind, payload, wait))
+    if wait > 0:
+        _print_answer(exercise_id, answer, wait)
+
+
+def _usage(message: str) -> typer.Exit:
+    """Print a usage error; the exit (code 2) to raise."""
+    typer.echo(message, err=True)
+    return typer.Exit(2)
+
+
+def _control_command(
+    action: str, inject_id: str | None, speed: float | None
+) -> tuple[DrillCommandType, dict[str, Any]]:
+    """The command ACTION names and its payload; exit 2 when an argument is missing, extra or out of range."""
+    from drills.control import ACTIONS, INJECT_COMMANDS, SET_SPEED
 
     kind = ACTIONS.get(action)
     if kind is None:
-        typer.echo(f"ACTION {action!r} is not one of {', '.join(ACTIONS)}", err=True)
-        raise typer.Exit(2)
+        raise _usage(f"ACTION {action!r} is not one of {', '.join(ACTIONS)}")
     payload: dict[str, Any] = {"requested_by": {"user": _console_user(), "roles": ["drill_controller"]}}
     if kind in INJECT_COMMANDS:
         if not inject_id:
-            typer.echo(f"{action} needs an INJECT_ID", err=True)
-            raise typer.Exit(2)
+            raise _usage(f"{action} needs an INJECT_ID")
         payload["inject_id"] = inject_id
     elif inject_id:
-        typer.echo(f"{action} takes no INJECT_ID (got {inject_id!r})", err=True)
-        raise typer.Exit(2)
+        raise _usage(f"{action} takes no INJECT_ID (got {inject_id!r})")
     if kind == SET_SPEED:
         if speed is None:
-            typer.echo("speed needs --speed N (1 to 600)", err=True)
-            raise typer.Exit(2)
+            raise _usage("speed needs --speed N (1 to 600)")
         try:
             payload["speed"] = check_speed(speed)
         except ClockError as error:
-            typer.echo(f"--speed: {error}", err=True)
-            raise typer.Exit(2) from None
-    answer = asyncio.run(_send_command(Settings(), exercise_id, kind, payload, wait))
-    if wait <= 0:
-        return
+            raise _usage(f"--speed: {error}") from None
+    return kind, payload
+
+
+def _print_answer(exercise_id: str, answer: dict[str, Any] | None, wait: float) -> None:
+    """Print the drill's state after the command; exit 1 when the command was rejected or not answered."""
+    from drills.control import DRILL_UPDATED
+
     if answer is None:
         typer.echo(
             f"no answer from exercise {exercise_id} within {wait:g} s (is it hosted? `tocsin drill serve`)", err=True

@@ -53,10 +53,41 @@ def delivery_key(message: OutboundMessage, channel: str) -> str:
     return f"{message.idempotency_key}@{channel}"
 
 
+@dataclass(frozen=True)
+class _Job:
+    """One message for one recipient on one named channel: what a delivery result is about."""
+
+    message: OutboundMessage
+    recipient: Recipient
+    channel: str
+
+    def result(
+        self,
+        status: DeliveryStatus,
+        *,
+        routed_to: str = "",
+        attempts: tuple[DeliveryAttempt, ...] = (),
+        reason: str | None = None,
+    ) -> DeliveryResult:
+        """The job's result: `status`, where it went (none before routing), the attempts and the reason."""
+        return DeliveryResult(
+            message_id=self.message.id,
+            idempotency_key=self.message.idempotency_key,
+            recipient_id=self.recipient.id,
+            channel=self.channel,
+            routed_to=routed_to,
+            status=status,
+            mode=self.message.mode,
+            exercise_id=self.message.exercise_id,
+            attempts=attempts,
+            reason=reason,
+        )
+
+
 class Dispatcher:
     """Delivers messages through named channels, guarding exercises and retrying temporary failures."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - the Dispatcher's collaborators; test seams keyword-only
         self,
         channels: Mapping[str, Channel],
         registry: ExerciseRegistry,
@@ -107,14 +138,15 @@ class Dispatcher:
             "mode": message.mode,
             "exercise_id": message.exercise_id,
         }
+        job = _Job(message, recipient, channel_name)
         if await self._store.seen(key):
             log.info("delivery.duplicate", **fields)
-            return self._result(message, recipient, channel_name, "", DeliveryStatus.DUPLICATE, (), None)
+            return job.result(DeliveryStatus.DUPLICATE)
         try:
             decision = route(message, recipient, channel_name, self._registry)
             channel = self._sink if decision.to_sink else self._channel(channel_name)
         except (PermanentDeliveryError, UnknownChannelError) as error:
-            result = self._result(message, recipient, channel_name, "", DeliveryStatus.FAILED, (), str(error))
+            result = job.result(DeliveryStatus.FAILED, reason=str(error))
             log.warning("delivery.failed", reason=str(error), **fields)
             await self._store.record(key, result)
             return result
@@ -128,7 +160,7 @@ class Dispatcher:
             status, reason = DeliveryStatus.DELIVERED, None
         else:
             status, reason = DeliveryStatus.FAILED, last.error
-        result = self._result(message, recipient, channel_name, channel.name, status, attempts, reason)
+        result = job.result(status, routed_to=channel.name, attempts=attempts, reason=reason)
         await self._store.record(key, result)
         emit = log.info if result.succeeded else log.warning
         emit(f"delivery.{status.value}", routed_to=channel.name, attempts=len(attempts), reason=reason, **fields)
@@ -180,26 +212,3 @@ class Dispatcher:
                 attempts.append(DeliveryAttempt(number, at, channel.name, AttemptOutcome.OK))
             break
         return tuple(attempts)
-
-    @staticmethod
-    def _result(
-        message: OutboundMessage,
-        recipient: Recipient,
-        channel: str,
-        routed_to: str,
-        status: DeliveryStatus,
-        attempts: tuple[DeliveryAttempt, ...],
-        reason: str | None,
-    ) -> DeliveryResult:
-        return DeliveryResult(
-            message_id=message.id,
-            idempotency_key=message.idempotency_key,
-            recipient_id=recipient.id,
-            channel=channel,
-            routed_to=routed_to,
-            status=status,
-            mode=message.mode,
-            exercise_id=message.exercise_id,
-            attempts=attempts,
-            reason=reason,
-        )

@@ -40,7 +40,7 @@ def _classify(code: int, text: str) -> DeliveryError:
 class EmailChannel(Channel):
     """Sends to the address (an e-mail address) through one SMTP server."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - the SMTP server's settings, options keyword-only
         self,
         host: str,
         port: int,

@@ -76,7 +76,7 @@ class TemplateBook:
         return self.templates.get(action_key, self.default)
 
 
-def compose_message(
+def compose_message(  # noqa: PLR0913 - the message's fields, all keyword-only
     template: MessageTemplate,
     values: Mapping[str, object],
     *,

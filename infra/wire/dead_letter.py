@@ -33,7 +33,7 @@ class DeadLetter:
         return json.dumps(asdict(self), ensure_ascii=False).encode("utf-8")
 
 
-def dead_letter(
+def dead_letter(  # noqa: PLR0913 - the source position's fields, keyword-only
     raw: bytes, reason: str, *, topic: str, partition: int, offset: int, key: bytes | None, time: str
 ) -> DeadLetter:
     """Wrap rejected bytes with the reason and their source position (`topic:partition:offset`)."""

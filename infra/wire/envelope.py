@@ -49,7 +49,7 @@ class Envelope:
     v: int = SCHEMA_VERSION
 
     @classmethod
-    def new(
+    def new(  # noqa: PLR0913 - the envelope's fields, keyword-only
         cls,
         type_: str,
         *,

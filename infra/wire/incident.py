@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import fields
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -46,6 +46,7 @@ from playbooks.report import Report
 
 _SIGNAL_TYPES = (bool, str, int, float, type(None))
 _DELIVERY_KNOWN = frozenset(f.name for f in fields(Delivery)) - {"extra"}
+AnyCommand = TypeVar("AnyCommand", bound=Command)
 
 
 class _Fields:
@@ -290,40 +291,44 @@ def _report_payload(report: Report) -> Payload:
     }
 
 
+def _writer(
+    cls: type[AnyCommand], write: Callable[[AnyCommand], Payload]
+) -> tuple[type[Command], Callable[[Any], Payload]]:
+    """An entry of `_WRITERS`: the command class and its encoder, checked against each other here."""
+    return cls, write
+
+
+_WRITERS: dict[type[Command], Callable[[Any], Payload]] = dict(
+    [
+        _writer(ReceiveReport, lambda c: _report_payload(c.report)),
+        _writer(AcknowledgeAlert, lambda c: {"action_key": c.action_key}),
+        _writer(AcknowledgeTask, lambda c: {"action_key": c.action_key, "note": c.note}),
+        _writer(CompleteTask, lambda c: {"action_key": c.action_key, "result": c.result}),
+        _writer(DecideLevel, lambda c: {"level": c.level.value, "reason": c.reason}),
+        _writer(SetVerifiedFacts, lambda c: {"facts": c.facts.to_mapping(), "reason": c.reason}),
+        _writer(AddNote, lambda c: {"text": c.text}),
+        _writer(UpdateTerminationSignals, lambda c: {"signals": dict(c.signals)}),
+        _writer(ProposeTermination, lambda c: {"reason": c.reason}),
+        _writer(ApproveTermination, lambda c: {"reason": c.reason}),
+        _writer(CheckDeadlines, lambda c: {"now": c.now.isoformat()} if c.now is not None else {}),
+        _writer(RecordDelivery, lambda c: {"deliveries": [d.to_data() for d in c.deliveries]}),
+    ]
+)
+"""How each incident command becomes its JSON payload (without the actor): the inverse of `_READERS`."""
+
+
 def command_payload(command: Command) -> Payload:
     """The JSON payload of a typed command (the inverse of `command_from_payload`)."""
-    payload: Payload
-    match command:
-        case ReceiveReport(report=report):
-            return _report_payload(report)
-        case AcknowledgeAlert(action_key=key):
-            payload = {"action_key": key}
-        case AcknowledgeTask(action_key=key, note=note):
-            payload = {"action_key": key, "note": note}
-        case CompleteTask(action_key=key, result=result):
-            payload = {"action_key": key, "result": result}
-        case DecideLevel(level=level, reason=reason):
-            payload = {"level": level.value, "reason": reason}
-        case SetVerifiedFacts(facts=facts, reason=reason):
-            payload = {"facts": facts.to_mapping(), "reason": reason}
-        case AddNote(text=text):
-            payload = {"text": text}
-        case UpdateTerminationSignals(signals=signals):
-            payload = {"signals": dict(signals)}
-        case ProposeTermination(reason=reason) | ApproveTermination(reason=reason):
-            payload = {"reason": reason}
-        case CheckDeadlines(now=now):
-            return {"now": now.isoformat()} if now is not None else {}
-        case RecordDelivery(deliveries=deliveries):
-            return {"deliveries": [d.to_data() for d in deliveries]}
-        case _:
-            raise TypeError(f"{type(command).__name__} is not an incident command")
+    write = _WRITERS.get(type(command))
+    if write is None:
+        raise TypeError(f"{type(command).__name__} is not an incident command")
+    payload = write(command)
     if isinstance(command, PersonCommand) and command.actor != SYSTEM:
         payload["actor"] = _actor_payload(command.actor)
     return payload
 
 
-def command_envelope(
+def command_envelope(  # noqa: PLR0913 - the envelope's fields, keyword-only
     command: Command,
     *,
     incident_id: str,
