@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal, Self
 
+from pydantic import PrivateAttr, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from infra.channels.outbound import DEFAULT_ROBOT_HOSTS, parse_networks, parse_rules
+from infra.channels.secrets import ChannelSecrets, load_channel_secrets, read_secret_file
+
+_SECRETS = ("smtp_password", "sms_gateway_token", "webhook_secret")
+"""Secret settings that may instead be read from the file named by <NAME>_FILE."""
 
 
 class Settings(BaseSettings):
     """Everything an operator can configure; see README's Configuration table."""
 
-    model_config = SettingsConfigDict(env_prefix="TOCSIN_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="TOCSIN_", extra="ignore", hide_input_in_errors=True)
 
     kafka_bootstrap: str = "127.0.0.1:9092"
     """Kafka bootstrap servers (host:port[,host:port]); the local broker listens here by default."""
@@ -47,7 +55,32 @@ class Settings(BaseSettings):
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     smtp_from: str = "tocsin@example.gov.cn"
+    smtp_security: Literal["none", "starttls", "ssl"] = "none"
+    """TLS to the SMTP server: none, starttls (upgrade, refused if not offered) or ssl (SMTPS); always verified."""
+    smtp_ca_file: Path | None = None
+    """PEM file of the CAs that may sign the SMTP server's certificate (the system's trust store when unset)."""
+    smtp_username: str = ""
+    """SMTP login (needs smtp_security starttls or ssl); no login when empty."""
+    smtp_password: SecretStr | None = None
+    smtp_password_file: Path | None = None
+    """A file holding the SMTP password (instead of TOCSIN_SMTP_PASSWORD)."""
     sms_gateway_url: str = "http://127.0.0.1:9800/sms"
+    sms_gateway_token: SecretStr | None = None
+    """Token of the SMS gateway, sent in sms_gateway_token_header."""
+    sms_gateway_token_file: Path | None = None
+    sms_gateway_token_header: str = "Authorization"
+    """Header of the SMS token: "Authorization" sends `Bearer <token>`, any other header the bare token."""
+    webhook_allowlist: str = ""
+    """Where webhooks may go: hosts (https) or URL prefixes (`http://127.0.0.1:*/`: any port), comma-separated."""
+    webhook_secret: SecretStr | None = None
+    """Signing secret of webhook targets without their own in channel_secrets_file; a target without any is refused."""
+    webhook_secret_file: Path | None = None
+    robot_hosts: str = DEFAULT_ROBOT_HOSTS
+    """Where group robots may be: the vendors' official hosts (https), comma-separated hosts or URL prefixes."""
+    outbound_allow_private: str = ""
+    """Networks webhooks and robots may reach although not public: CIDRs or loopback, private, link-local."""
+    channel_secrets_file: Path | None = None
+    """YAML/JSON file of per-robot URLs and signing secrets and per-target webhook secrets (docs/channels.md)."""
     cap_sender: str = "tocsin@district.example.gov.cn"
     """CAP 1.2 `sender` of published alerts (no spaces or commas)."""
     cap_sender_name: str = "区食品安全委员会办公室"
@@ -62,6 +95,31 @@ class Settings(BaseSettings):
     """Deliveries in flight at once per channel in one notifier process."""
     log_level: str = "INFO"
     log_json: bool = True
+
+    _channel_secrets: ChannelSecrets = PrivateAttr(default_factory=ChannelSecrets)
+
+    @model_validator(mode="after")
+    def _secrets_and_rules(self) -> Self:
+        """Read the `*_FILE` secrets and the channel secrets file; check the outbound rules parse."""
+        for name in _SECRETS:
+            variable, path = f"TOCSIN_{name.upper()}", getattr(self, f"{name}_file")
+            if path is not None and getattr(self, name) is not None:
+                raise ValueError(f"set {variable} or {variable}_FILE, not both")
+            if path is not None:
+                setattr(self, name, read_secret_file(path, f"{variable}_FILE"))
+        if self.smtp_username and self.smtp_security == "none":
+            raise ValueError("TOCSIN_SMTP_USERNAME needs TOCSIN_SMTP_SECURITY=starttls or ssl: no login in clear text")
+        parse_rules(self.webhook_allowlist, "TOCSIN_WEBHOOK_ALLOWLIST")
+        parse_rules(self.robot_hosts, "TOCSIN_ROBOT_HOSTS")
+        parse_networks(self.outbound_allow_private, "TOCSIN_OUTBOUND_ALLOW_PRIVATE")
+        if self.channel_secrets_file is not None:
+            self._channel_secrets = load_channel_secrets(self.channel_secrets_file, "TOCSIN_CHANNEL_SECRETS_FILE")
+        return self
+
+    @property
+    def channel_secrets(self) -> ChannelSecrets:
+        """The per-robot and per-webhook secrets read from channel_secrets_file at start-up."""
+        return self._channel_secrets
 
     @property
     def notify_channel_list(self) -> list[str]:

@@ -20,23 +20,60 @@ from infra.channels import (
     WebhookChannel,
     WeComChannel,
 )
+from infra.channels.outbound import OutboundPolicy, OutboundRefused, check_address, parse_networks, parse_rules
 from infra.channels.scheduler import PageScheduler
-from infra.clock import Clock
+from infra.channels.webhook import WebhookSecrets
+from infra.clock import Clock, SystemClock
 from infra.notify.outbox import ExerciseSinkFile, OutboxChannel
 from infra.notify.stores import SqlDeliveryStore
 from infra.settings import Settings
 
 
+def outbound_policy(settings: Settings) -> OutboundPolicy:
+    """The outbound rules: TOCSIN_WEBHOOK_ALLOWLIST, TOCSIN_ROBOT_HOSTS, TOCSIN_OUTBOUND_ALLOW_PRIVATE."""
+    return OutboundPolicy(
+        webhook_allowlist=parse_rules(settings.webhook_allowlist, "TOCSIN_WEBHOOK_ALLOWLIST"),
+        robot_hosts=parse_rules(settings.robot_hosts, "TOCSIN_ROBOT_HOSTS"),
+        allow_private=parse_networks(settings.outbound_allow_private, "TOCSIN_OUTBOUND_ALLOW_PRIVATE"),
+    )
+
+
 def build_channels(settings: Settings, client: httpx.AsyncClient, clock: Clock) -> dict[str, Channel]:
-    """The channels named in TOCSIN_NOTIFY_CHANNELS, configured from settings; raise on a bad name."""
+    """The channels named in TOCSIN_NOTIFY_CHANNELS, configured from settings; raise on a bad name or robot URL.
+
+    `clock` is unused by the channels: the signatures of robots and webhooks carry wall-clock time, which is what
+    their receivers check against, even when the worker's clock runs faster (TOCSIN_CLOCK_SPEED)."""
+    policy = outbound_policy(settings)
+    secrets = settings.channel_secrets
+    for name, robot in secrets.robots.items():  # a robot URL off the vendors' hosts is a start-up error
+        if robot.url is not None:
+            try:
+                check_address("dingtalk", robot.url.get_secret_value(), policy, label=f"robot {name!r}")
+            except OutboundRefused as error:
+                raise ValueError(f"TOCSIN_CHANNEL_SECRETS_FILE: {error}") from None
+    wall = SystemClock()
+    signing = WebhookSecrets(secrets.webhooks, settings.webhook_secret)
     available: dict[str, Callable[[], Channel]] = {
         "outbox": lambda: OutboxChannel(settings.data_dir / "outbox" / "outbox.jsonl"),
-        "email": lambda: EmailChannel(settings.smtp_host, settings.smtp_port, settings.smtp_from),
-        "sms": lambda: SmsGatewayChannel(client, settings.sms_gateway_url),
-        "webhook": lambda: WebhookChannel(client),
-        "dingtalk": lambda: DingTalkChannel(client, clock),
-        "wecom": lambda: WeComChannel(client, clock),
-        "feishu": lambda: FeishuChannel(client, clock),
+        "email": lambda: EmailChannel(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.smtp_from,
+            username=settings.smtp_username or None,
+            password=settings.smtp_password,
+            security=settings.smtp_security,
+            ca_file=settings.smtp_ca_file,
+        ),
+        "sms": lambda: SmsGatewayChannel(
+            client,
+            settings.sms_gateway_url,
+            token=settings.sms_gateway_token,
+            token_header=settings.sms_gateway_token_header,
+        ),
+        "webhook": lambda: WebhookChannel(client, policy=policy, signing=signing),
+        "dingtalk": lambda: DingTalkChannel(client, wall, robots=secrets.robots, policy=policy),
+        "wecom": lambda: WeComChannel(client, wall, robots=secrets.robots, policy=policy),
+        "feishu": lambda: FeishuChannel(client, wall, robots=secrets.robots, policy=policy),
     }
     channels: dict[str, Channel] = {}
     for name in settings.notify_channel_list:
