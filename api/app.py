@@ -68,7 +68,7 @@ def _organisation(config: Settings) -> Organisation | None:
         return None
 
 
-def create_app(
+def create_app(  # noqa: PLR0913 - the composition root: settings, then one optional override per service
     settings: Settings | None = None,
     *,
     clock: Clock | None = None,
