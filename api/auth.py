@@ -10,7 +10,7 @@ import structlog
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.deps import ClockDep, DbDep, SettingsDep
+from api.deps import services
 from api.errors import Forbidden, Unauthorized
 from infra.db.engine import Database
 from infra.db.users import Identity, TokenCache
@@ -44,19 +44,18 @@ def use_token_cache(db: Database, cache: TokenCache) -> None:
 
 async def current_identity(
     request: Request,
-    db: DbDep,
-    clock: ClockDep,
-    settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
 ) -> Identity:
-    """The caller behind the bearer token; 401 when there is none or it is not valid."""
+    """The caller behind the bearer token (looked up at most every TOCSIN_TOKEN_CACHE_SECONDS); 401 when there is
+    none or it is not valid."""
     if credentials is None:
         raise Unauthorized(
             "this endpoint needs a bearer token: send `Authorization: Bearer <token>` "
             "(issue one with `tocsin token issue USER`)"
         )
-    cache = token_cache(db, settings.token_cache_seconds)
-    identity = await cache.authenticate(db, credentials.credentials, now=clock.now())
+    svc = services(request)  # a plain call: sync dependencies would each cost a hop through the thread pool
+    cache = token_cache(svc.db, svc.settings.token_cache_seconds)
+    identity = await cache.authenticate(svc.db, credentials.credentials, now=svc.clock.now())
     if identity is None:
         raise Unauthorized("the bearer token is unknown, expired or revoked")
     request.state.identity = identity

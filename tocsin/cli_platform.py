@@ -13,7 +13,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import httpx
 import typer
@@ -21,6 +21,9 @@ import typer
 from infra.kafka.admin import ensure_topics
 from infra.logs import configure_logging
 from infra.settings import Settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 report_app = typer.Typer(no_args_is_help=True, help="Send reports.")
 db_app = typer.Typer(no_args_is_help=True, help="The SQL read model.")
@@ -88,19 +91,32 @@ def worker(
 
 
 def api() -> None:
-    """Serve the HTTP API on TOCSIN_API_HOST:TOCSIN_API_PORT."""
+    """Serve the HTTP API on TOCSIN_API_HOST:TOCSIN_API_PORT with TOCSIN_API_WORKERS processes (default 1)."""
     import uvicorn
 
     settings = Settings()
     configure_logging(settings.log_level, json=settings.log_json)
+    if settings.api_workers < 1:
+        raise typer.BadParameter(f"TOCSIN_API_WORKERS is {settings.api_workers}; it must be at least 1")
     uvicorn.run(
-        "tocsin.api_factory:create",
+        "tocsin.cli_platform:api_process_app",
         factory=True,
         host=settings.api_host,
         port=settings.api_port,
+        workers=settings.api_workers,
         log_config=None,
         access_log=False,
     )
+
+
+def api_process_app() -> FastAPI:
+    """The app of one `tocsin api` process. With several workers uvicorn spawns fresh processes that import
+    this: each sets up its own logging, then builds its own app (database pool, Kafka producer, caches)."""
+    from tocsin.api_factory import create
+
+    settings = Settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+    return create(settings)
 
 
 def db_init() -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.sql import Select
 
 from infra.db.engine import Database
@@ -127,6 +128,17 @@ class IncidentDetail:
 
 async def incident_detail(db: Database, incident_id: str, visibility: Visibility = ACTUAL) -> IncidentDetail | None:
     """One incident the caller may see, with its level history and verified facts, in one statement; or None."""
+    async with db.session() as session:
+        rows = (await session.execute(_detail_query(visibility), {"incident_id": incident_id})).all()
+    if not rows:
+        return None
+    history = [change for _, change, _ in rows if change is not None]
+    return IncidentDetail(rows[0][0], history, rows[0][2])
+
+
+@lru_cache(maxsize=256)
+def _detail_query(visibility: Visibility) -> Select[Any]:
+    """The statement of `incident_detail` for one visibility, built once (building it costs more than running it)."""
     verified = (
         select(TimelineRow.data)
         .where(TimelineRow.incident_id == IncidentRow.id, TimelineRow.type == EventType.FACTS_VERIFIED)
@@ -134,18 +146,12 @@ async def incident_detail(db: Database, incident_id: str, visibility: Visibility
         .limit(1)
         .scalar_subquery()
     )
-    query = visibility.apply(
+    return visibility.apply(
         select(IncidentRow, LevelHistoryRow, verified)
         .outerjoin(LevelHistoryRow, LevelHistoryRow.incident_id == IncidentRow.id)
-        .where(IncidentRow.id == incident_id)
+        .where(IncidentRow.id == bindparam("incident_id"))
         .order_by(LevelHistoryRow.seq)
     )
-    async with db.session() as session:
-        rows = (await session.execute(query)).all()
-    if not rows:
-        return None
-    history = [change for _, change, _ in rows if change is not None]
-    return IncidentDetail(rows[0][0], history, rows[0][2])
 
 
 async def level_history(db: Database, incident_id: str) -> Sequence[LevelHistoryRow]:
