@@ -14,25 +14,13 @@ from mode import CrashingSupervisor
 
 from infra.clock import clock_for
 from infra.settings import Settings
-
-ALL = "all"
-ROLES = ("intake", "writer", "notifier", "projector")
-"""The scalable roles; `all` runs every one of them in one process (and one consumer group)."""
+from streams.roles import ALL as ALL
+from streams.roles import ROLES as ROLES
+from streams.roles import check_role as check_role
 
 settings = Settings()
 clock = clock_for(settings.clock_speed)
 """The worker's clock (scaled only for demos and tests: TOCSIN_CLOCK_SPEED)."""
-
-
-class UnknownRole(ValueError):
-    """A worker role that does not exist."""
-
-
-def check_role(role: str) -> str:
-    """`role` if it is `all` or one of ROLES; raise UnknownRole naming the choices."""
-    if role != ALL and role not in ROLES:
-        raise UnknownRole(f"TOCSIN_WORKER_ROLE: unknown role {role!r} (choose {ALL}, {', '.join(ROLES)})")
-    return role
 
 
 def broker_urls(bootstrap: str) -> list[str]:

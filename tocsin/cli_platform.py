@@ -55,7 +55,7 @@ def worker(
     ] = "",
 ) -> None:
     """Run a stream-processing worker for one role (default: all agents); creates the platform's topics first."""
-    from streams.app import UnknownRole, check_role
+    from streams.roles import UnknownRole, check_role  # not streams.app: it builds the app of the role it reads
 
     try:
         check_role(role)
