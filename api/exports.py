@@ -14,6 +14,19 @@ from infra.db.models import IncidentRow, TimelineRow
 from infra.wire import EventType
 
 CSV_COLUMNS = ("seq", "at", "type", "mode", "by", "summary", "event_id", "causation", "data")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""A cell starting with one of these is a formula (or becomes one) in a spreadsheet (OWASP: CSV injection)."""
+
+
+def neutralise(cell: object) -> object:
+    """A CSV cell that no spreadsheet runs as a formula: text starting with = + - @ tab or CR gets a leading '."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+        return f"'{cell}"
+    return cell
+
+
+def _row(cells: Sequence[object]) -> list[object]:
+    return [neutralise(cell) for cell in cells]
 
 
 def who(data: dict[str, Any]) -> str:
@@ -64,17 +77,19 @@ def timeline_csv(rows: Sequence[TimelineRow]) -> str:
     writer.writerow(CSV_COLUMNS)
     for row in rows:
         writer.writerow(
-            [
-                row.seq,
-                _iso(row.at),
-                row.type,
-                row.mode,
-                who(row.data),
-                summary(row.type, row.data),
-                row.event_id,
-                row.causation or "",
-                json.dumps(row.data, ensure_ascii=False, sort_keys=True),
-            ]
+            _row(
+                [
+                    row.seq,
+                    _iso(row.at),
+                    row.type,
+                    row.mode,
+                    who(row.data),
+                    summary(row.type, row.data),
+                    row.event_id,
+                    row.causation or "",
+                    json.dumps(row.data, ensure_ascii=False, sort_keys=True),
+                ]
+            )
         )
     return out.getvalue()
 
@@ -137,5 +152,5 @@ def activity_log_csv(log: dict[str, Any]) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(("date_time", "notable_activities", "by", "event"))
     for line in log["6_activity_log"]:
-        writer.writerow((line["date_time"], line["notable_activities"], line["by"], line["event"]))
+        writer.writerow(_row((line["date_time"], line["notable_activities"], line["by"], line["event"])))
     return out.getvalue()

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from infra.channels.outbound import OutboundPolicy, OutboundRefused, check_contacts
 from infra.wire.report import FactsIn
 
 LevelValue = Literal["I", "II", "III", "IV", "non_graded"]
@@ -98,7 +100,10 @@ class AssignShiftIn(_Body):
 
 
 class UpdateContactsIn(_Body):
-    """Change a person's contact channels (null removes one)."""
+    """Change a person's contact channels (null removes one).
+
+    Webhook addresses must match TOCSIN_WEBHOOK_ALLOWLIST, robot addresses be on TOCSIN_ROBOT_HOSTS (or be a
+    robot's name from the channel secrets file), and neither be a private address: else 422 naming the rule."""
 
     contacts: dict[str, str | None] = Field(
         min_length=1, max_length=16, examples=[{"phone": "+86 138 0000 0001", "email": None}]
@@ -111,3 +116,16 @@ class UpdateContactsIn(_Body):
             if not key or len(key) > 32 or (item is not None and len(item) > 200):
                 raise ValueError("channel names are 1 to 32 characters and addresses at most 200")
         return value
+
+    def check_outbound(self, policy: OutboundPolicy) -> None:
+        """Refuse a webhook or robot address that breaks an outbound rule: 422 naming the rule and the channel."""
+        try:
+            check_contacts(self.contacts, policy)
+        except OutboundRefused as refused:
+            error = {
+                "type": "outbound_rule",
+                "loc": ("body", "contacts", refused.channel),
+                "msg": str(refused),
+                "ctx": {"rule": refused.rule},
+            }
+            raise RequestValidationError([error]) from None

@@ -13,6 +13,7 @@ from api.deps import ServicesDep
 from api.errors import AUTH, ApiError, NotFound, Responses
 from api.routers.commands import COMMAND_RESPONSES
 from infra.district import dump_organisation
+from infra.notify.factory import outbound_policy
 from infra.wire import CommandType
 from playbooks.organisation import Organisation
 
@@ -85,6 +86,7 @@ async def update_contacts(person_id: PersonId, body: UpdateContactsIn, send: Sen
         person = org.person(person_id)
     except (KeyError, ValueError) as exc:
         raise NotFound(f"no person {person_id!r}") from exc
+    body.check_outbound(outbound_policy(send.svc.settings))
     target = Target(send.svc.settings.topic("roster-commands"), person.unit, None)
     payload = {"person_id": person_id, "contacts": body.contacts}
     return await send.submit(CommandType.UPDATE_CONTACTS, target, payload)

@@ -63,9 +63,12 @@ _ALIASES: Mapping[str, tuple[str, ...]] = {
 class OutboundRefused(PermanentDeliveryError):
     """An address broke an outbound rule; `rule` names it (the message starts with it too)."""
 
-    def __init__(self, rule: str, detail: str) -> None:
+    def __init__(self, rule: str, detail: str, *, channel: str = "") -> None:
         super().__init__(f"outbound rule {rule}: {detail}")
         self.rule = rule
+        self.detail = detail
+        self.channel = channel
+        """The contact channel whose address was refused (check_contacts sets it)."""
 
 
 @dataclass(frozen=True)
@@ -192,12 +195,14 @@ def check_contacts(contacts: Mapping[str, str | None], policy: OutboundPolicy) -
             continue
         if channel in ROBOT_CHANNELS and "://" not in address:
             if not is_robot_name(address):
-                raise OutboundRefused(
-                    "robot_name", f"{channel}: a robot is a URL or a name of letters, digits, '_', '.', '-'"
-                )
+                detail = "a robot is a URL or a name of letters, digits, '_', '.', '-' (at most 64)"
+                raise OutboundRefused("robot_name", detail, channel=channel)
             continue
         if channel in ROBOT_CHANNELS | WEBHOOK_CHANNELS:
-            check_address(channel, address, policy)
+            try:
+                check_address(channel, address, policy)
+            except OutboundRefused as error:
+                raise OutboundRefused(error.rule, error.detail, channel=channel) from None
 
 
 async def pin(channel: str, address: str, policy: OutboundPolicy, *, label: str | None = None) -> Pinned:
