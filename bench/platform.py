@@ -49,6 +49,10 @@ class Platform:
             "TOCSIN_API_PORT": str(self.api_port),
             "TOCSIN_PARTITIONS": "3",
             "TOCSIN_LOG_LEVEL": "INFO",
+            # The receivers are local: allow webhooks to loopback, signed with a throwaway secret (docs/channels.md)
+            "TOCSIN_WEBHOOK_ALLOWLIST": "http://127.0.0.1:*",
+            "TOCSIN_OUTBOUND_ALLOW_PRIVATE": "loopback",
+            "TOCSIN_WEBHOOK_SECRET": "local-receivers-only",
             **self.extra_env,
         }
 
