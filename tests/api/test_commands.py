@@ -13,6 +13,7 @@ import pytest
 from api.publisher import InMemoryPublisher
 from infra.db.engine import Database
 from infra.settings import Settings
+from infra.wire import CommandType
 from tests.api import world
 from tests.api.conftest import EXERCISE, Tokens
 from tests.api.kafka import find_message
@@ -39,77 +40,77 @@ ENDPOINTS = (
         "/incidents/{i}/alerts/" + W.alert + "/ack",
         None,
         frozenset({"duty_officer", "commander"}),
-        "AcknowledgeAlert",
+        CommandType.ACKNOWLEDGE_ALERT,
     ),
     Endpoint(
         "ack task",
         "/incidents/{i}/tasks/" + W.task + "/ack",
         None,
         frozenset({"duty_officer", "commander", "unit_responder"}),
-        "AcknowledgeTask",
+        CommandType.ACKNOWLEDGE_TASK,
     ),
     Endpoint(
         "complete task",
         "/incidents/{i}/tasks/" + W.task + "/complete",
         {"result": "samples taken"},
         frozenset({"duty_officer", "commander", "unit_responder"}),
-        "CompleteTask",
+        CommandType.COMPLETE_TASK,
     ),
     Endpoint(
         "raise level",
         "/incidents/{i}/level",
         {"level": "I", "reason": "spreading across provinces"},
         frozenset({"duty_officer", "commander"}),
-        "DecideLevel",
+        CommandType.DECIDE_LEVEL,
     ),
     Endpoint(
         "verified facts",
         "/incidents/{i}/facts",
         {"facts": {"cases": 130}, "reason": "hospital lists"},
         frozenset({"duty_officer", "commander"}),
-        "SetVerifiedFacts",
+        CommandType.SET_VERIFIED_FACTS,
     ),
     Endpoint(
         "note",
         "/incidents/{i}/notes",
         {"text": "school closed for the day"},
         frozenset({"duty_officer", "commander", "drill_controller"}),
-        "AddNote",
+        CommandType.ADD_NOTE,
     ),
     Endpoint(
         "termination signals",
         "/incidents/{i}/termination/signals",
         {"signals": {"site_controlled": True}},
         frozenset({"duty_officer", "commander"}),
-        "UpdateTerminationSignals",
+        CommandType.UPDATE_TERMINATION_SIGNALS,
     ),
     Endpoint(
         "propose termination",
         "/incidents/{i}/termination/propose",
         {"reason": "criteria hold"},
         frozenset({"duty_officer", "commander"}),
-        "ProposeTermination",
+        CommandType.PROPOSE_TERMINATION,
     ),
     Endpoint(
         "approve termination",
         "/incidents/{i}/termination/approve",
         {"reason": "approved by the head"},
         frozenset({"commander"}),
-        "ApproveTermination",
+        CommandType.APPROVE_TERMINATION,
     ),
     Endpoint(
         "assign shift",
         "/roster/shifts",
         {"unit": "cdc", "date": "2026-06-02", "shift": "day", "duty_officer": "p-cdc-01"},
         frozenset({"duty_officer", "commander"}),
-        "AssignShift",
+        CommandType.ASSIGN_SHIFT,
     ),
     Endpoint(
         "update contacts",
         "/people/p-leading_group-01/contacts",
         {"contacts": {"phone": "+86 138 0000 0000"}},
         frozenset({"duty_officer", "commander"}),
-        "UpdateContacts",
+        CommandType.UPDATE_CONTACTS,
     ),
 )
 
@@ -162,7 +163,7 @@ async def test_the_command_lands_on_kafka_keyed_by_incident_with_the_actor(
         broker_settings.kafka_bootstrap, broker_settings.topic("incident-commands"), command_id
     )
     assert key == w.actual
-    assert value["type"] == "DecideLevel"
+    assert value["type"] == CommandType.DECIDE_LEVEL
     assert value["incident_id"] == w.actual and value["mode"] == "actual" and value["exercise_id"] is None
     assert value["payload"] == {
         "level": "II",
@@ -192,7 +193,7 @@ async def test_roster_edits_go_to_the_roster_topic_keyed_by_unit(
         broker_settings.kafka_bootstrap, broker_settings.topic("roster-commands"), reply.json()["command_id"]
     )
     assert key == "cdc"
-    assert value["type"] == "AssignShift"
+    assert value["type"] == CommandType.ASSIGN_SHIFT
     assert {k: value["payload"][k] for k in body} == body
 
 
@@ -252,7 +253,7 @@ async def test_every_command_is_in_the_audit_trail(client: httpx.AsyncClient, to
         "req-42",
     )
     assert (entry["command_type"], entry["payload"], entry["outcome"]) == (
-        "AddNote",
+        CommandType.ADD_NOTE,
         {"text": "called the school"},
         "published",
     )
@@ -269,9 +270,9 @@ async def test_when_kafka_refuses_a_command_it_is_503_and_audited_as_not_publish
     assert "kafka-1:9092 is unreachable" in reply.json()["detail"]
     trail = await client.get("/api/v1/audit", params={"incident_id": w.actual}, headers=tokens.role("commander"))
     entry = trail.json()["items"][-1]
-    assert (entry["command_type"], entry["outcome"]) == ("AddNote", "publish_failed")
+    assert (entry["command_type"], entry["outcome"]) == (CommandType.ADD_NOTE, "publish_failed")
     metrics = (await client.get("/metrics", headers=tokens.role("observer"))).text
-    assert 'tocsin_commands_total{command="AddNote",outcome="failed"} 1.0' in metrics
+    assert f'tocsin_commands_total{{command="{CommandType.ADD_NOTE}",outcome="failed"}} 1.0' in metrics
     publisher.recover()
     again = await client.post(
         f"/api/v1/incidents/{w.actual}/notes", json={"text": "called the school"}, headers=tokens.role("duty_officer")
@@ -289,7 +290,7 @@ async def _worker_answers(
     db: Database, publisher: InMemoryPublisher, command_id: str, status: str, reason: str = ""
 ) -> None:
     """Stand in for the worker: once the command is published, record its outcome as the projector would."""
-    assert publisher.find(command_id).value["type"] == "ApproveTermination"
+    assert publisher.find(command_id).value["type"] == CommandType.APPROVE_TERMINATION
     await asyncio.sleep(0.3)
     await seed.add(db, seed.command_result(command_id, status=status, reason=reason))
 

@@ -20,6 +20,7 @@ from drills.scenario import SCENARIO_DIR
 from infra.db.drills import apply_drill_event
 from infra.db.engine import Database
 from infra.settings import Settings
+from infra.wire import DrillCommandType
 from playbooks import PlaybookLibrary
 from playbooks.organisation import Organisation
 from tests.api.conftest import EXERCISE, Tokens
@@ -100,7 +101,7 @@ async def test_start_publishes_start_drill_keyed_by_a_new_exercise(
     )
     assert key == started["exercise_id"]
     assert {k: value[k] for k in ("type", "mode", "exercise_id", "incident_id", "causation", "v")} == {
-        "type": "StartDrill",
+        "type": DrillCommandType.START,
         "mode": "exercise",
         "exercise_id": started["exercise_id"],
         "incident_id": None,
@@ -130,7 +131,7 @@ async def test_start_from_yaml_defaults_to_the_units_people_and_no_bot(
     assert (sent.topic, sent.key, sent.value["type"]) == (
         settings.topic("drill-commands"),
         reply.json()["exercise_id"],
-        "StartDrill",
+        DrillCommandType.START,
     )
     payload = sent.value["payload"]
     assert (
@@ -265,21 +266,21 @@ async def test_when_kafka_refuses_a_start_it_is_503(
     assert reply.status_code == 503
     assert "kafka-1:9092 is unreachable" in reply.json()["detail"]
     trail = (await client.get(f"{API}/audit", headers=tokens.role("commander"))).json()["items"]
-    assert [(e["command_type"], e["outcome"]) for e in trail] == [("StartDrill", "publish_failed")]
+    assert [(e["command_type"], e["outcome"]) for e in trail] == [(DrillCommandType.START, "publish_failed")]
 
 
 # -- steering ------------------------------------------------------------------------------------------------
 
 CONTROLS: tuple[tuple[str, dict[str, Any] | None, str, dict[str, Any]], ...] = (
-    ("pause", None, "PauseDrill", {}),
-    ("resume", None, "ResumeDrill", {}),
-    ("stop", None, "StopDrill", {}),
-    ("speed", {"speed": 300}, "SetDrillSpeed", {"speed": 300}),
-    ("injects/parents_call/fire", None, "InjectNow", {"inject_id": "parents_call"}),
-    ("injects/parents_call/hold", None, "HoldInject", {"inject_id": "parents_call"}),
-    ("injects/parents_call/release", None, "ReleaseInject", {"inject_id": "parents_call"}),
-    ("injects/parents_call/skip", None, "SkipInject", {"inject_id": "parents_call"}),
-    ("injects/parents_call/cancel", None, "CancelInject", {"inject_id": "parents_call"}),
+    ("pause", None, DrillCommandType.PAUSE, {}),
+    ("resume", None, DrillCommandType.RESUME, {}),
+    ("stop", None, DrillCommandType.STOP, {}),
+    ("speed", {"speed": 300}, DrillCommandType.SET_SPEED, {"speed": 300}),
+    ("injects/parents_call/fire", None, DrillCommandType.INJECT_NOW, {"inject_id": "parents_call"}),
+    ("injects/parents_call/hold", None, DrillCommandType.HOLD, {"inject_id": "parents_call"}),
+    ("injects/parents_call/release", None, DrillCommandType.RELEASE, {"inject_id": "parents_call"}),
+    ("injects/parents_call/skip", None, DrillCommandType.SKIP, {"inject_id": "parents_call"}),
+    ("injects/parents_call/cancel", None, DrillCommandType.CANCEL, {"inject_id": "parents_call"}),
 )
 
 
@@ -349,14 +350,18 @@ async def test_every_drill_command_is_in_the_audit_trail(client: httpx.AsyncClie
     by_command = {e["command_id"]: e for e in trail}
     started = by_command[start.json()["command_id"]]
     assert (started["command_type"], started["exercise_id"], started["mode"], started["request_id"]) == (
-        "StartDrill",
+        DrillCommandType.START,
         start.json()["exercise_id"],
         "exercise",
         "req-7",
     )
     assert started["payload"]["scenario_id"] == "rural_dinner" and started["topic"].endswith("drill-commands")
     paused = by_command[pause.json()["command_id"]]
-    assert (paused["command_type"], paused["exercise_id"], paused["actor"]) == ("PauseDrill", RUNNING, "chief")
+    assert (paused["command_type"], paused["exercise_id"], paused["actor"]) == (
+        DrillCommandType.PAUSE,
+        RUNNING,
+        "chief",
+    )
 
 
 # -- ?wait: the drill host's answer through the projection ----------------------------------------------------
@@ -459,7 +464,7 @@ async def test_wait_on_start_returns_409_when_the_host_refuses(
         publisher,
         request,
         lambda command, exercise: ev.rejected(
-            command, "the drill service is shutting down", exercise_id=exercise, command="StartDrill"
+            command, "the drill service is shutting down", exercise_id=exercise, command=DrillCommandType.START
         ),
     )
     assert reply.status_code == 409

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from infra.db.engine import Database
+from infra.wire import EventType
 from tests.api import world
 from tests.api.conftest import Tokens
 
@@ -22,7 +23,7 @@ async def test_timeline_as_csv(client: httpx.AsyncClient, tokens: Tokens, w: wor
     reply = await client.get(f"/api/v1/incidents/{w.actual}/export/timeline.csv", headers=tokens.role("observer"))
     assert reply.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(reply.text)))
-    assert [r["type"] for r in rows] == ["IncidentOpened", "LevelChanged", "NoteAdded"]
+    assert [r["type"] for r in rows] == [EventType.INCIDENT_OPENED, EventType.LEVEL_CHANGED, EventType.NOTE_ADDED]
     assert rows[2]["by"] == "duty" and rows[2]["summary"] == "canteen sealed"
 
 

@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from api.app import create_app
 from api.events import decode_position, encode_position
 from infra.settings import Settings
+from infra.wire import EventType
 from playbooks import PlaybookLibrary
 from playbooks.organisation import Organisation
 from tests.api.conftest import EXERCISE, Tokens
@@ -25,7 +26,7 @@ from tests.api.server import serving
 
 
 def event(
-    n: int, *, mode: str = "actual", items: list[dict[str, Any]] | None = None, kind: str = "NoteAdded"
+    n: int, *, mode: str = "actual", items: list[dict[str, Any]] | None = None, kind: str = EventType.NOTE_ADDED
 ) -> dict[str, Any]:
     incident = f"inc-feed-{n % 2}"
     return {
@@ -105,7 +106,9 @@ async def test_the_feed_shows_only_what_the_caller_may_see(
 ) -> None:
     start = await read_position(broker_settings)
     drill = event(10, mode="exercise")
-    planned = event(11, kind="ActionsPlanned", items=[{"key": "a", "owner": "cdc"}, {"key": "b", "owner": "police"}])
+    planned = event(
+        11, kind=EventType.ACTIONS_PLANNED, items=[{"key": "a", "owner": "cdc"}, {"key": "b", "owner": "police"}]
+    )
     actual = event(12)
     await publish(broker_settings, drill, planned, actual)
     observer = await read_events(base_url, {**tokens.role("observer"), "Last-Event-ID": start}, 2)

@@ -11,6 +11,7 @@ from api.app import create_app
 from infra.db.engine import Database
 from infra.db.migrate import SchemaNotMigrated
 from infra.settings import Settings
+from infra.wire import CommandType
 from tests.api import world
 from tests.api.conftest import Tokens
 from tests.integration.db import seed
@@ -52,7 +53,7 @@ async def test_metrics_count_actual_incidents_and_leave_drills_out(
     assert 'tocsin_incidents_open{level="IV"' not in text  # the only level-IV incident is a drill
     assert 'tocsin_notification_deliveries{channel="sms",status="failed"} 1.0' in text
     assert 'tocsin_overdue_items{kind="task"} 2.0' in text
-    assert 'tocsin_commands_total{command="AddNote",outcome="accepted"} 1.0' in text
+    assert f'tocsin_commands_total{{command="{CommandType.ADD_NOTE}",outcome="accepted"}} 1.0' in text
 
 
 async def test_metrics_need_a_token(client: httpx.AsyncClient) -> None:

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from infra.db.engine import Database
+from infra.wire import EventType
 from tests.api import world
 from tests.api.conftest import Tokens
 from tests.integration.db import seed
@@ -128,7 +129,7 @@ async def test_one_incident_has_history_facts_and_playbook(
     client: httpx.AsyncClient, tokens: Tokens, db: Database, w: world.World
 ) -> None:
     verified = {"facts": {"cases": 98}, "by": "duty", "reason": "lists reconciled", "at": seed.T0.isoformat()}
-    await seed.add(db, seed.event(w.actual, 4, "FactsVerified", verified))
+    await seed.add(db, seed.event(w.actual, 4, EventType.FACTS_VERIFIED, verified))
     body = (await client.get(f"/api/v1/incidents/{w.actual}", headers=tokens.role("observer"))).json()
     assert body["level"] == "III"
     assert body["playbook_id"] == "food_safety"
@@ -154,7 +155,7 @@ async def test_an_unknown_incident_is_a_404_that_names_it(client: httpx.AsyncCli
 async def test_timeline_in_order_and_paged(client: httpx.AsyncClient, tokens: Tokens, w: world.World) -> None:
     headers = tokens.role("observer")
     events = (await client.get(f"/api/v1/incidents/{w.actual}/timeline", headers=headers)).json()
-    assert [e["type"] for e in events] == ["IncidentOpened", "LevelChanged", "NoteAdded"]
+    assert [e["type"] for e in events] == [EventType.INCIDENT_OPENED, EventType.LEVEL_CHANGED, EventType.NOTE_ADDED]
     later = (
         await client.get(f"/api/v1/incidents/{w.actual}/timeline", params={"after_seq": 2}, headers=headers)
     ).json()

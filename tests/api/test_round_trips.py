@@ -18,6 +18,7 @@ from sqlalchemy import event
 from api.auth import use_token_cache
 from infra.db import users
 from infra.db.engine import Database
+from infra.wire import EventType
 from tests.api import world
 from tests.api.conftest import Tokens
 from tests.integration.db import seed
@@ -55,7 +56,7 @@ async def w(app: FastAPI, db: Database) -> world.World:
     use_token_cache(app.state.services.db, users.TokenCache(3600))
     built = await world.build(db)
     verified = {"facts": {"cases": 98}, "by": "duty", "reason": "lists reconciled", "at": seed.T0.isoformat()}
-    await seed.add(db, seed.event(built.actual, 4, "FactsVerified", verified))
+    await seed.add(db, seed.event(built.actual, 4, EventType.FACTS_VERIFIED, verified))
     return built
 
 

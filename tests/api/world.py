@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from infra.db.engine import Database
+from infra.wire import EventType
 from tests.api.conftest import EXERCISE
 from tests.integration.db import seed
 
@@ -34,9 +35,9 @@ async def build(db: Database) -> World:
         seed.action(w.actual, w.alert, owner="district_office", kind="notify"),
         seed.action(w.drill, w.task, owner="cdc", mode="exercise"),
         seed.action(w.drill, w.alert, owner="district_office", kind="notify", mode="exercise"),
-        seed.event(w.actual, 1, "IncidentOpened", {"by": None}),
-        seed.event(w.actual, 2, "LevelChanged", {"from": "IV", "to": "III", "explanation": "≥100 harmed"}),
-        seed.event(w.actual, 3, "NoteAdded", {"text": "canteen sealed", "by": "duty"}),
+        seed.event(w.actual, 1, EventType.INCIDENT_OPENED, {"by": None}),
+        seed.event(w.actual, 2, EventType.LEVEL_CHANGED, {"from": "IV", "to": "III", "explanation": "≥100 harmed"}),
+        seed.event(w.actual, 3, EventType.NOTE_ADDED, {"text": "canteen sealed", "by": "duty"}),
         seed.level_change(w.actual, 2, "IV", "III", explanation="≥100 harmed"),
         seed.notification(w.actual, "a"),
         seed.notification(w.actual, "b", status="failed"),

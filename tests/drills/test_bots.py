@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from drills.bots import bot_actions
 from drills.runner import DrillRun
+from infra.wire import CommandType
 from tests.drills.factories import T0, at, small
 
 
@@ -16,9 +17,9 @@ def _windows(minutes: float = 100) -> DrillRun:
 def test_a_perfect_bot_acts_at_half_the_time_allowed() -> None:
     actions = bot_actions("perfect", _windows().windows())
     assert [(a.expectation_id, a.at, a.command) for a in actions] == [
-        ("alert", at(15), "AcknowledgeAlert"),
-        ("treat", at(30), "CompleteTask"),
-        ("phone", at(100), "CompleteTask"),
+        ("alert", at(15), CommandType.ACKNOWLEDGE_ALERT),
+        ("treat", at(30), CommandType.COMPLETE_TASK),
+        ("phone", at(100), CommandType.COMPLETE_TASK),
     ]
     assert actions[0].payload() == {"action_key": "notify_leading_group"}
     assert actions[0].unit == "district_office"

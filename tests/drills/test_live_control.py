@@ -17,6 +17,7 @@ from drills.control import HOLD, INJECT_NOW, PAUSE, RESUME, SET_SPEED, STOP, Dri
 from drills.effects import DeliverMessage, Effect
 from drills.live import DrillHooks, LiveDrill
 from drills.result import EXECUTED
+from infra.wire import DrillCommandType
 from tests.drills.factories import T0, at, small
 
 REAL = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
@@ -154,7 +155,7 @@ async def test_a_controller_pause_holds_the_clock_through_a_step_and_nothing_fir
     await drill.play(script)
     held = script.held_at
 
-    assert hooks.done == ["PauseDrill", "InjectNow parents", "ResumeDrill", "StopDrill"]
+    assert hooks.done == [DrillCommandType.PAUSE, "InjectNow parents", DrillCommandType.RESUME, DrillCommandType.STOP]
     assert held and len(set(held)) == 1, "scenario time moved while the controller had the drill paused"
     paused_at = held[0]
     assert at(5) <= paused_at < at(6)
@@ -182,9 +183,13 @@ async def test_a_command_that_does_not_apply_is_rejected_with_the_reason_and_pla
     assert hooks.refused == [
         ("HoldInject nope", "scenario small has no inject 'nope'"),
         ("SetDrillSpeed 6000", "speed 6000 is outside 1–600"),
-        ("ResumeDrill", "exercise ex-1 is not paused"),
+        (DrillCommandType.RESUME, "exercise ex-1 is not paused"),
     ]
-    assert [line.split(":")[0] for line in drill.refused] == ["HoldInject nope", "SetDrillSpeed 6000", "ResumeDrill"]
+    assert [line.split(":")[0] for line in drill.refused] == [
+        "HoldInject nope",
+        "SetDrillSpeed 6000",
+        DrillCommandType.RESUME,
+    ]
     assert drill.run.finished and drill.ended is not None and drill.ended.reason == "end of scenario"
     assert drill.clock.state == RUNNING
 
@@ -197,5 +202,5 @@ async def test_a_speed_change_takes_effect_and_commands_left_at_the_end_are_refu
     assert drill.speed == drill.clock.speed == 600
     drill.submit(command(PAUSE))
     await drill.reject_pending("exercise ex-1 has ended")
-    assert hooks.refused == [("PauseDrill", "exercise ex-1 has ended")]
+    assert hooks.refused == [(DrillCommandType.PAUSE, "exercise ex-1 has ended")]
     assert hooks.changes > 0

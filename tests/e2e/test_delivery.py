@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from infra.channels.cap import CAP_NS
+from infra.wire import EventType
 from tests.e2e.conftest import PlatformFactory
 from tests.e2e.district import district_on_receivers
 from tests.e2e.kafka_io import produce_raw
@@ -52,7 +53,11 @@ def test_a_missed_acknowledgement_escalates_along_the_chain(platform: Platform) 
     incident = open_incident(platform, report_dict(venue_type="restaurant", facts={"cases": 35}))
 
     escalations = platform.wait_for(
-        lambda: [e for e in timeline(platform, incident["id"], "ActionUpdated") if e["data"]["change"] == "escalated"],
+        lambda: [
+            e
+            for e in timeline(platform, incident["id"], EventType.ACTION_UPDATED)
+            if e["data"]["change"] == "escalated"
+        ],
         what="an escalation",
         timeout=90,
     )
@@ -61,7 +66,7 @@ def test_a_missed_acknowledgement_escalates_along_the_chain(platform: Platform) 
     def escalation_sent() -> list[dict[str, Any]]:
         return [
             e
-            for e in timeline(platform, incident["id"], "NotificationSent")
+            for e in timeline(platform, incident["id"], EventType.NOTIFICATION_SENT)
             if e["data"]["subject"].startswith("【逾期升级】")
         ]
 
@@ -82,7 +87,7 @@ def test_an_exercise_incident_delivers_nothing_outside_the_exercise(
         found = [
             e["data"]
             for e in timeline(platform, incident["id"])
-            if e["type"] in ("NotificationSent", "NotificationFailed")
+            if e["type"] in (EventType.NOTIFICATION_SENT, EventType.NOTIFICATION_FAILED)
         ]
         return found if len(found) >= 5 else None
 
@@ -128,7 +133,7 @@ def test_a_channel_failing_three_times_then_recovering_gets_the_message_through(
             return [
                 e["data"]
                 for e in timeline(running, incident["id"])
-                if e["type"] in ("NotificationSent", "NotificationFailed")
+                if e["type"] in (EventType.NOTIFICATION_SENT, EventType.NOTIFICATION_FAILED)
                 and e["data"]["channel"] == "webhook"
                 and e["data"]["recipient_id"] in education
             ]

@@ -22,6 +22,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from drills.control import new_exercise_id
 from drills.scenario import SCENARIO_DIR
 from infra.kafka.reading import read_from_end
+from infra.wire import DrillCommandType, DrillEventType
 from tests.e2e.platform import Platform
 from tests.integration.channels.receivers import SmtpReceiver
 
@@ -95,7 +96,9 @@ class DrillIO:
 
     def snapshots(self, exercise_id: str) -> list[dict[str, Any]]:
         """Every DrillUpdated payload of the exercise read so far."""
-        return [e["payload"] for e in self.events if e["type"] == "DrillUpdated" and e["exercise_id"] == exercise_id]
+        return [
+            e["payload"] for e in self.events if e["type"] == DrillEventType.UPDATED and e["exercise_id"] == exercise_id
+        ]
 
 
 @pytest.fixture
@@ -137,7 +140,7 @@ async def test_a_drill_is_started_steered_stopped_and_reported_over_kafka(
     started = time.monotonic()
     ex = new_exercise_id("school_canteen", datetime.now(UTC))
     start = await io.send(
-        "StartDrill",
+        DrillCommandType.START,
         ex,
         scenario_id="school_canteen",
         scenario_text=SCENARIO_TEXT,
@@ -150,11 +153,11 @@ async def test_a_drill_is_started_steered_stopped_and_reported_over_kafka(
     assert inject(first, "parents_gather")["state"] == "on_hold"
     assert first["requested_by"] == CONTROLLER
 
-    paused = await io.answer(await io.send("PauseDrill", ex))
-    assert paused["type"] == "DrillUpdated" and paused["payload"]["state"] == "paused"
+    paused = await io.answer(await io.send(DrillCommandType.PAUSE, ex))
+    assert paused["type"] == DrillEventType.UPDATED and paused["payload"]["state"] == "paused"
     still = (
         await io.wait(
-            lambda e: e["type"] == "DrillUpdated" and e["payload"]["seq"] > paused["payload"]["seq"],
+            lambda e: e["type"] == DrillEventType.UPDATED and e["payload"]["seq"] > paused["payload"]["seq"],
             "a snapshot while paused",
         )
     )["payload"]
@@ -162,7 +165,7 @@ async def test_a_drill_is_started_steered_stopped_and_reported_over_kafka(
     assert still["elapsed_seconds"] == paused["payload"]["elapsed_seconds"]
     assert still["updated_at"] > paused["payload"]["updated_at"]
 
-    fired = (await io.answer(await io.send("InjectNow", ex, inject_id="parents_gather")))["payload"]
+    fired = (await io.answer(await io.send(DrillCommandType.INJECT_NOW, ex, inject_id="parents_gather")))["payload"]
     assert fired["state"] == "paused"  # firing an inject does not resume the drill
     assert inject(fired, "parents_gather")["state"] == "executed"
     message = next(m for m in fired["messages"] if m["inject_id"] == "parents_gather")
@@ -172,11 +175,11 @@ async def test_a_drill_is_started_steered_stopped_and_reported_over_kafka(
     assert [str(m["To"]) for m in mails] == ["p-education-01@district.test"]
     assert all(m["X-Tocsin-Mode"] == "exercise" and str(m["Subject"]).startswith("【演练】") for m in mails)
 
-    resumed = (await io.answer(await io.send("ResumeDrill", ex)))["payload"]
+    resumed = (await io.answer(await io.send(DrillCommandType.RESUME, ex)))["payload"]
     assert resumed["state"] == "running"
     moving = (
         await io.wait(
-            lambda e: e["type"] == "DrillUpdated" and e["payload"]["seq"] > resumed["seq"],
+            lambda e: e["type"] == DrillEventType.UPDATED and e["payload"]["seq"] > resumed["seq"],
             "a snapshot after the resume",
         )
     )["payload"]
@@ -185,14 +188,18 @@ async def test_a_drill_is_started_steered_stopped_and_reported_over_kafka(
     code, output = await control(platform, ex, "hold", "no_such_inject", "--wait", "20")
     assert code == 1, output
     assert "'no_such_inject'" in output
-    rejected = await io.wait(lambda e: e["type"] == "DrillCommandRejected" and e["exercise_id"] == ex, "rejection")
+    rejected = await io.wait(
+        lambda e: e["type"] == DrillEventType.COMMAND_REJECTED and e["exercise_id"] == ex, "rejection"
+    )
     assert "no_such_inject" in rejected["payload"]["reason"]
     assert rejected["causation"] == rejected["payload"]["command_id"]
 
-    stopped = (await io.answer(await io.send("StopDrill", ex)))["payload"]
+    stopped = (await io.answer(await io.send(DrillCommandType.STOP, ex)))["payload"]
     assert (stopped["state"], stopped["reason"]) == ("finished", "stopped by the controller")
     assert stopped["score"] is not None and "percent" in stopped["score"]
-    report = await io.wait(lambda e: e["type"] == "DrillReportWritten" and e["exercise_id"] == ex, "the report")
+    report = await io.wait(
+        lambda e: e["type"] == DrillEventType.REPORT_WRITTEN and e["exercise_id"] == ex, "the report"
+    )
     assert report["payload"]["markdown"].startswith("# 演练评估报告")
     assert "data:image/" in report["payload"]["html"] and 'src="aar-' not in report["payload"]["html"]
     run_dir = Path(platform.env["TOCSIN_DATA_DIR"]) / "drills" / ex
@@ -210,7 +217,7 @@ async def test_a_drill_is_started_steered_stopped_and_reported_over_kafka(
     )
     again = await io.answer(
         await io.send(
-            "StartDrill",
+            DrillCommandType.START,
             ex,
             scenario_id="school_canteen",
             scenario_text=SCENARIO_TEXT,
@@ -219,7 +226,7 @@ async def test_a_drill_is_started_steered_stopped_and_reported_over_kafka(
             participants=PARTICIPANTS,
         )
     )
-    assert again["type"] == "DrillCommandRejected"
+    assert again["type"] == DrillEventType.COMMAND_REJECTED
     assert again["payload"]["reason"] == f"exercise {ex} was started before (it is finished)"
     assert all(
         e["mode"] == "exercise" and e["incident_id"] is None and e["v"] == 1
@@ -232,7 +239,7 @@ async def test_a_drill_is_started_steered_stopped_and_reported_over_kafka(
 async def test_an_invalid_start_is_rejected_naming_the_problem(drills_platform: Platform, io: DrillIO) -> None:
     ex = new_exercise_id("school_canteen", datetime.now(UTC))
     bad = await io.send(
-        "StartDrill",
+        DrillCommandType.START,
         ex,
         scenario_id="school_canteen",
         scenario_text=SCENARIO_TEXT.replace("end: T+4:00", "end: T+4:7x"),
@@ -241,11 +248,11 @@ async def test_an_invalid_start_is_rejected_naming_the_problem(drills_platform: 
         participants=None,
     )
     answer = await io.answer(bad)
-    assert answer["type"] == "DrillCommandRejected"
+    assert answer["type"] == DrillEventType.COMMAND_REJECTED
     assert "end" in answer["payload"]["reason"] and "T+4:7x" in answer["payload"]["reason"]
     fast = await io.answer(
         await io.send(
-            "StartDrill",
+            DrillCommandType.START,
             ex,
             scenario_id="school_canteen",
             scenario_text=SCENARIO_TEXT,
@@ -254,7 +261,7 @@ async def test_an_invalid_start_is_rejected_naming_the_problem(drills_platform: 
             participants=None,
         )
     )
-    assert fast["type"] == "DrillCommandRejected"
+    assert fast["type"] == DrillEventType.COMMAND_REJECTED
     assert fast["payload"]["reason"] == "payload.speed: speed 6000 is outside 1–600"
 
 
@@ -282,12 +289,14 @@ async def test_a_drill_run_at_the_console_is_steerable_and_still_scores_and_repo
         stderr=asyncio.subprocess.PIPE,
     )
     try:
-        first = await io.wait(lambda e: e["type"] == "DrillUpdated" and e["exercise_id"] == ex, "the run's start")
+        first = await io.wait(
+            lambda e: e["type"] == DrillEventType.UPDATED and e["exercise_id"] == ex, "the run's start"
+        )
         assert first["payload"]["state"] == "running" and first["payload"]["bot"] == "perfect"
         code, output = await control(platform, ex, "speed", "--speed", "300")
         assert code == 0, output
         assert f"{ex}: running" in output and "speed 300" in output
-        stopped = (await io.answer(await io.send("StopDrill", ex)))["payload"]
+        stopped = (await io.answer(await io.send(DrillCommandType.STOP, ex)))["payload"]
         assert stopped["state"] == "finished" and stopped["speed"] == 300
         out, err = await asyncio.wait_for(process.communicate(), 60)
     finally:
@@ -299,7 +308,9 @@ async def test_a_drill_run_at_the_console_is_steerable_and_still_scores_and_repo
     run_dir = Path(platform.env["TOCSIN_DATA_DIR"]) / "drills" / ex
     assert {p.suffix for p in run_dir.iterdir()} >= {".json", ".md", ".html", ".png"}
     assert f"wrote {run_dir / 'run.json'}" in err.decode()
-    await io.wait(lambda e: e["type"] == "DrillReportWritten" and e["exercise_id"] == ex, "the console run's report")
+    await io.wait(
+        lambda e: e["type"] == DrillEventType.REPORT_WRITTEN and e["exercise_id"] == ex, "the console run's report"
+    )
 
 
 def read_model_state(platform: Platform, exercise_id: str) -> tuple[str, int] | None:
@@ -315,7 +326,7 @@ async def test_runs_end_as_failed_when_the_service_stops_or_dies(drills_platform
     async def start() -> str:
         ex = new_exercise_id("school_canteen", datetime.now(UTC))
         start_id = await io.send(
-            "StartDrill",
+            DrillCommandType.START,
             ex,
             scenario_id="school_canteen",
             scenario_text=SCENARIO_TEXT,
@@ -327,7 +338,9 @@ async def test_runs_end_as_failed_when_the_service_stops_or_dies(drills_platform
         return ex
 
     def failed(ex: str) -> Callable[[Event], bool]:
-        return lambda e: e["type"] == "DrillUpdated" and e["exercise_id"] == ex and e["payload"]["state"] == "failed"
+        return lambda e: (
+            e["type"] == DrillEventType.UPDATED and e["exercise_id"] == ex and e["payload"]["state"] == "failed"
+        )
 
     # killed outright: the next service finds the run still running in the read model and ends it
     orphan = await start()

@@ -18,6 +18,7 @@ from drills.live import LiveResult, result_from_dict, result_to_dict, run_live
 from drills.scenario import SCENARIO_DIR, load_scenario
 from drills.scoring import score_run
 from drills.simulate import simulate
+from infra.wire import EventType
 from tests.e2e.platform import Platform
 from tests.integration.channels.receivers import HttpReceiver, SmtpReceiver
 
@@ -194,7 +195,7 @@ async def test_concurrent_drills_deliver_to_their_participants_only(
             e["data"]
             for ex, i in incident_ids
             for e in api_get(platform, ex, f"/api/v1/incidents/{i}/timeline")
-            if e["type"] in ("NotificationSent", "NotificationFailed")
+            if e["type"] in (EventType.NOTIFICATION_SENT, EventType.NOTIFICATION_FAILED)
         ]
         return found if len(found) >= 30 else None
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from infra.wire import CommandType, EventType
 from infra.wire.incident import command_envelope
 from playbooks.commands import Actor, DecideLevel, Role
 from playbooks.levels import Level
@@ -37,11 +38,13 @@ async def test_a_forged_lowering_by_a_duty_officer_is_rejected_by_the_writer(pla
     )
 
     def rejection() -> dict[str, Any] | None:
-        found = [e for e in timeline(platform, incident["id"], "CommandRejected") if e["causation"] == forged.id]
+        found = [
+            e for e in timeline(platform, incident["id"], EventType.COMMAND_REJECTED) if e["causation"] == forged.id
+        ]
         return found[0] if found else None
 
     rejected = platform.wait_for(rejection, what="the writer's CommandRejected for the forged command")
-    assert rejected["data"]["command"] == "DecideLevel"
+    assert rejected["data"]["command"] == CommandType.DECIDE_LEVEL
     assert rejected["data"]["by"] == "forger"
     assert rejected["data"]["reason"].startswith("only a commander lowers a level (II → IV)")
     with platform.client() as client:

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from infra.wire import EventType
 from tests.e2e.platform import Platform, incident_for_venue, timeline
 from tests.factories import report_dict
 
@@ -108,7 +109,7 @@ def test_sixty_pupils_give_level_two_with_task_orders_planned(platform: Platform
         return [
             item
             for entry in timeline(platform, incident["id"])
-            if entry["type"] == "ActionsPlanned"
+            if entry["type"] == EventType.ACTIONS_PLANNED
             for item in entry["data"]["items"]
         ]
 
@@ -118,7 +119,7 @@ def test_sixty_pupils_give_level_two_with_task_orders_planned(platform: Platform
     assert any("education" in i["recipients"] for i in items), "a school incident must involve the education bureau"
 
     def sent() -> list[dict[str, Any]]:
-        return [e["data"] for e in timeline(platform, incident["id"]) if e["type"] == "NotificationSent"]
+        return [e["data"] for e in timeline(platform, incident["id"]) if e["type"] == EventType.NOTIFICATION_SENT]
 
     def several_sent() -> list[dict[str, Any]] | None:
         found = sent()

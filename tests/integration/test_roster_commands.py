@@ -8,6 +8,7 @@ import pytest
 
 from infra.district import load_organisation
 from infra.district.commands import apply_roster_command
+from infra.wire import CommandType
 from playbooks.organisation import OrganisationError
 
 ORG = load_organisation()
@@ -16,7 +17,7 @@ ORG = load_organisation()
 def test_assigning_a_shift_puts_that_officer_on_duty() -> None:
     day = date(2026, 12, 1)
     command = {
-        "type": "AssignShift",
+        "type": CommandType.ASSIGN_SHIFT,
         "payload": {
             "unit": "cdc",
             "date": day.isoformat(),
@@ -31,7 +32,10 @@ def test_assigning_a_shift_puts_that_officer_on_duty() -> None:
 
 
 def test_updating_contacts_changes_the_address() -> None:
-    command = {"type": "UpdateContacts", "payload": {"person_id": "p-cdc-04", "contacts": {"email": "x@example.org"}}}
+    command = {
+        "type": CommandType.UPDATE_CONTACTS,
+        "payload": {"person_id": "p-cdc-04", "contacts": {"email": "x@example.org"}},
+    }
     assert apply_roster_command(ORG, command).person("p-cdc-04").contacts["email"] == "x@example.org"
 
 

@@ -10,6 +10,7 @@ import pytest
 from infra.db import audit, queries, users
 from infra.db.engine import Database
 from infra.notify.stores import SqlDeliveryStore
+from infra.wire import CommandType, EventType
 from tests.integration.db import seed
 
 T0 = seed.T0
@@ -71,7 +72,7 @@ def _entry(n: int, incident: str | None = "inc-1", exercise: str | None = None) 
         ip="10.0.0.1",
         request_id=f"r-{n}",
         command_id=f"c-{n}",
-        command_type="AddNote",
+        command_type=CommandType.ADD_NOTE,
         topic="tocsin.incident-commands",
         incident_id=incident,
         mode="exercise" if exercise else "actual",
@@ -134,8 +135,8 @@ async def test_steps_timeline_notifications_and_results(db: Database) -> None:
         seed.incident("a1"),
         seed.action("a1", "sampling", owner="cdc"),
         seed.action("a1", "notify", owner="district_office", kind="notify"),
-        seed.event("a1", 1, "IncidentOpened"),
-        seed.event("a1", 2, "FactsVerified", {"reason": "r"}),
+        seed.event("a1", 1, EventType.INCIDENT_OPENED),
+        seed.event("a1", 2, EventType.FACTS_VERIFIED, {"reason": "r"}),
         seed.notification("a1", "k"),
         seed.command_result("c-1", status="rejected", reason="closed"),
     )
@@ -143,7 +144,7 @@ async def test_steps_timeline_notifications_and_results(db: Database) -> None:
     assert [a.key for a in await queries.actions(db, "a1", kind="notify")] == ["notify"]
     assert (await queries.get_action(db, "a1", "sampling")) is not None
     assert [e.seq for e in await queries.timeline(db, "a1", after_seq=1)] == [2]
-    last = await queries.last_event(db, "a1", "FactsVerified")
+    last = await queries.last_event(db, "a1", EventType.FACTS_VERIFIED)
     assert last is not None and last.data == {"reason": "r"}
     assert len(await queries.notifications(db, "a1")) == 1
     result = await queries.command_result(db, "c-1")

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 
+from infra.wire import CommandType
 from playbooks.commands import Delivery
 from playbooks.events import (
     EVENT_CLASSES,
@@ -145,7 +146,7 @@ PINNED: list[tuple[Event, set[str]]] = [
     (NotificationSent(at=T0, delivery=DELIVERY), DELIVERY_KEYS),
     (NotificationFailed(at=T0, delivery=DELIVERY), DELIVERY_KEYS),
     (
-        CommandRejected(at=T0, command_id="c-1", command="DecideLevel", reason="no", by="值班员"),
+        CommandRejected(at=T0, command_id="c-1", command=CommandType.DECIDE_LEVEL, reason="no", by="值班员"),
         {
             "command_id",
             "command",

@@ -97,5 +97,5 @@ def test_a_report_that_does_not_validate_is_rejected_naming_the_field() -> None:
 
 def test_a_message_of_another_type_is_rejected_not_correlated() -> None:
     message = Envelope.new(CommandType.ADD_NOTE, at=START, mode="actual", payload=report_dict())
-    with pytest.raises(ReportRejected, match="AddNote"):
+    with pytest.raises(ReportRejected, match=CommandType.ADD_NOTE):
         Correlator({}, WINDOW).handle(message)

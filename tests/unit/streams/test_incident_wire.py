@@ -157,7 +157,7 @@ def test_a_command_envelope_carries_its_type_incident_and_payload() -> None:
     command = DecideLevel(level=Level.IV, reason="r", actor=DUTY_OFFICER)
     envelope = command_envelope(command, incident_id="INC-1", at=T, mode="exercise", exercise_id="EX-1", id_="c-1")
     assert (envelope.type, envelope.incident_id, envelope.id, envelope.exercise_id) == (
-        "DecideLevel",
+        CommandType.DECIDE_LEVEL,
         "INC-1",
         "c-1",
         "EX-1",
@@ -171,7 +171,7 @@ def test_an_event_envelope_is_numbered_with_a_deterministic_id_and_carries_the_s
     note = NoteAdded(at=T, text="t", by="值班员")
     envelope = to_envelope(note, incident, 7, "c-1")
     assert (envelope.type, envelope.id, envelope.causation, envelope.time) == (
-        "NoteAdded",
+        EventType.NOTE_ADDED,
         stable_id("event", incident.id, "7"),
         "c-1",
         T.isoformat(),

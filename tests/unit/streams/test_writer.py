@@ -138,7 +138,7 @@ async def test_a_payload_that_does_not_fit_becomes_a_command_rejected_naming_the
     assert rejected.type == EventType.COMMAND_REJECTED
     assert rejected.payload["event"] == {
         "command_id": command.id,
-        "command": "DecideLevel",
+        "command": CommandType.DECIDE_LEVEL,
         "reason": "DecideLevel: payload.level: 'V' is not a level (I, II, III, IV or non_graded)",
         "by": "指挥长",
     }
