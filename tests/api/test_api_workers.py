@@ -18,7 +18,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from bench.api import seed_incident
+from bench.api import INCIDENT_ID, measure_api_get, seed_incident
 from bench.platform import Platform
 from infra.kafka.admin import ensure_topics
 from infra.wire import Envelope, EventType
@@ -71,7 +71,7 @@ def platform(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> 
 @pytest.fixture(scope="module")
 def incident_id() -> str:
     """The incident `seed_incident` wrote."""
-    return "inc-bench-api"
+    return INCIDENT_ID
 
 
 def fresh_get(platform: Platform, path: str, **params: str) -> httpx.Response:
@@ -113,3 +113,18 @@ def test_metrics_are_served_by_every_worker(platform: Platform) -> None:
     replies = [fresh_get(platform, "/metrics") for _ in range(CALLS)]
     assert [r.status_code for r in replies] == [200] * CALLS
     assert all("tocsin_incidents_open" in r.text for r in replies)
+
+
+def test_the_read_benchmark_reports_answers_latencies_and_errors(platform: Platform, incident_id: str) -> None:
+    figures = asyncio.run(measure_api_get(platform.base_url, platform.token, incident_id, rate=40, seconds=0.5))
+    assert set(figures) == {"rps", "p50_ms", "p99_ms", "errors"}
+    assert figures["errors"] == 0
+    assert figures["rps"] > 0
+    assert 0 < figures["p50_ms"] <= figures["p99_ms"]
+    missing = asyncio.run(measure_api_get(platform.base_url, platform.token, "inc-nope", rate=40, seconds=0.25))
+    assert (missing["errors"], missing["rps"], missing["p50_ms"]) == (10, 0, None)  # 404s are errors
+
+
+def test_the_read_benchmark_loads_only_this_machine() -> None:
+    with pytest.raises(ValueError, match="only an API on this machine"):
+        asyncio.run(measure_api_get("http://192.0.2.1:8000", "t", "inc", rate=1, seconds=1))
