@@ -20,6 +20,7 @@ from pydantic import SecretStr
 
 from infra.channels._http import Destination, encode_json, message_headers, post_body
 from infra.channels.base import Channel
+from infra.channels.errors import PermanentDeliveryError
 from infra.channels.model import OutboundMessage
 from infra.channels.outbound import OutboundPolicy, OutboundRefused, UrlRule, pin, safe_url
 
@@ -111,7 +112,10 @@ class WebhookChannel(Channel):
         body = encode_json(message_payload(message))
         headers = {**message_headers(message), **extra}
         if self._signing is not None:
-            secret = self._signing.for_url(httpx.URL(address))
+            try:
+                secret = self._signing.for_url(httpx.URL(address))
+            except httpx.InvalidURL:
+                raise PermanentDeliveryError(f"invalid URL {safe_url(address)}") from None
             if secret is None or not secret.get_secret_value():
                 raise OutboundRefused(
                     "webhook_secret", f"no signing secret for {safe_url(address)} in TOCSIN_CHANNEL_SECRETS_FILE"
