@@ -34,6 +34,22 @@ from infra.db.models import (
 from infra.wire import EventType
 
 Row = dict[str, Any]
+_SNAPSHOT_FIELDS = frozenset(
+    {
+        "id",
+        "incident_type",
+        "mode",
+        "status",
+        "level",
+        "playbook_id",
+        "playbook_version",
+        "opened_at",
+        "first_report_at",
+    }
+)
+"""The fields an incident snapshot must have (`incident_values` reads them)."""
+_ITEM_FIELDS = frozenset({"key", "kind", "title", "owner", "level", "status", "deadline"})
+"""The fields an action item must have."""
 
 
 def utc(text: str) -> datetime:
@@ -89,13 +105,20 @@ async def apply_events(db: Database, messages: Sequence[dict[str, Any]]) -> None
 
 @dataclass
 class ProjectedRows:
-    """The rows a batch of events leaves in each projected table, folded in memory before any write."""
+    """What a batch of events leaves in each projected table, folded in memory before any write.
 
-    incidents: dict[str, Row] = field(default_factory=dict)
+    Rows that a later event may replace (an incident's, an action's, a delivery's) are kept as the newest source
+    and built once, in `writes`.
+    """
+
+    incidents: dict[str, tuple[int, dict[str, Any], datetime]] = field(default_factory=dict)
+    """incident id → (seq, snapshot, event time) of its newest event."""
     timeline: dict[str, Row] = field(default_factory=dict)
     levels: dict[str, Row] = field(default_factory=dict)
-    actions: dict[tuple[str, str], Row] = field(default_factory=dict)
-    notifications: dict[str, Row] = field(default_factory=dict)
+    actions: dict[tuple[str, str], tuple[int, dict[str, Any], str]] = field(default_factory=dict)
+    """(incident id, key) → (seq, item, mode) of the action's newest picture."""
+    notifications: dict[str, tuple[dict[str, Any], dict[str, Any], datetime]] = field(default_factory=dict)
+    """idempotency key → (message, delivery record, event time) of its last outcome."""
     results: dict[str, Row] = field(default_factory=dict)
 
     @property
@@ -104,20 +127,21 @@ class ProjectedRows:
         return not self.timeline
 
     def add(self, message: dict[str, Any]) -> None:
-        """Fold one event (an envelope as a dict) into the batch."""
+        """Fold one event (an envelope as a dict) into the batch; KeyError when a field it needs is missing."""
         payload = message["payload"]
         at = utc(message["time"])
         seq = int(payload["seq"])
         event_id = message["id"]
         incident_id = message["incident_id"]
-        values = incident_values(payload["incident"], updated_at=at)
-        values["seq"] = seq
-        _keep_newest(self.incidents, values["id"], values, "seq")
+        snapshot = payload["incident"]
+        _require(snapshot, _SNAPSHOT_FIELDS)
+        held = self.incidents.get(snapshot["id"])
+        if held is None or seq > held[0]:
+            self.incidents[snapshot["id"]] = (seq, snapshot, at)
         data = payload.get("event") or {}
         kind = message["type"]
-        self.timeline.setdefault(
-            event_id,
-            {
+        if event_id not in self.timeline:
+            self.timeline[event_id] = {
                 "event_id": event_id,
                 "incident_id": incident_id,
                 "seq": seq,
@@ -126,8 +150,7 @@ class ProjectedRows:
                 "mode": message["mode"],
                 "causation": message.get("causation"),
                 "data": data,
-            },
-        )
+            }
         if kind == EventType.LEVEL_CHANGED:
             self.levels.setdefault(
                 event_id,
@@ -145,79 +168,41 @@ class ProjectedRows:
             )
         elif kind == EventType.ACTIONS_PLANNED:
             for item in data.get("items", []):
-                self._action(message, item, seq)
+                self._action(incident_id, item, seq, message["mode"])
         elif kind == EventType.ACTION_UPDATED:
-            self._action(message, data["item"], seq)
+            self._action(incident_id, data["item"], seq, message["mode"])
         elif kind in (EventType.NOTIFICATION_SENT, EventType.NOTIFICATION_FAILED):
-            self._notification(message, data, at)
+            self.notifications[data["idempotency_key"]] = (message, data, at)
         causation = message.get("causation")
         if causation:
-            rejected = kind == EventType.COMMAND_REJECTED
             command_id = str(data.get("command_id") or causation)[:64]
-            self.results.setdefault(
-                command_id,
-                {
+            if command_id not in self.results:
+                rejected = kind == EventType.COMMAND_REJECTED
+                self.results[command_id] = {
                     "command_id": command_id,
                     "incident_id": incident_id,
                     "status": "rejected" if rejected else "applied",
                     "reason": data.get("reason", "") if rejected else "",
                     "at": at,
-                },
-            )
+                }
 
-    def _action(self, message: dict[str, Any], item: dict[str, Any], seq: int) -> None:
-        """An action's picture at `seq`; an older one never replaces a newer one."""
-
-        def when(key: str) -> datetime | None:
-            return utc(item[key]) if item.get(key) else None
-
-        values = {
-            "incident_id": message["incident_id"],
-            "key": item["key"],
-            "kind": item["kind"],
-            "title": item["title"],
-            "owner": item["owner"],
-            "recipients": item.get("recipients") or [],
-            "level": item["level"],
-            "group": item.get("group"),
-            "status": item["status"],
-            "due_at": when("due_at"),
-            "deadline": item["deadline"],
-            "escalation": item.get("escalation") or [],
-            "escalation_step": item.get("escalation_step", 0),
-            "planned_at": when("planned_at"),
-            "acknowledged_at": when("acknowledged_at"),
-            "acknowledged_by": item.get("acknowledged_by"),
-            "completed_at": when("completed_at"),
-            "completed_by": item.get("completed_by"),
-            "mode": message["mode"],
-            "updated_seq": seq,
-        }
-        _keep_newest(self.actions, (values["incident_id"], values["key"]), values, "updated_seq")
-
-    def _notification(self, message: dict[str, Any], data: dict[str, Any], at: datetime) -> None:
-        """A delivery outcome under its idempotency key (the last outcome wins)."""
-        key = data["idempotency_key"]
-        self.notifications[key] = {
-            "idempotency_key": key,
-            "incident_id": message["incident_id"],
-            "action_key": data.get("action_key", ""),
-            "recipient_id": data.get("recipient_id", ""),
-            "recipient_name": data.get("recipient_name", ""),
-            "channel": data.get("channel", ""),
-            "status": data.get("status", ""),
-            "attempts": data.get("attempts") or [],
-            "subject": data.get("subject", ""),
-            "mode": message["mode"],
-            "exercise_id": message.get("exercise_id"),
-            "at": at,
-        }
+    def _action(self, incident_id: str, item: dict[str, Any], seq: int, mode: str) -> None:
+        """An action's picture at `seq`; an older one never replaces a newer one (nor an equal one: first wins)."""
+        _require(item, _ITEM_FIELDS)
+        key = (incident_id, item["key"])
+        held = self.actions.get(key)
+        if held is None or seq > held[0]:
+            self.actions[key] = (seq, item, mode)
 
     def writes(self, db: Database) -> list[tuple[Any, list[Row]]]:
         """One (statement, rows) executemany per table that has rows, in this dialect."""
         writes: list[tuple[Any, list[Row]]] = []
         if self.incidents:
-            writes.append(_upsert_newer(db, IncidentRow, ("id",), "seq", self.incidents))
+            incidents = [
+                {**incident_values(snapshot, updated_at=at), "seq": seq}
+                for seq, snapshot, at in self.incidents.values()
+            ]
+            writes.append(_upsert_newer(db, IncidentRow, ("id",), "seq", incidents))
         for model, key, rows in (
             (TimelineRow, "event_id", self.timeline),
             (LevelHistoryRow, "event_id", self.levels),
@@ -226,24 +211,72 @@ class ProjectedRows:
             if rows:
                 writes.append((db.insert(model).on_conflict_do_nothing(index_elements=[key]), list(rows.values())))
         if self.actions:
-            writes.append(_upsert_newer(db, ActionRow, ("incident_id", "key"), "updated_seq", self.actions))
+            actions = [_action_values(incident_id, *held) for (incident_id, _), held in self.actions.items()]
+            writes.append(_upsert_newer(db, ActionRow, ("incident_id", "key"), "updated_seq", actions))
         if self.notifications:
-            writes.append(_upsert_newer(db, NotificationRow, ("idempotency_key",), None, self.notifications))
+            notifications = [_notification_values(*held) for held in self.notifications.values()]
+            writes.append(_upsert_newer(db, NotificationRow, ("idempotency_key",), None, notifications))
         return writes
 
 
-def _keep_newest(rows: dict[Any, Row], key: Any, values: Row, seq: str) -> None:
-    """Keep `values` under `key` unless the batch already holds a picture at least as new (one-by-one order)."""
-    held = rows.get(key)
-    if held is None or values[seq] > held[seq]:
-        rows[key] = values
+def _require(data: dict[str, Any], fields: frozenset[str]) -> None:
+    """KeyError naming a missing field (checked on every event, so a batch fails alike however it is cut)."""
+    if not data.keys() >= fields:
+        raise KeyError(sorted(fields - data.keys())[0])
+
+
+def _action_values(incident_id: str, seq: int, item: dict[str, Any], mode: str) -> Row:
+    """The actions row of an action's picture at `seq`."""
+
+    def when(key: str) -> datetime | None:
+        return utc(item[key]) if item.get(key) else None
+
+    return {
+        "incident_id": incident_id,
+        "key": item["key"],
+        "kind": item["kind"],
+        "title": item["title"],
+        "owner": item["owner"],
+        "recipients": item.get("recipients") or [],
+        "level": item["level"],
+        "group": item.get("group"),
+        "status": item["status"],
+        "due_at": when("due_at"),
+        "deadline": item["deadline"],
+        "escalation": item.get("escalation") or [],
+        "escalation_step": item.get("escalation_step", 0),
+        "planned_at": when("planned_at"),
+        "acknowledged_at": when("acknowledged_at"),
+        "acknowledged_by": item.get("acknowledged_by"),
+        "completed_at": when("completed_at"),
+        "completed_by": item.get("completed_by"),
+        "mode": mode,
+        "updated_seq": seq,
+    }
+
+
+def _notification_values(message: dict[str, Any], data: dict[str, Any], at: datetime) -> Row:
+    """The notifications row of a delivery outcome."""
+    return {
+        "idempotency_key": data["idempotency_key"],
+        "incident_id": message["incident_id"],
+        "action_key": data.get("action_key", ""),
+        "recipient_id": data.get("recipient_id", ""),
+        "recipient_name": data.get("recipient_name", ""),
+        "channel": data.get("channel", ""),
+        "status": data.get("status", ""),
+        "attempts": data.get("attempts") or [],
+        "subject": data.get("subject", ""),
+        "mode": message["mode"],
+        "exercise_id": message.get("exercise_id"),
+        "at": at,
+    }
 
 
 def _upsert_newer(
-    db: Database, model: type[Base], keys: tuple[str, ...], seq: str | None, rows: dict[Any, Row]
+    db: Database, model: type[Base], keys: tuple[str, ...], seq: str | None, values: list[Row]
 ) -> tuple[Any, list[Row]]:
     """INSERT the rows, or UPDATE their other columns; with `seq`, only a row holding an older `seq` is updated."""
-    values = list(rows.values())
     statement = db.insert(model)
     return (
         statement.on_conflict_do_update(
