@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 
 import structlog
 
@@ -150,8 +152,7 @@ class Dispatcher:
             log.warning("delivery.failed", reason=str(error), **fields)
             await self._store.record(key, result)
             return result
-        await self._store.begin(key)
-        attempts = await self._attempt(channel, decision, recipient.id)
+        attempts = await self._attempt(channel, decision, recipient.id, key)
         last = attempts[-1]
         if last.outcome is AttemptOutcome.OK and decision.to_sink:
             diversion = decision.message.diversion
@@ -172,43 +173,58 @@ class Dispatcher:
         except KeyError:
             raise UnknownChannelError(f"no channel named {name!r} (configured: {sorted(self._channels)})") from None
 
-    async def _send(self, channel: Channel, decision: Route, recipient_id: str) -> None:
-        """One send, in a slot of the channel when a scheduler bounds it (no slot is held while backing off)."""
+    @asynccontextmanager
+    async def _turn(self, channel: Channel, decision: Route, recipient_id: str) -> AsyncIterator[None]:
+        """A slot of the channel when a scheduler bounds it (none is held while backing off); else no wait."""
         if self._scheduler is None:
-            with cleared(channel, decision.message, decision.address):
-                await channel.send(decision.message, decision.address)
+            yield
             return
         async with self._scheduler.slot(channel.name, recipient_id, decision.message.priority):
-            with cleared(channel, decision.message, decision.address):
-                await channel.send(decision.message, decision.address)
+            yield
 
-    async def _attempt(self, channel: Channel, decision: Route, recipient_id: str) -> tuple[DeliveryAttempt, ...]:
+    async def _attempt(
+        self, channel: Channel, decision: Route, recipient_id: str, key: str
+    ) -> tuple[DeliveryAttempt, ...]:
+        """Send until one attempt is not a temporary error.
+
+        The key is logged `sending` once the first attempt has its slot, right before it sends: a page still
+        waiting for its turn when the worker dies is not in doubt (docs/adr/0016), it is sent after the restart.
+        """
         attempts: list[DeliveryAttempt] = []
         for number in range(1, self._retry.max_attempts + 1):
             at = self._clock.now()
-            try:
-                await self._send(channel, decision, recipient_id)
-            except TemporaryDeliveryError as error:
-                attempts.append(DeliveryAttempt(number, at, channel.name, AttemptOutcome.TEMPORARY_ERROR, str(error)))
-                log.info(
-                    "delivery.retrying",
-                    message_id=decision.message.id,
-                    channel=channel.name,
-                    attempt=number,
-                    error=str(error),
-                )
-                if number < self._retry.max_attempts:
-                    await self._sleep(self._retry.delay(number))
-                continue
-            except (PermanentDeliveryError, UnknownChannelError) as error:
-                attempts.append(DeliveryAttempt(number, at, channel.name, AttemptOutcome.PERMANENT_ERROR, str(error)))
-            except DeliveryError:
-                raise
-            except Exception as error:  # a channel bug: fail loudly into the result, do not retry it
-                log.exception("delivery.channel_bug", message_id=decision.message.id, channel=channel.name)
-                text = f"{type(error).__name__}: {error}"
-                attempts.append(DeliveryAttempt(number, at, channel.name, AttemptOutcome.PERMANENT_ERROR, text))
-            else:
-                attempts.append(DeliveryAttempt(number, at, channel.name, AttemptOutcome.OK))
-            break
+            async with self._turn(channel, decision, recipient_id):
+                if number == 1:
+                    await self._store.begin(key)
+                attempt = await self._send_once(channel, decision, number, at)
+            attempts.append(attempt)
+            if attempt.outcome is not AttemptOutcome.TEMPORARY_ERROR:
+                break
+            log.info(
+                "delivery.retrying",
+                message_id=decision.message.id,
+                channel=channel.name,
+                attempt=number,
+                error=attempt.error,
+            )
+            if number < self._retry.max_attempts:
+                await self._sleep(self._retry.delay(number))
         return tuple(attempts)
+
+    @staticmethod
+    async def _send_once(channel: Channel, decision: Route, number: int, at: datetime) -> DeliveryAttempt:
+        """One send and its outcome; only a DeliveryError outside the channel's own errors is raised."""
+        try:
+            with cleared(channel, decision.message, decision.address):
+                await channel.send(decision.message, decision.address)
+        except TemporaryDeliveryError as error:
+            return DeliveryAttempt(number, at, channel.name, AttemptOutcome.TEMPORARY_ERROR, str(error))
+        except (PermanentDeliveryError, UnknownChannelError) as error:
+            return DeliveryAttempt(number, at, channel.name, AttemptOutcome.PERMANENT_ERROR, str(error))
+        except DeliveryError:
+            raise
+        except Exception as error:  # a channel bug: fail loudly into the result, do not retry it
+            log.exception("delivery.channel_bug", message_id=decision.message.id, channel=channel.name)
+            text = f"{type(error).__name__}: {error}"
+            return DeliveryAttempt(number, at, channel.name, AttemptOutcome.PERMANENT_ERROR, text)
+        return DeliveryAttempt(number, at, channel.name, AttemptOutcome.OK)

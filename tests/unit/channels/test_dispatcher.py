@@ -10,13 +10,16 @@ from infra.channels import (
     AttemptOutcome,
     DeliveryStatus,
     ExerciseIsolationViolation,
+    ExerciseRegistry,
     InMemoryDeliveryStore,
     MemorySink,
+    OutboundMessage,
     PermanentDeliveryError,
     RetryPolicy,
     TemporaryDeliveryError,
 )
-from infra.channels.dispatcher import delivery_key
+from infra.channels.dispatcher import Dispatcher, delivery_key
+from infra.channels.scheduler import PageScheduler
 from tests.unit.channels.fakes import FakeTime, ScriptedChannel, dispatcher, message, recipient
 
 
@@ -128,3 +131,47 @@ def test_retry_policy_delays_and_validation() -> None:
     with pytest.raises(ValueError):
         RetryPolicy(max_attempts=0)
     assert FakeTime().sleeps == []
+
+
+class _BeginLog(InMemoryDeliveryStore):
+    """An in-memory store that also lists the keys logged `sending`, in order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.begun: list[str] = []
+
+    async def begin(self, key: str) -> None:
+        """Remember that a send under `key` starts."""
+        self.begun.append(key)
+
+
+class _GatedChannel(ScriptedChannel):
+    """A channel whose sends wait until the gate opens."""
+
+    def __init__(self, gate: asyncio.Event) -> None:
+        super().__init__()
+        self.gate = gate
+
+    async def _transmit(self, message: OutboundMessage, address: str) -> None:
+        await self.gate.wait()
+        await super()._transmit(message, address)
+
+
+async def test_a_page_waiting_for_a_channel_slot_is_not_logged_sending_until_its_turn() -> None:
+    # A key left `sending` by a crash is reported in doubt and never sent again (docs/adr/0016), so a page that
+    # was only queued behind the channel's concurrency limit must not be logged `sending` before it is sent.
+    gate, store, time = asyncio.Event(), _BeginLog(), FakeTime()
+    channel = _GatedChannel(gate)
+    deliver = Dispatcher(
+        {"fake": channel}, ExerciseRegistry(), MemorySink(), store, time, sleep=time.sleep,
+        scheduler=PageScheduler(per_channel=1),
+    ).deliver  # fmt: skip
+    first = asyncio.create_task(deliver(message("r-1"), recipient("r-1"), "fake"))
+    second = asyncio.create_task(deliver(message("r-2"), recipient("r-2"), "fake"))
+    for _ in range(50):
+        await asyncio.sleep(0)
+    assert store.begun == [delivery_key(message("r-1"), "fake")]
+    gate.set()
+    await asyncio.gather(first, second)
+    assert store.begun == [delivery_key(message(f"r-{n}"), "fake") for n in (1, 2)]
+    assert len(channel.sent) == 2
