@@ -22,6 +22,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from infra.channels import DeliveryStatus
 from infra.wire import EventType, stable_id
 from streams.delivery import IN_DOUBT
 from tests.e2e.district import district_on_receivers
@@ -131,7 +132,11 @@ def test_two_processes_per_role_count_each_report_once_and_page_no_one_twice_whe
         and entry["data"]["channel"] == "webhook"
     ]
     recorded = {record["idempotency_key"].removesuffix("@webhook") for record in webhook_records}
-    delivered = {r["idempotency_key"].removesuffix("@webhook") for r in webhook_records if r["status"] == "delivered"}
+    delivered = {
+        r["idempotency_key"].removesuffix("@webhook")
+        for r in webhook_records
+        if r["status"] == DeliveryStatus.DELIVERED
+    }
     in_doubt = {r["idempotency_key"] for r in webhook_records if r["status"] == IN_DOUBT}
 
     assert len(ledger) == len(stream)
