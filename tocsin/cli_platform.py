@@ -25,6 +25,8 @@ from infra.settings import Settings
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from infra.kafka.broker import LocalBroker
+
 report_app = typer.Typer(no_args_is_help=True, help="Send reports.")
 db_app = typer.Typer(no_args_is_help=True, help="The SQL read model.")
 
@@ -221,17 +223,7 @@ def run(
 ) -> None:
     """Start the broker (unless TOCSIN_KAFKA_BOOTSTRAP is set), the worker, the API and the drill service."""
     settings = Settings()
-    broker = None
-    if "TOCSIN_KAFKA_BOOTSTRAP" not in os.environ:
-        from infra.kafka.broker import LocalBroker
-
-        local = LocalBroker(settings)
-        if local.status().running:
-            typer.echo(f"using the local Kafka broker already running at {local.bootstrap}")
-        else:
-            typer.echo("starting the local Kafka broker ...")
-            local.start()
-            broker = local  # started here, so stopped here
+    broker = _local_broker(settings)
     from tocsin.cli_admin import operator_token
 
     if _port_taken(settings.api_host, settings.api_port):
@@ -244,6 +236,42 @@ def run(
     db_init()  # migrations first: the API refuses to start on an unmigrated schema
     token = operator_token(settings)
     logs = settings.data_dir / "logs"
+    children = _start_children(logs)
+    base = f"http://{settings.api_host}:{settings.api_port}"
+    try:
+        typer.echo("starting the worker, the API and the drill service ...")
+        _wait_ready(f"{base}/readyz", children, timeout=90)
+        if sample:
+            _load_sample(base, {"Authorization": f"Bearer {token}"})
+        typer.echo(
+            f"\nTocsin is ready.\n  console   {base}/console/#token={token}\n"
+            f"  API       {base}/api/v1/incidents\n  API docs  {base}/docs\n"
+            f"  token     {token}   (user operator, 24 h; send as 'Authorization: Bearer ...')\n"
+            f"  drills    tocsin drill run SCENARIO, or POST /api/v1/drills (hosted by the drill service)\n"
+            f"  logs      {logs}/\nPress Ctrl-C to stop."
+        )
+        _block_until_interrupted(children)
+    finally:
+        _stop(children, broker)
+
+
+def _local_broker(settings: Settings) -> LocalBroker | None:
+    """Start the local broker unless one runs or TOCSIN_KAFKA_BOOTSTRAP names another; the one started here."""
+    if "TOCSIN_KAFKA_BOOTSTRAP" in os.environ:
+        return None
+    from infra.kafka.broker import LocalBroker
+
+    local = LocalBroker(settings)
+    if local.status().running:
+        typer.echo(f"using the local Kafka broker already running at {local.bootstrap}")
+        return None
+    typer.echo("starting the local Kafka broker ...")
+    local.start()
+    return local  # started here, so stopped here
+
+
+def _start_children(logs: Path) -> list[subprocess.Popen[bytes]]:
+    """Start the platform's processes, each logging to its own file under `logs`."""
     logs.mkdir(parents=True, exist_ok=True)
     children: list[subprocess.Popen[bytes]] = []
     for name, args in PLATFORM_PROCESSES.items():
@@ -256,37 +284,31 @@ def run(
                 start_new_session=True,
             )
         )
-    base = f"http://{settings.api_host}:{settings.api_port}"
-    try:
-        typer.echo("starting the worker, the API and the drill service ...")
-        _wait_ready(f"{base}/readyz", children, timeout=90)
-        auth = {"Authorization": f"Bearer {token}"}
-        if sample:
-            for report in sample_reports():
-                reply = httpx.post(f"{base}/api/v1/reports", json=report, headers=auth, timeout=30)
-                typer.echo(f"report {report.get('report_id')}: HTTP {reply.status_code}")
-            for item in _wait_for_incidents_as(base, auth, timeout=60):
-                typer.echo(f"incident {item['id']}: level {item['level']} ({item['explanation']})")
-        typer.echo(
-            f"\nTocsin is ready.\n  console   {base}/console/#token={token}\n"
-            f"  API       {base}/api/v1/incidents\n  API docs  {base}/docs\n"
-            f"  token     {token}   (user operator, 24 h; send as 'Authorization: Bearer ...')\n"
-            f"  drills    tocsin drill run SCENARIO, or POST /api/v1/drills (hosted by the drill service)\n"
-            f"  logs      {logs}/\nPress Ctrl-C to stop."
-        )
-        _block_until_interrupted(children)
-    finally:
-        typer.echo("stopping ...")
-        for proc in children:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in children:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        if broker is not None:
-            broker.stop()
+    return children
+
+
+def _load_sample(base: str, auth: dict[str, str]) -> None:
+    """Post the sample reports and print the incidents they became."""
+    for report in sample_reports():
+        reply = httpx.post(f"{base}/api/v1/reports", json=report, headers=auth, timeout=30)
+        typer.echo(f"report {report.get('report_id')}: HTTP {reply.status_code}")
+    for item in _wait_for_incidents_as(base, auth, timeout=60):
+        typer.echo(f"incident {item['id']}: level {item['level']} ({item['explanation']})")
+
+
+def _stop(children: list[subprocess.Popen[bytes]], broker: LocalBroker | None) -> None:
+    """Stop the processes (SIGTERM, then kill after 20 s) and the broker if it was started here."""
+    typer.echo("stopping ...")
+    for proc in children:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in children:
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    if broker is not None:
+        broker.stop()
 
 
 def _interrupt(signum: int, _frame: object) -> None:
