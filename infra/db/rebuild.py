@@ -18,7 +18,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy import select
 
-from infra.db.drills import DRILL_EVENT_TYPES, DrillEventInvalid, apply_drill_event
+from infra.db.drills import DRILL_EVENT_TYPES, DrillEventInvalid, apply_drill_event, apply_drill_events
 from infra.db.engine import Database
 from infra.db.models import (
     ActionRow,
@@ -142,22 +142,35 @@ def decode(values: Sequence[bytes]) -> list[Any]:
 
 
 async def apply_any(db: Database, messages: Sequence[dict[str, Any]]) -> None:
-    """Project a batch in order: drill events one by one (a malformed one is skipped, as the worker does),
-    runs of incident events together."""
-    incident_batch: list[dict[str, Any]] = []
+    """Project a batch in order, each run of incident events together and each run of drill events together
+    (a malformed drill event is skipped, as the worker does)."""
+    run: list[dict[str, Any]] = []
+    drills = False
     for message in messages:
-        if isinstance(message, dict) and message.get("type") in DRILL_EVENT_TYPES:
-            if incident_batch:
-                await apply_events(db, incident_batch)
-                incident_batch = []
+        is_drill = isinstance(message, dict) and message.get("type") in DRILL_EVENT_TYPES
+        if run and is_drill != drills:
+            await _apply_run(db, run, drills=drills)
+            run = []
+        run.append(message)
+        drills = is_drill
+    if run:
+        await _apply_run(db, run, drills=drills)
+
+
+async def _apply_run(db: Database, run: list[dict[str, Any]], *, drills: bool) -> None:
+    """Project a run of events of one log: incident events in one batch; drill events in one transaction, or one
+    by one when one of them is malformed."""
+    if not drills:
+        await apply_events(db, run)
+        return
+    try:
+        await apply_drill_events(db, run)
+    except DrillEventInvalid:
+        for message in run:
             try:
                 await apply_drill_event(db, message)
             except DrillEventInvalid as exc:
                 log.warning("rebuild.drill_event.skipped", reason=str(exc))
-        else:
-            incident_batch.append(message)
-    if incident_batch:
-        await apply_events(db, incident_batch)
 
 
 async def table_rows(db: Database) -> dict[str, list[dict[str, Any]]]:

@@ -165,3 +165,12 @@ async def test_replaying_the_log_reproduces_the_tables(db: Database) -> None:
     await apply_any(db, log)
     assert await table_rows(db) == once
     assert [r["exercise_id"] for r in once["drill_runs"]] == [ev.EXERCISE]
+
+
+async def test_a_replay_skips_a_malformed_drill_event_and_applies_the_rest(db: Database) -> None:
+    """Drill events are replayed in one transaction per run of them; a malformed one costs only itself."""
+    log = [ev.updated(1), ev.updated(2, state="exploded"), ev.updated(3, elapsed=900.0)]
+    await apply_any(db, log)
+    row = await get_drill_run(db, ev.EXERCISE)
+    assert row is not None
+    assert (row.seq, row.elapsed_seconds) == (3, 900.0)

@@ -17,7 +17,7 @@ from sqlalchemy import delete, select
 from infra.db.engine import Database
 from infra.db.models import Base, CommandResultRow
 from infra.db.projection import apply_events
-from infra.db.rebuild import PROJECTED_TABLES, table_rows
+from infra.db.rebuild import PROJECTED_TABLES, apply_any, table_rows
 from infra.wire import CommandType, Envelope, EventType, stable_id
 from infra.wire.incident import command_envelope
 from playbooks import Playbook, load_library
@@ -25,6 +25,7 @@ from playbooks.commands import AcknowledgeTask, CheckDeadlines, Command, DecideL
 from playbooks.levels import Level
 from streams.writer import IncidentWriter, StoredState, WriterTopics
 from tests.factories import report_dict
+from tests.integration.db import drill_events
 from tests.unit.channels.fakes import START, FakeTime
 from tests.unit.domain.factories import DUTY_OFFICER
 
@@ -164,3 +165,13 @@ async def test_a_malformed_event_fails_the_batch_and_writes_nothing(db: Database
 async def table_rows_of_empty(db: Database) -> Tables:
     """Every projected table with no rows."""
     return {model.__tablename__: [] for model in PROJECTED_TABLES}
+
+
+async def test_a_replay_batch_mixing_drill_and_incident_events_projects_both(db: Database, log: Log) -> None:
+    expected = await one_pass(db, log)
+    await tables_after(db, [])
+    await apply_any(db, [drill_events.updated(1), *log[:10], drill_events.updated(2), *log[10:]])
+    tables = await table_rows(db)
+    assert [(r["exercise_id"], r["seq"]) for r in tables.pop("drill_runs")] == [(drill_events.EXERCISE, 2)]
+    for name, rows in tables.items():
+        assert rows == expected[name], name
