@@ -35,37 +35,46 @@ class Services:
 
 
 def services(request: Request) -> Services:
-    """The app's services."""
+    """The app's services (a plain function, for code that already holds the request)."""
     found: Services = request.app.state.services
     return found
 
 
-def get_settings(request: Request) -> Settings:
+# The dependencies below are `async def` although they do no I/O: FastAPI runs a sync dependency in its
+# thread pool, a hop that costs more than the lookup itself on every request.
+
+
+async def services_dependency(request: Request) -> Services:
+    """The app's services."""
+    return services(request)
+
+
+async def get_settings(request: Request) -> Settings:
     """The app's settings."""
     return services(request).settings
 
 
-def get_db(request: Request) -> Database:
+async def get_db(request: Request) -> Database:
     """The app's database handle."""
     return services(request).db
 
 
-def get_publisher(request: Request) -> Publisher:
+async def get_publisher(request: Request) -> Publisher:
     """The app's publisher (Kafka, unless create_app was given another)."""
     return services(request).publisher
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:
     """Where the API's time comes from."""
     return services(request).clock
 
 
-def client_ip(request: Request) -> str | None:
+async def client_ip(request: Request) -> str | None:
     """The caller's address as the socket sees it (put a proxy's X-Forwarded-For handling in the proxy)."""
     return request.client.host if request.client else None
 
 
-ServicesDep = Annotated[Services, Depends(services)]
+ServicesDep = Annotated[Services, Depends(services_dependency)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DbDep = Annotated[Database, Depends(get_db)]
 PublisherDep = Annotated[Publisher, Depends(get_publisher)]
