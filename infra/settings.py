@@ -11,7 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from infra.channels.outbound import DEFAULT_ROBOT_HOSTS, parse_networks, parse_rules
 from infra.channels.secrets import ChannelSecrets, load_channel_secrets, read_secret_file
 
-_SECRETS = ("smtp_password", "sms_gateway_token", "webhook_secret")
+_SECRETS = ("smtp_password", "sms_gateway_token", "webhook_secret", "kafka_password")
 """Secret settings that may instead be read from the file named by <NAME>_FILE."""
 
 
@@ -22,6 +22,23 @@ class Settings(BaseSettings):
 
     kafka_bootstrap: str = "127.0.0.1:9092"
     """Kafka bootstrap servers (host:port[,host:port]); the local broker listens here by default."""
+    kafka_security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL", "SSL"] | None = None
+    """How Kafka clients connect; unset: the local broker's credentials if it serves kafka_bootstrap, else PLAINTEXT."""
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = "SCRAM-SHA-512"
+    kafka_username: str = ""
+    """SASL user name (needs kafka_security_protocol SASL_PLAINTEXT or SASL_SSL)."""
+    kafka_password: SecretStr | None = None
+    kafka_password_file: Path | None = None
+    """A file holding the SASL password (instead of TOCSIN_KAFKA_PASSWORD)."""
+    kafka_ca_file: Path | None = None
+    """PEM file of the CAs that may sign the brokers' certificates (SSL, SASL_SSL; default: the system's CAs)."""
+    kafka_cert_file: Path | None = None
+    """PEM client certificate for mutual TLS (SSL, SASL_SSL); its key in kafka_key_file or in the same file."""
+    kafka_key_file: Path | None = None
+    kafka_principal: str = ""
+    """Whose credentials a process uses on the local broker: api, worker, drill (by command) or admin (operators)."""
+    kafka_credentials_dir: Path | None = None
+    """Where the local broker keeps the principals' credentials (default <data_dir>/kafka/credentials)."""
     topic_prefix: str = "tocsin."
     """Prefix of every topic name and of the worker's consumer group."""
     partitions: int = 6
@@ -109,6 +126,7 @@ class Settings(BaseSettings):
                 setattr(self, name, read_secret_file(path, f"{variable}_FILE"))
         if self.smtp_username and self.smtp_security == "none":
             raise ValueError("TOCSIN_SMTP_USERNAME needs TOCSIN_SMTP_SECURITY=starttls or ssl: no login in clear text")
+        _check_kafka_security(self)
         parse_rules(self.webhook_allowlist, "TOCSIN_WEBHOOK_ALLOWLIST")
         parse_rules(self.robot_hosts, "TOCSIN_ROBOT_HOSTS")
         parse_networks(self.outbound_allow_private, "TOCSIN_OUTBOUND_ALLOW_PRIVATE")
@@ -129,3 +147,26 @@ class Settings(BaseSettings):
     def topic(self, name: str) -> str:
         """The full name of topic `name` under the configured prefix."""
         return f"{self.topic_prefix}{name}"
+
+
+def _check_kafka_security(settings: Settings) -> None:
+    """The Kafka security settings fit together; ValueError naming the variables otherwise (never a value)."""
+    protocol = settings.kafka_security_protocol
+    sasl = protocol in ("SASL_PLAINTEXT", "SASL_SSL")
+    tls = protocol in ("SSL", "SASL_SSL")
+    if sasl and not (settings.kafka_username and settings.kafka_password is not None):
+        raise ValueError(
+            f"TOCSIN_KAFKA_SECURITY_PROTOCOL={protocol} needs TOCSIN_KAFKA_USERNAME and TOCSIN_KAFKA_PASSWORD "
+            "(or TOCSIN_KAFKA_PASSWORD_FILE)"
+        )
+    if not sasl and (settings.kafka_username or settings.kafka_password is not None):
+        raise ValueError(
+            "TOCSIN_KAFKA_USERNAME/TOCSIN_KAFKA_PASSWORD need TOCSIN_KAFKA_SECURITY_PROTOCOL=SASL_SSL or SASL_PLAINTEXT"
+        )
+    files = [settings.kafka_ca_file, settings.kafka_cert_file, settings.kafka_key_file]
+    if not tls and any(path is not None for path in files):
+        raise ValueError(
+            "TOCSIN_KAFKA_CA_FILE, _CERT_FILE and _KEY_FILE need TOCSIN_KAFKA_SECURITY_PROTOCOL=SSL or SASL_SSL"
+        )
+    if settings.kafka_key_file is not None and settings.kafka_cert_file is None:
+        raise ValueError("TOCSIN_KAFKA_KEY_FILE needs TOCSIN_KAFKA_CERT_FILE (the client certificate)")

@@ -1,16 +1,22 @@
-"""Kafka admin helpers over aiokafka: create topics before workers start, and probe a broker."""
+"""Kafka admin helpers over aiokafka: create topics before workers start, and probe a broker.
+
+Each takes an optional `security` (infra.kafka.security.KafkaSecurity); by default the process's own.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import asynccontextmanager
 from typing import Any
 
 import structlog
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, for_code
 
-__all__ = ["ADMIN_METADATA_MAX_AGE_MS", "TopicCreationError", "ensure_topics", "probe"]
+from infra.kafka.security import KafkaSecurity, client_options
+
+__all__ = ["ADMIN_METADATA_MAX_AGE_MS", "TopicCreationError", "admin_client", "ensure_topics", "probe"]
 
 log = structlog.get_logger(__name__)
 
@@ -18,15 +24,17 @@ ADMIN_METADATA_MAX_AGE_MS = 1_000
 """Metadata refresh period of our admin clients: low, so a fresh broker is picked up at once."""
 
 _TOPIC_ALREADY_EXISTS = 36
+_TOPIC_AUTHORIZATION_FAILED = 29
+_GRANT_HINT = "no ACL lets this principal create them: `tocsin kafka grant` grants the components' ACLs"
 
 
 class TopicCreationError(RuntimeError):
     """The broker refused to create a topic, or did not show it in its metadata in time."""
 
 
-def _admin(bootstrap: str, request_timeout_ms: int) -> Any:
+def _admin(bootstrap: str, request_timeout_ms: int, security: KafkaSecurity | None = None) -> Any:
     return AIOKafkaAdminClient(
-        bootstrap_servers=bootstrap,
+        **client_options(bootstrap, security),
         client_id="tocsin-admin",
         request_timeout_ms=request_timeout_ms,
         metadata_max_age_ms=ADMIN_METADATA_MAX_AGE_MS,
@@ -34,10 +42,24 @@ def _admin(bootstrap: str, request_timeout_ms: int) -> Any:
     )
 
 
-async def probe(bootstrap: str, timeout: float) -> bool:  # noqa: ASYNC109 - a bounded retry loop
+@asynccontextmanager
+async def admin_client(
+    bootstrap: str, security: KafkaSecurity | None = None, *, request_timeout: float = 30.0
+) -> AsyncIterator[AIOKafkaAdminClient]:
+    """A started admin client of `bootstrap` (closed on exit)."""
+    client = _admin(bootstrap, int(request_timeout * 1000), security)
+    try:
+        await client.start()
+        yield client
+    finally:
+        await client.close()
+
+
+async def probe(bootstrap: str, timeout: float, security: KafkaSecurity | None = None) -> bool:  # noqa: ASYNC109
     """True when an admin call (cluster metadata with a controller) succeeds within `timeout` seconds.
 
-    Retries until the deadline, so it also serves as "wait until the broker answers".
+    Retries until the deadline, so it also serves as "wait until the broker answers". A broker that refuses our
+    credentials does not answer.
     """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -45,7 +67,7 @@ async def probe(bootstrap: str, timeout: float) -> bool:  # noqa: ASYNC109 - a b
         remaining = deadline - loop.time()
         if remaining <= 0:
             return False
-        client = _admin(bootstrap, request_timeout_ms=max(1_000, int(remaining * 1000)))
+        client = _admin(bootstrap, max(1_000, int(remaining * 1000)), security)
         try:
             async with asyncio.timeout(remaining):
                 await client.start()
@@ -69,6 +91,13 @@ def _create_errors(response: Any) -> list[tuple[str, int, str]]:
     return errors
 
 
+def _creation_failure(bootstrap: str, failed: list[tuple[str, int, str]]) -> TopicCreationError:
+    detail = "; ".join(f"{t}: {for_code(c).__name__} {m}".strip() for t, c, m in failed)
+    if any(code == _TOPIC_AUTHORIZATION_FAILED for _t, code, _m in failed):
+        detail += f" ({_GRANT_HINT})"
+    return TopicCreationError(f"could not create topics on {bootstrap}: {detail}")
+
+
 async def _partition_counts(client: Any) -> dict[str, int]:
     """Partition count per topic, over all topics (never asks for a missing one by name, which
     would auto-create it on a broker with auto.create.topics.enable)."""
@@ -76,7 +105,7 @@ async def _partition_counts(client: Any) -> dict[str, int]:
     return {t["topic"]: len(t["partitions"]) for t in topics if t.get("error_code", 0) == 0}
 
 
-async def ensure_topics(
+async def ensure_topics(  # noqa: PLR0913 - topic settings, a bound and the security: all optional keywords
     bootstrap: str,
     names: Iterable[str],
     partitions: int,
@@ -84,6 +113,7 @@ async def ensure_topics(
     replication: int = 1,
     configs: Mapping[str, str] | None = None,
     timeout: float = 30.0,  # noqa: ASYNC109 - bounds retries and the metadata wait
+    security: KafkaSecurity | None = None,
 ) -> list[str]:
     """Create the missing topics among `names`; return those this call created.
 
@@ -94,7 +124,7 @@ async def ensure_topics(
     wanted = list(dict.fromkeys(names))
     if not wanted:
         return []
-    client = _admin(bootstrap, request_timeout_ms=int(timeout * 1000))
+    client = _admin(bootstrap, int(timeout * 1000), security)
     try:
         async with asyncio.timeout(timeout):
             await client.start()
@@ -110,8 +140,7 @@ async def ensure_topics(
                 errors = _create_errors(response)
                 failed = [e for e in errors if e[1] != _TOPIC_ALREADY_EXISTS]
                 if failed:
-                    detail = "; ".join(f"{t}: {for_code(c).__name__} {m}".strip() for t, c, m in failed)
-                    raise TopicCreationError(f"could not create topics on {bootstrap}: {detail}")
+                    raise _creation_failure(bootstrap, failed)
                 raced = {e[0] for e in errors}
                 created = [name for name in missing if name not in raced]
             await _wait_visible(client, wanted, {name: partitions for name in created})
@@ -133,9 +162,15 @@ async def _wait_visible(client: Any, names: list[str], expected_partitions: dict
         await asyncio.sleep(0.1)
 
 
-async def partition_count(bootstrap: str, topic: str, *, timeout: float = 30.0) -> int:  # noqa: ASYNC109
-    """How many partitions `topic` has; 0 when it does not exist (never auto-creates it)."""
-    client = _admin(bootstrap, request_timeout_ms=int(timeout * 1000))
+async def partition_count(
+    bootstrap: str,
+    topic: str,
+    *,
+    timeout: float = 30.0,  # noqa: ASYNC109
+    security: KafkaSecurity | None = None,
+) -> int:
+    """How many partitions `topic` has; 0 when it does not exist or this principal may not see it (never creates)."""
+    client = _admin(bootstrap, int(timeout * 1000), security)
     try:
         async with asyncio.timeout(timeout):
             await client.start()

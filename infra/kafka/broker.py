@@ -8,9 +8,15 @@ Ctrl-C in the shell that ran `tocsin kafka start` (or `make test`) does not kill
 until `stop()`. `stop()` signals only the PID in our PID file, and only after /proc confirms that PID is
 a `kafka.Kafka` JVM running our server.properties, so other brokers on the machine are never touched.
 
-Files under the data dir: server.properties and log4j2.yaml (rewritten on every start), data/ (the
-Kafka log dir; formatted once), broker.log (+ broker.log.1 from the previous run), broker.pid,
-classpath.json (mvn result, keyed by the pom's hash).
+Security (docs/adr/0022): the broker listens with SASL_PLAINTEXT (SCRAM-SHA-512) on loopback and authorizes with
+ACLs. Formatting creates the principals (broker, admin, api, worker, drill) with random passwords, stored in
+credentials/ (0700, files 0600); every start re-creates a missing one and grants the components' ACLs under the topic
+prefix. A data dir formatted by an older Tocsin (no credentials) is refused unless `start(reformat=True)`, which moves
+the old data aside and formats a secured broker.
+
+Files under the data dir: server.properties (0600: it holds the broker's passwords) and log4j2.yaml (rewritten on every
+start), data/ (the Kafka log dir; formatted once), credentials/, broker.log (+ broker.log.1 from the previous run),
+broker.pid, classpath.json (mvn result, keyed by the pom's hash).
 """
 
 from __future__ import annotations
@@ -25,15 +31,35 @@ import socket
 import subprocess
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import structlog
 
-from infra.kafka.admin import probe
+from infra.kafka.acls import COMPONENTS, upsert_scram_user
+from infra.kafka.admin import admin_client, probe
 from infra.kafka.classpath import resolve_classpath
-from infra.kafka.config import BrokerAddress, cmdline_is_broker, parse_bootstrap, render_server_properties
+from infra.kafka.config import (
+    BrokerAddress,
+    cmdline_is_broker,
+    parse_bootstrap,
+    render_server_properties,
+    scram_bootstrap_argument,
+)
+from infra.kafka.credentials import (
+    BROKER,
+    BrokerSecrets,
+    LocalCredentials,
+    new_password,
+    read_broker_secrets,
+    read_credentials,
+    write_broker_secrets,
+    write_credentials,
+    write_private,
+)
+from infra.kafka.security import ADMIN, PLAINTEXT, KafkaSecurity
+from infra.kafka.users import grant_components
 from infra.settings import Settings
 
 __all__ = ["BrokerError", "BrokerStatus", "LocalBroker", "kafka_cluster_id"]
@@ -62,6 +88,8 @@ class BrokerStatus:
     """An admin call to `bootstrap` succeeded (whoever runs the broker there)."""
     formatted: bool
     log_file: Path
+    secured: bool = False
+    """The data dir has the broker's credentials (SASL/SCRAM and ACLs); False for one formatted by an older Tocsin."""
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly view."""
@@ -76,6 +104,11 @@ def kafka_cluster_id() -> str:
         text = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         if not text.startswith("-"):
             return text
+
+
+def _argfile_quote(arg: str) -> str:
+    """One argument of a java @argfile: quoted, with backslashes and quotes escaped."""
+    return '"' + arg.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _run_async(coro: Any) -> Any:
@@ -113,7 +146,9 @@ class LocalBroker:
         settings = settings or Settings()
         self.address: BrokerAddress = parse_bootstrap(settings.kafka_bootstrap)
         self.data_dir: Path = (settings.data_dir / "kafka").resolve()
+        self.topic_prefix = settings.topic_prefix
         self.heap = heap
+        self.credentials_dir = self.data_dir / "credentials"
         self.config_path = self.data_dir / "server.properties"
         self.log4j_path = self.data_dir / "log4j2.yaml"
         self.log_dir = self.data_dir / "data"
@@ -130,6 +165,20 @@ class LocalBroker:
     def formatted(self) -> bool:
         """Storage has been formatted (KRaft meta.properties exists)."""
         return (self.log_dir / "meta.properties").is_file()
+
+    @property
+    def secured(self) -> bool:
+        """The broker's secrets exist (it was formatted with SASL users; older Tocsin versions formatted without)."""
+        return read_broker_secrets(self.credentials_dir) is not None
+
+    def admin_security(self) -> KafkaSecurity:
+        """How the operator (`admin`) connects to this broker; PLAINTEXT for an unsecured one."""
+        admin = read_credentials(self.credentials_dir, ADMIN)
+        if admin is None:
+            return PLAINTEXT
+        return KafkaSecurity(
+            protocol=admin.protocol, mechanism=admin.mechanism, username=ADMIN, password=admin.password
+        )
 
     # ---- classpath -------------------------------------------------------------------------------
 
@@ -156,7 +205,7 @@ class LocalBroker:
     def status(self, probe_timeout: float = 2.0) -> BrokerStatus:
         """Whether our broker runs, and whether anything answers Kafka admin calls at the bootstrap."""
         pid = self.pid()
-        reachable = bool(_run_async(probe(self.bootstrap, probe_timeout)))
+        reachable = bool(_run_async(probe(self.bootstrap, probe_timeout, self.admin_security())))
         return BrokerStatus(
             running=pid is not None,
             pid=pid,
@@ -165,37 +214,102 @@ class LocalBroker:
             reachable=reachable,
             formatted=self.formatted,
             log_file=self.log_file,
+            secured=self.secured,
         )
 
     # ---- start -----------------------------------------------------------------------------------
 
-    def start(self, timeout: float = 90.0) -> BrokerStatus:
-        """Start the broker unless ours already runs; return once it serves admin calls.
+    def start(self, timeout: float = 90.0, *, reformat: bool = False) -> BrokerStatus:
+        """Start the broker unless ours already runs; return once it serves admin calls, its principals and ACLs made.
 
         Raises `BrokerError` (with the tail of broker.log) if the JVM exits early or is not ready
-        within `timeout` seconds; a broker this call launched is then stopped again.
+        within `timeout` seconds; a broker this call launched is then stopped again. A data dir formatted without
+        security (an older Tocsin) is refused unless `reformat`, which moves its data aside first.
         """
         deadline = time.monotonic() + timeout
         pid = self.pid()
         if pid is not None:
+            if not self.secured:
+                raise BrokerError(self._unsecured_message(running=pid))
             log.info("kafka.broker.already_running", pid=pid, bootstrap=self.bootstrap)
             self._wait_ready(pid, None, deadline)
+            _run_async(self._provision())
             return self.status()
         self._check_ports_free()
+        self._check_secured(reformat)
         classpath = self.ensure_classpath()
         java = self._java()
-        self._write_config()
+        secrets = read_broker_secrets(self.credentials_dir) if self.formatted else None
+        if secrets is None:
+            secrets = self._new_identities()
+        self._write_config(secrets)
         if not self.formatted:
-            self._format(java, classpath)
+            self._format(java, classpath, secrets)
         proc = self._launch(java, classpath)
         try:
             self._wait_ready(proc.pid, proc, deadline)
+            _run_async(self._provision())
         except BrokerError:
             self._terminate(proc.pid, grace=10.0)
             self.pid_file.unlink(missing_ok=True)
             raise
         log.info("kafka.broker.started", pid=proc.pid, bootstrap=self.bootstrap, data_dir=str(self.data_dir))
         return self.status()
+
+    # ---- security --------------------------------------------------------------------------------
+
+    def _unsecured_message(self, running: int | None = None) -> str:
+        state = f"is running (pid {running}) without" if running else "was formatted by an older Tocsin, without"
+        stop = "`tocsin kafka stop`, then " if running else ""
+        return (
+            f"the Kafka broker in {self.data_dir} {state} authentication or ACLs. Secure it with "
+            f"{stop}`tocsin kafka start --reformat`: its topics move to {self.log_dir}.before-sasl-<time>/ and a new, "
+            "secured broker starts empty (the read model rebuilds from it: `tocsin projector rebuild`)."
+        )
+
+    def _check_secured(self, reformat: bool) -> None:
+        """Refuse a data dir formatted without security, or move its data aside when `reformat`."""
+        if not self.formatted or self.secured:
+            return
+        if not reformat:
+            raise BrokerError(self._unsecured_message())
+        aside = self.log_dir.with_name(f"{self.log_dir.name}.before-sasl-{time.strftime('%Y%m%d-%H%M%S')}")
+        self.log_dir.replace(aside)
+        log.warning("kafka.broker.reformatting", moved_to=str(aside), reason="formatted without authentication")
+
+    def _new_identities(self) -> BrokerSecrets:
+        """Fresh passwords for the broker and every platform principal, stored before formatting (old ones go)."""
+        if self.credentials_dir.exists():
+            for old in self.credentials_dir.iterdir():
+                if old.suffix in (".json", ".properties"):
+                    old.unlink()
+        secrets = BrokerSecrets.generate()
+        write_broker_secrets(self.credentials_dir, secrets)
+        for name in (ADMIN, *COMPONENTS):
+            write_credentials(self.credentials_dir, LocalCredentials(name, new_password(), name, self.bootstrap))
+        log.info("kafka.broker.credentials_created", directory=str(self.credentials_dir))
+        return secrets
+
+    def _broker_security(self) -> KafkaSecurity:
+        """The broker's own identity (a super user): provisioning uses it, so a lost admin.json is made again."""
+        secrets = read_broker_secrets(self.credentials_dir)
+        assert secrets is not None, "provisioning needs a secured broker"
+        return KafkaSecurity(protocol="SASL_PLAINTEXT", username=BROKER, password=secrets.scram_password)
+
+    async def _provision(self) -> None:
+        """Make the platform's principals exist with stored credentials, and grant their ACLs under the prefix."""
+        security = self._broker_security()
+        async with admin_client(self.bootstrap, security) as client:
+            for name in (ADMIN, *COMPONENTS):
+                stored = read_credentials(self.credentials_dir, name)
+                if stored is None:  # lost: a new password, set on the broker before it is stored
+                    stored = LocalCredentials(name, new_password(), name, self.bootstrap)
+                    await upsert_scram_user(client, name, stored.password)
+                    write_credentials(self.credentials_dir, stored)
+                    log.info("kafka.broker.principal_recreated", principal=name)
+                elif stored.bootstrap != self.bootstrap:  # the same data dir, served on another port
+                    write_credentials(self.credentials_dir, replace(stored, bootstrap=self.bootstrap))
+        await grant_components(self.bootstrap, security, self.topic_prefix)
 
     def _check_ports_free(self) -> None:
         host = self.address.host
@@ -216,24 +330,40 @@ class LocalBroker:
             raise BrokerError("java not found: install a JDK/JRE 17+ (Debian: openjdk-17-jre-headless)")
         return java
 
-    def _write_config(self) -> None:
+    def _write_config(self, secrets: BrokerSecrets) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        self.config_path.write_text(render_server_properties(self.address, self.log_dir))
+        write_private(self.config_path, render_server_properties(self.address, self.log_dir, secrets))
         self.log4j_path.write_text(LOG4J2_TEMPLATE.read_text())
 
     def _jvm_base(self, java: str, classpath: str) -> list[str]:
         return [java, f"-Dlog4j2.configurationFile={self.log4j_path}", "-cp", classpath]
 
-    def _format(self, java: str, classpath: str) -> None:
+    def _format(self, java: str, classpath: str, secrets: BrokerSecrets) -> None:
+        """Format the storage with the SCRAM users bootstrapped; their passwords go in a 0600 @argfile, not argv."""
         cluster_id = kafka_cluster_id()
-        cmd = [
-            *self._jvm_base(java, classpath), "kafka.tools.StorageTool", "format",
+        users = [(BROKER, secrets.scram_password.get_secret_value())]
+        for name in (ADMIN, *COMPONENTS):
+            stored = read_credentials(self.credentials_dir, name)
+            assert stored is not None, f"{name}'s credentials are written before formatting"
+            users.append((name, stored.password.get_secret_value()))
+        args = [
+            f"-Dlog4j2.configurationFile={self.log4j_path}", "-cp", classpath, "kafka.tools.StorageTool", "format",
             "-t", cluster_id, "-c", str(self.config_path), "--standalone",
         ]  # fmt: skip
-        log.info("kafka.broker.formatting", log_dir=str(self.log_dir), cluster_id=cluster_id)
-        result = subprocess.run(cmd, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL)
+        for name, password in users:
+            args += ["--add-scram", scram_bootstrap_argument(name, password)]
+        argfile = self.credentials_dir / "format.args"
+        write_private(argfile, "\n".join(_argfile_quote(arg) for arg in args) + "\n")
+        log.info("kafka.broker.formatting", log_dir=str(self.log_dir), cluster_id=cluster_id, users=len(users))
+        try:
+            result = subprocess.run(
+                [java, f"@{argfile}"], capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL
+            )
+        finally:
+            argfile.unlink(missing_ok=True)
         if result.returncode != 0 or not self.formatted:
-            output = (result.stdout + result.stderr).strip()[-4000:]
+            lines = (result.stdout + result.stderr).splitlines()
+            output = "\n".join(line for line in lines if "UserScramCredentialRecord" not in line)[-4000:]
             raise BrokerError(f"formatting {self.log_dir} failed (exit {result.returncode}):\n{output}")
 
     def _launch(self, java: str, classpath: str) -> subprocess.Popen[bytes]:
@@ -290,7 +420,9 @@ class LocalBroker:
                     f"(log line {STARTED_MARKER!r} seen: {self._log_has_started()}). "
                     f"Last lines of {self.log_file}:\n{self.log_tail()}"
                 )
-            if self._log_has_started() and _run_async(probe(self.bootstrap, min(3.0, remaining))):
+            if self._log_has_started() and _run_async(
+                probe(self.bootstrap, min(3.0, remaining), self.admin_security())
+            ):
                 return
             time.sleep(0.2)
 

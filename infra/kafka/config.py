@@ -6,7 +6,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["BrokerAddress", "cmdline_is_broker", "parse_bootstrap", "render_server_properties"]
+from infra.kafka.credentials import BROKER, BrokerSecrets
+
+__all__ = [
+    "AUTHORIZER",
+    "BrokerAddress",
+    "cmdline_is_broker",
+    "parse_bootstrap",
+    "render_server_properties",
+    "scram_bootstrap_argument",
+    "security_properties",
+]
+
+AUTHORIZER = "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+SUPER_USERS = ("admin", BROKER)
 
 
 @dataclass(frozen=True)
@@ -41,21 +54,61 @@ def parse_bootstrap(bootstrap: str) -> BrokerAddress:
     return BrokerAddress(host=host, port=port)
 
 
-def render_server_properties(address: BrokerAddress, log_dir: Path, extra: Mapping[str, str] | None = None) -> str:
-    """server.properties for a single-node KRaft broker in combined (broker+controller) mode.
+def _jaas(module: str, username: str, password: str, **users: str) -> str:
+    """A JAAS line for a listener; `users` are the PLAIN users the listener accepts (user_NAME="password")."""
+    accepted = "".join(f' user_{name}="{secret}"' for name, secret in users.items())
+    return f'{module} required username="{username}" password="{password}"{accepted};'
 
-    Formatted with `StorageTool format --standalone`, so `controller.quorum.voters` must stay unset.
+
+def security_properties(secrets: BrokerSecrets) -> dict[str, str]:
+    """SASL and ACLs (docs/adr/0022): SCRAM-SHA-512 for clients and the broker itself on CLIENT, PLAIN on CONTROLLER.
+
+    The controller listener cannot use SCRAM (KRaft keeps SCRAM credentials in the metadata log the controller serves),
+    so it authenticates the broker with a static PLAIN user instead of trusting anonymous loopback connections.
+    """
+    scram, plain = secrets.scram_password.get_secret_value(), secrets.controller_password.get_secret_value()
+    return {
+        "sasl.enabled.mechanisms": "SCRAM-SHA-512",
+        "sasl.mechanism.inter.broker.protocol": "SCRAM-SHA-512",
+        "sasl.mechanism.controller.protocol": "PLAIN",
+        "listener.name.client.sasl.enabled.mechanisms": "SCRAM-SHA-512",
+        "listener.name.client.scram-sha-512.sasl.jaas.config": _jaas(
+            "org.apache.kafka.common.security.scram.ScramLoginModule", BROKER, scram
+        ),
+        "listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
+        "listener.name.controller.plain.sasl.jaas.config": _jaas(
+            "org.apache.kafka.common.security.plain.PlainLoginModule", BROKER, plain, **{BROKER: plain}
+        ),
+        "authorizer.class.name": AUTHORIZER,
+        "allow.everyone.if.no.acl.found": "false",
+        "super.users": ";".join(f"User:{name}" for name in SUPER_USERS),
+    }
+
+
+def scram_bootstrap_argument(username: str, password: str) -> str:
+    """A `StorageTool format --add-scram` value that creates SCRAM-SHA-512 user `username`."""
+    return f"SCRAM-SHA-512=[name={username},password={password}]"
+
+
+def render_server_properties(
+    address: BrokerAddress, log_dir: Path, secrets: BrokerSecrets, extra: Mapping[str, str] | None = None
+) -> str:
+    """server.properties for a single-node KRaft broker in combined (broker+controller) mode, with SASL and ACLs.
+
+    Formatted with `StorageTool format --standalone`, so `controller.quorum.voters` must stay unset. Both listeners
+    are on `address.host` (loopback by default) and SASL_PLAINTEXT: the broker reaches itself as user `broker`.
     """
     host, port, cport = address.host, address.port, address.controller_port
     props: dict[str, str] = {
         "process.roles": "broker,controller",
         "node.id": "1",
         "controller.quorum.bootstrap.servers": f"{host}:{cport}",
-        "listeners": f"PLAINTEXT://{host}:{port},CONTROLLER://{host}:{cport}",
-        "advertised.listeners": f"PLAINTEXT://{host}:{port}",
+        "listeners": f"CLIENT://{host}:{port},CONTROLLER://{host}:{cport}",
+        "advertised.listeners": f"CLIENT://{host}:{port}",
         "controller.listener.names": "CONTROLLER",
-        "inter.broker.listener.name": "PLAINTEXT",
-        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "inter.broker.listener.name": "CLIENT",
+        "listener.security.protocol.map": "CLIENT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT",
+        **security_properties(secrets),
         "log.dirs": str(log_dir),
         "num.partitions": "1",
         "offsets.topic.replication.factor": "1",

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from infra.kafka.admin import partition_count
+from infra.kafka.security import client_options
 
 
 @asynccontextmanager
@@ -23,7 +24,7 @@ async def from_start(
     """
     sizes = {} if fetch_bytes is None else {"max_partition_fetch_bytes": fetch_bytes}
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None, metadata_max_age_ms=5_000, **sizes
+        **client_options(bootstrap), enable_auto_commit=False, group_id=None, metadata_max_age_ms=5_000, **sizes
     )
     await consumer.start()
     try:
