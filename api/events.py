@@ -20,6 +20,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from api.access import sees_all_modes, unit_scoped
 from infra.db.users import Identity
+from infra.kafka.security import client_options
 from infra.wire import EventType
 
 _POSITION = re.compile(r"^\d{1,5}:\d{1,19}(,\d{1,5}:\d{1,19}){0,1023}$")
@@ -55,7 +56,7 @@ async def tail(
 ) -> AsyncGenerator[FeedItem, None]:
     """Events of `topic` from `start` (None: from now on), with a keep-alive item after `idle` quiet seconds."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
+        **client_options(bootstrap),
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",

@@ -16,6 +16,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 
 from infra.db import queries
 from infra.db.engine import Database
+from infra.kafka.security import client_options
 
 log = structlog.get_logger(__name__)
 
@@ -86,7 +87,7 @@ def _set(gauge: Gauge, values: dict[tuple[str, ...], float]) -> None:
 
 async def consumer_lag(bootstrap: str, group: str) -> dict[str, int]:
     """End offset minus committed offset of `group`, summed per topic (topics the group has committed on)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
+    admin = AIOKafkaAdminClient(**client_options(bootstrap), request_timeout_ms=3000)
     await admin.start()
     try:
         committed = await admin.list_consumer_group_offsets(group)
@@ -94,7 +95,7 @@ async def consumer_lag(bootstrap: str, group: str) -> dict[str, int]:
         await admin.close()
     if not committed:
         return {}
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, request_timeout_ms=3000)
+    consumer = AIOKafkaConsumer(**client_options(bootstrap), enable_auto_commit=False, request_timeout_ms=3000)
     await consumer.start()
     try:
         ends = await consumer.end_offsets(list(committed))

@@ -11,6 +11,8 @@ from typing import Any, Protocol
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
+from infra.kafka.security import client_options
+
 
 class PublishFailed(RuntimeError):
     """Kafka did not take the message; the caller should try again later."""
@@ -53,7 +55,7 @@ class KafkaPublisher:
         async with self._lock:
             if self._producer is None:
                 producer = AIOKafkaProducer(
-                    bootstrap_servers=self.bootstrap,
+                    **client_options(self.bootstrap),
                     acks="all",
                     enable_idempotence=True,
                     metadata_max_age_ms=5_000,

@@ -20,6 +20,8 @@ from typing import TypeVar
 import httpx
 
 from bench.receivers import free_port
+from infra.kafka.security import PRINCIPAL_VARIABLE, credentials_dir
+from infra.settings import Settings
 
 T = TypeVar("T")
 
@@ -39,9 +41,15 @@ class Platform:
 
     @property
     def env(self) -> dict[str, str]:
-        """Environment of the platform's processes."""
+        """Environment of the platform's processes.
+
+        On the local broker each process signs in as its own principal (api, worker, drill; operator commands as
+        admin) with the credentials of the broker this process uses, so the e2e tests run under the real ACLs.
+        """
+        inherited = {k: v for k, v in os.environ.items() if k != PRINCIPAL_VARIABLE}
         return {
-            **os.environ,
+            **inherited,
+            "TOCSIN_KAFKA_CREDENTIALS_DIR": str(credentials_dir(Settings())),
             "TOCSIN_KAFKA_BOOTSTRAP": self.bootstrap,
             "TOCSIN_TOPIC_PREFIX": self.prefix,
             "TOCSIN_DATABASE_URL": f"sqlite+aiosqlite:///{self.workdir / 'tocsin.db'}",
@@ -75,7 +83,8 @@ class Platform:
         return done.stdout.strip()
 
     def create_api_user(self) -> None:
-        """Migrate the database and create the test user and its token, with the CLI an operator would use."""
+        """Grant the prefix's Kafka ACLs, migrate the database, make the test user and its token (as an operator)."""
+        self.tocsin("kafka", "grant")
         self.tocsin("db", "upgrade")
         self.token = self.add_user("e2e", "commander", "duty_officer")
 

@@ -57,6 +57,7 @@ from drills.runner import DrillCommandError
 from drills.scoring import score_run
 from infra.kafka.admin import ensure_topics
 from infra.kafka.reading import read_from_end
+from infra.kafka.security import client_options
 from infra.settings import Settings
 from infra.wire import DrillEventType
 from playbooks.organisation import Organisation
@@ -178,7 +179,7 @@ class DrillHost(DrillHooks):
         settings, request = self.settings, self.request
         await ensure_drill_topics(settings)
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=settings.kafka_bootstrap, acks="all", metadata_max_age_ms=2_000
+            **client_options(settings.kafka_bootstrap), acks="all", metadata_max_age_ms=2_000
         )
         await self._producer.start()
         stack.push_async_callback(self._producer.stop)
@@ -203,7 +204,7 @@ class DrillHost(DrillHooks):
         """A consumer of drill-commands without a group, positioned at the end (or just after the StartDrill)."""
         topic = drill_topics(self.settings)[0]
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.settings.kafka_bootstrap,
+            **client_options(self.settings.kafka_bootstrap),
             group_id=None,
             enable_auto_commit=False,
             metadata_max_age_ms=2_000,

@@ -41,6 +41,7 @@ from drills.simulate import DEFAULT_START
 from infra.db.engine import Database
 from infra.db.migrate import upgrade
 from infra.kafka.reading import read_from_end
+from infra.kafka.security import client_options
 from infra.notify.stores import register_participants
 from infra.wire import Envelope, EventType, WireError, stable_id
 from playbooks.levels import Level
@@ -179,10 +180,10 @@ class LiveDrill:
 
     async def open(self) -> None:
         """Connect; the events are read from their end offsets as of now (before the first publish)."""
-        self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all", metadata_max_age_ms=2_000)
+        self._producer = AIOKafkaProducer(**client_options(self.bootstrap), acks="all", metadata_max_age_ms=2_000)
         await self._producer.start()
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False, metadata_max_age_ms=2_000
+            **client_options(self.bootstrap), group_id=None, enable_auto_commit=False, metadata_max_age_ms=2_000
         )
         await consumer.start()
         self._consumer = consumer

@@ -38,6 +38,7 @@ from drills.scenario import ScenarioError, parse_scenario
 from infra.db.drills import DrillFilter, get_drill_run, list_drill_runs
 from infra.db.engine import Database
 from infra.db.migrate import upgrade
+from infra.kafka.security import client_options
 from infra.settings import Settings
 from infra.wire import DrillEventType
 from playbooks import PlaybookLibrary, load_library
@@ -131,7 +132,7 @@ class DrillService:
         self._db = Database(settings.database_url)
         await ensure_drill_topics(settings)
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=settings.kafka_bootstrap, acks="all", metadata_max_age_ms=2_000
+            **client_options(settings.kafka_bootstrap), acks="all", metadata_max_age_ms=2_000
         )
         await self._producer.start()
         consumer: AIOKafkaConsumer | None = None
@@ -162,7 +163,7 @@ class DrillService:
         topic = drill_topics(self.settings)[0]
         consumer = AIOKafkaConsumer(
             topic,
-            bootstrap_servers=self.settings.kafka_bootstrap,
+            **client_options(self.settings.kafka_bootstrap),
             group_id=GROUP,
             enable_auto_commit=False,
             auto_offset_reset="latest",

@@ -13,13 +13,14 @@ from aiokafka import AIOKafkaProducer
 
 from infra.kafka.admin import ensure_topics
 from infra.kafka.reading import from_start
+from infra.kafka.security import client_options
 from playbooks import Playbook, PlaybookLibrary, parse_playbook
 
 
 async def publish_versions(bootstrap: str, topic: str, library: PlaybookLibrary) -> None:
     """Put the library's current playbook sources on the archive topic (idempotent: same key, same value)."""
     await ensure_topics(bootstrap, [topic], 1, configs={"cleanup.policy": "compact"})
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    producer = AIOKafkaProducer(**client_options(bootstrap), acks="all", enable_idempotence=True)
     await producer.start()
     try:
         for playbook in library.all():

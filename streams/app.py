@@ -13,6 +13,7 @@ import faust
 from mode import CrashingSupervisor
 
 from infra.clock import clock_for
+from infra.kafka.security import faust_credentials
 from infra.settings import Settings
 from streams.roles import ALL as ALL
 from streams.roles import ROLES as ROLES
@@ -58,6 +59,7 @@ def create_app(config: Settings) -> faust.App:
     return faust.App(
         group_id(config),
         broker=broker_urls(config.kafka_bootstrap),
+        broker_credentials=faust_credentials(config),  # TOCSIN_KAFKA_* or the local broker's `worker` (ADR 0022)
         store="memory://",
         topic_partitions=config.partitions,
         topic_replication_factor=1,

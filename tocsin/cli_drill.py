@@ -20,6 +20,7 @@ from drills.scenario import SCENARIO_DIR, ScenarioError, load_scenario, parse_sc
 from drills.schema import SCHEMA, SCHEMA_FILE
 from drills.scoring import Score, score_run
 from drills.simulate import simulate
+from infra.kafka.security import use_principal
 from infra.wire import DrillCommandType
 from playbooks import PlaybookError, PlaybookLibrary, load_library
 
@@ -141,6 +142,7 @@ def run(
     except ScenarioError as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(1) from None
+    use_principal("drill")  # the local broker's `drill` principal, unless TOCSIN_KAFKA_* say otherwise (ADR 0022)
     settings = Settings()
     exercise = exercise_id or new_exercise_id(loaded.id, datetime.now(UTC))
     directory = report_dir or settings.data_dir / "drills" / exercise
@@ -182,6 +184,7 @@ def serve() -> None:
     from infra.logs import configure_logging
     from infra.settings import Settings
 
+    use_principal("drill")
     settings = Settings()
     configure_logging(settings.log_level, json=settings.log_json)
     asyncio.run(_serve(settings))
@@ -282,13 +285,14 @@ async def _send_command(
     from drills.control import envelope
     from drills.host import drill_topics, ensure_drill_topics
     from infra.kafka.reading import read_from_end
+    from infra.kafka.security import client_options
 
     await ensure_drill_topics(settings)
     commands, events = drill_topics(settings)
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap, group_id=None, enable_auto_commit=False, metadata_max_age_ms=2_000
+        **client_options(settings.kafka_bootstrap), group_id=None, enable_auto_commit=False, metadata_max_age_ms=2_000
     )
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all", metadata_max_age_ms=2_000)
+    producer = AIOKafkaProducer(**client_options(settings.kafka_bootstrap), acks="all", metadata_max_age_ms=2_000)
     await consumer.start()
     await producer.start()
     try:

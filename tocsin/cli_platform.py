@@ -19,6 +19,7 @@ import httpx
 import typer
 
 from infra.kafka.admin import ensure_topics
+from infra.kafka.security import use_principal
 from infra.logs import configure_logging
 from infra.settings import Settings
 
@@ -65,6 +66,7 @@ def worker(
         raise typer.BadParameter(str(exc), param_hint="--role") from exc
     os.environ["TOCSIN_WORKER_ROLE"] = role  # streams.app reads its settings from the environment at import
     os.environ["TOCSIN_WORKER_ID"] = worker_id
+    use_principal("worker")  # the local broker's `worker` principal, unless TOCSIN_KAFKA_* say otherwise (ADR 0022)
     settings = Settings()
     configure_logging(settings.log_level, json=settings.log_json)
     from infra.db.migrate import upgrade_shared
@@ -96,6 +98,7 @@ def api() -> None:
     """Serve the HTTP API on TOCSIN_API_HOST:TOCSIN_API_PORT with TOCSIN_API_WORKERS processes (default 1)."""
     import uvicorn
 
+    use_principal("api")  # in the environment, so uvicorn's worker processes are `api` too (ADR 0022)
     settings = Settings()
     configure_logging(settings.log_level, json=settings.log_json)
     if settings.api_workers < 1:
@@ -116,6 +119,7 @@ def api_process_app() -> FastAPI:
     this: each sets up its own logging, then builds its own app (database pool, Kafka producer, caches)."""
     from tocsin.api_factory import create
 
+    use_principal("api")
     settings = Settings()
     configure_logging(settings.log_level, json=settings.log_json)
     return create(settings)

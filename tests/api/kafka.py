@@ -8,6 +8,8 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 
+from infra.kafka.security import client_options
+
 
 async def find_message(
     bootstrap: str,
@@ -20,7 +22,7 @@ async def find_message(
     """The (key, value) of the message on `topic` whose `field` is `message_id`; fail after `timeout`."""
     consumer = AIOKafkaConsumer(
         topic,
-        bootstrap_servers=bootstrap,
+        **client_options(bootstrap),
         group_id=None,
         auto_offset_reset="earliest",
         enable_auto_commit=False,

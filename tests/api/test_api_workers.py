@@ -21,6 +21,7 @@ from aiokafka import AIOKafkaProducer
 from bench.api import INCIDENT_ID, measure_api_get, seed_incident
 from bench.platform import Platform
 from infra.kafka.admin import ensure_topics
+from infra.kafka.security import client_options
 from infra.wire import Envelope, EventType
 
 pytestmark = pytest.mark.subprocess
@@ -41,7 +42,7 @@ async def publish_note(platform: Platform, incident_id: str) -> Envelope:
         payload={"seq": 9, "event": {"text": "workers test"}, "incident": {"id": incident_id}},
         incident_id=incident_id,
     )
-    producer = AIOKafkaProducer(bootstrap_servers=platform.bootstrap, acks="all")
+    producer = AIOKafkaProducer(**client_options(platform.bootstrap), acks="all")
     await producer.start()
     try:
         await producer.send_and_wait(topic, note.to_json(), key=incident_id.encode())

@@ -17,6 +17,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from api.app import create_app
 from api.events import decode_position, encode_position
+from infra.kafka.security import client_options
 from infra.settings import Settings
 from infra.wire import EventType
 from playbooks import PlaybookLibrary
@@ -43,7 +44,7 @@ def event(
 
 
 async def publish(settings: Settings, *events: dict[str, Any]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
+    producer = AIOKafkaProducer(**client_options(settings.kafka_bootstrap), acks="all")
     await producer.start()
     try:
         for value in events:
@@ -123,7 +124,7 @@ async def test_the_feed_shows_only_what_the_caller_may_see(
 async def read_position(settings: Settings) -> str:
     """The feed's current end: a Last-Event-ID from which only later events follow (the test topic has 1
     partition)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=None)
+    consumer = AIOKafkaConsumer(**client_options(settings.kafka_bootstrap), group_id=None)
     await consumer.start()
     try:
         tp = TopicPartition(settings.topic("incident-events"), 0)

@@ -8,10 +8,12 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from infra.kafka.security import client_options
+
 
 async def produce_raw(bootstrap: str, topic: str, value: bytes, key: bytes | None = None) -> None:
     """Write one message as-is, like `kcat -P -t TOPIC`."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", metadata_max_age_ms=2_000)
+    producer = AIOKafkaProducer(**client_options(bootstrap), acks="all", metadata_max_age_ms=2_000)
     await producer.start()
     try:
         await producer.send_and_wait(topic, value, key=key)
@@ -30,7 +32,7 @@ async def read_json_until(
     """Read JSON messages from the start of `topic` until `count` of them satisfy `match` (or all, if None)."""
     consumer = AIOKafkaConsumer(
         topic,
-        bootstrap_servers=bootstrap,
+        **client_options(bootstrap),
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         group_id=None,

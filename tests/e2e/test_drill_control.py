@@ -22,6 +22,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from drills.control import new_exercise_id
 from drills.scenario import SCENARIO_DIR
 from infra.kafka.reading import read_from_end
+from infra.kafka.security import client_options
 from infra.wire import DrillCommandType, DrillEventType
 from tests.e2e.platform import Platform
 from tests.integration.channels.receivers import SmtpReceiver
@@ -40,9 +41,9 @@ class DrillIO:
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
         self.events: list[Event] = []
-        self.producer = AIOKafkaProducer(bootstrap_servers=platform.bootstrap, acks="all", metadata_max_age_ms=2_000)
+        self.producer = AIOKafkaProducer(**client_options(platform.bootstrap), acks="all", metadata_max_age_ms=2_000)
         self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=platform.bootstrap, group_id=None, enable_auto_commit=False, metadata_max_age_ms=2_000
+            **client_options(platform.bootstrap), group_id=None, enable_auto_commit=False, metadata_max_age_ms=2_000
         )
 
     async def __aenter__(self) -> Self:

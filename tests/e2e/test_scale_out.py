@@ -23,6 +23,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from infra.channels import DeliveryStatus
+from infra.kafka.security import client_options
 from infra.wire import EventType, stable_id
 from streams.delivery import IN_DOUBT
 from tests.e2e.district import district_on_receivers
@@ -240,8 +241,8 @@ async def uncommitted(platform: Platform) -> tuple[int, dict[TopicPartition, int
     """Messages the role groups have not committed yet (over every partition of their topics), and the end offsets."""
     topics = {platform.topic(name) for names in CONSUMED.values() for name in names}
     partitions = [TopicPartition(topic, p) for topic in sorted(topics) for p in range(PARTITIONS)]
-    consumer = AIOKafkaConsumer(bootstrap_servers=platform.bootstrap, enable_auto_commit=False)
-    admin = AIOKafkaAdminClient(bootstrap_servers=platform.bootstrap)
+    consumer = AIOKafkaConsumer(**client_options(platform.bootstrap), enable_auto_commit=False)
+    admin = AIOKafkaAdminClient(**client_options(platform.bootstrap))
     await consumer.start()
     await admin.start()
     try:

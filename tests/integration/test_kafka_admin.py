@@ -14,13 +14,14 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
 from infra.kafka.admin import TopicCreationError, ensure_topics, probe
+from infra.kafka.security import client_options
 
 
 @pytest.fixture
 async def topic_prefix(kafka_bootstrap: str) -> AsyncIterator[str]:
     prefix = f"test.admin.{uuid.uuid4().hex[:12]}."
     yield prefix
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap, metadata_max_age_ms=1000)
+    admin = AIOKafkaAdminClient(**client_options(kafka_bootstrap), metadata_max_age_ms=1000)
     await admin.start()
     try:
         ours = [t for t in await admin.list_topics() if t.startswith(prefix)]
@@ -31,7 +32,7 @@ async def topic_prefix(kafka_bootstrap: str) -> AsyncIterator[str]:
 
 
 async def _partitions(bootstrap: str, names: list[str]) -> dict[str, int]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, metadata_max_age_ms=1000)
+    admin = AIOKafkaAdminClient(**client_options(bootstrap), metadata_max_age_ms=1000)
     await admin.start()
     try:
         topics = await admin.describe_topics(names)
