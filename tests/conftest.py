@@ -46,7 +46,10 @@ def require_broker(bootstrap: str) -> None:
     """Fail (under CI=true) or skip (elsewhere) when no broker answers at `bootstrap`."""
     if asyncio.run(probe(bootstrap, timeout=10.0)):
         return
-    message = f"no Kafka broker answers at {bootstrap}; start one with `tocsin kafka start` (make test does)"
+    message = (
+        f"no Kafka broker answers at {bootstrap} (or it refuses this process's credentials, see "
+        "infra/kafka/security.py); start one with `tocsin kafka start` (make test does)"
+    )
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(message)
     pytest.skip(message)
