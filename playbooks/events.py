@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from playbooks.cases import Case
 from playbooks.commands import Delivery, SignalValue
 from playbooks.facts import Facts
 from playbooks.json_types import JsonObject
@@ -66,9 +67,11 @@ class ReportReceived(Event):
     facts: Facts
     superseded: bool
     description: str
+    cases: tuple[Case, ...] = ()
+    """The listed persons whose entry this report added or replaced (the case list's change)."""
 
     def to_data(self) -> JsonObject:
-        """`report_id`, `source`, `reported_at`, `facts`, `superseded`, `description`."""
+        """`report_id`, `source`, `reported_at`, `facts`, `superseded`, `description`, `cases`."""
         return {
             "report_id": self.report_id,
             "source": self.source,
@@ -76,6 +79,7 @@ class ReportReceived(Event):
             "facts": self.facts.to_mapping(),
             "superseded": self.superseded,
             "description": self.description,
+            "cases": [case.to_dict() for case in self.cases],
         }
 
 

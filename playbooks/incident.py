@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime
 from enum import StrEnum
 
+from playbooks.cases import Case, count_cases, merge_cases
 from playbooks.events import IncidentOpened, LevelChanged, ReportReceived
-from playbooks.facts import Facts, aggregate
+from playbooks.facts import Facts, Regions, aggregate
 from playbooks.json_types import JsonObject
 from playbooks.levels import Level
 from playbooks.report import Report
@@ -43,6 +45,51 @@ class SourceFigures:
     report_id: str
     reported_at: datetime
     facts: Facts
+    listed: bool = False
+    """True when this report carried a case list: its persons, not its figures, count."""
+
+
+CASE_LIST = "case_list"
+PER_SOURCE = "sources"
+DERIVED_FIGURES = ("cases", "hospitalized", "deaths", "regions.townships", "regions.counties")
+"""The figures a case list gives; `facts_basis` says, for each, whether the list or the per-source sum did."""
+
+
+def derive_facts(sources: Iterable[SourceFigures], cases: Mapping[str, Case]) -> tuple[Facts, dict[str, str]]:
+    """An incident's facts from its sources' newest figures and its case list, and the basis of each figure.
+
+    Without a case list, figures aggregate per source (summed counts, widest regions). With one, each figure
+    of `DERIVED_FIGURES` is the larger of the persons counted from the list and the aggregate of the sources
+    that sent no list (a report without a list may describe the same persons, so the two are never added).
+    """
+    held = list(sources)
+    every = aggregate(s.facts for s in held)
+    if not cases:
+        return every, dict.fromkeys(DERIVED_FIGURES, PER_SOURCE)
+    unlisted = aggregate(s.facts for s in held if not s.listed)
+    counted = count_cases(cases.values())
+    pairs = {
+        "cases": (counted.cases, unlisted.cases),
+        "hospitalized": (counted.hospitalized, unlisted.hospitalized),
+        "deaths": (counted.deaths, unlisted.deaths),
+        "regions.townships": (counted.townships, unlisted.regions.townships),
+        "regions.counties": (counted.counties, unlisted.regions.counties),
+    }
+    value = {name: max(pair) for name, pair in pairs.items()}
+    basis = {name: CASE_LIST if listed >= other else PER_SOURCE for name, (listed, other) in pairs.items()}
+    facts = replace(
+        every,
+        cases=value["cases"],
+        hospitalized=value["hospitalized"],
+        deaths=value["deaths"],
+        regions=Regions(
+            townships=value["regions.townships"],
+            counties=value["regions.counties"],
+            prefectures=every.regions.prefectures,
+            provinces=every.regions.provinces,
+        ),
+    )
+    return facts, basis
 
 
 @dataclass
@@ -77,11 +124,19 @@ class Incident:
     last_case_at: datetime | None = None
     closed_at: datetime | None = None
     termination: JsonObject | None = None
+    cases: dict[str, Case] = field(default_factory=dict)
 
     @property
     def aggregated_facts(self) -> Facts:
-        """The aggregate over sources: each source's newest figures, summed."""
-        return aggregate(s.facts for s in self.sources.values())
+        """The aggregate: each source's newest figures, summed, or the persons of the case list (`derive_facts`)."""
+        return derive_facts(self.sources.values(), self.cases)[0]
+
+    @property
+    def facts_basis(self) -> dict[str, str]:
+        """For each figure a case list can give, where it comes from: `case_list` or `sources` (or `verified`)."""
+        if self.verified is not None:
+            return dict.fromkeys(DERIVED_FIGURES, "verified")
+        return derive_facts(self.sources.values(), self.cases)[1]
 
     @property
     def facts(self) -> Facts:
@@ -120,6 +175,8 @@ class Incident:
             "venue_type": self.venue_type,
             "facts": self.facts.to_mapping(),
             "aggregated_facts": self.aggregated_facts.to_mapping(),
+            "facts_basis": self.facts_basis,
+            "case_count": len(self.cases),
             "verified": self.verified,
             "rule_set": self.rule_set,
             "suggested_level": self.suggested_level,
@@ -169,11 +226,19 @@ def attach_report(incident: Incident, report: Report, *, now: datetime) -> list[
     incident.report_ids.append(report.report_id)
     previous = incident.sources.get(report.source_key)
     newer = previous is None or report.reported_at >= previous.reported_at
+    listed = report.case_list is not None
     if newer:
-        incident.sources[report.source_key] = SourceFigures(report.report_id, report.reported_at, report.facts)
+        incident.sources[report.source_key] = SourceFigures(
+            report.report_id, report.reported_at, report.facts, listed=listed
+        )
     if report.venue_type and not incident.venue_type:
         incident.venue_type = report.venue_type
-    if newer and report.facts.cases > (previous.facts.cases if previous else 0):
+    changed: list[Case] = []
+    if report.case_list:
+        incident.cases, changed = merge_cases(incident.cases, report.case_list)
+        last_onset = max(case.onset for case in report.case_list)
+        incident.last_case_at = max(incident.last_case_at or last_onset, last_onset)
+    elif not listed and newer and report.facts.cases > (previous.facts.cases if previous else 0):
         incident.last_case_at = max(incident.last_case_at or report.reported_at, report.reported_at)
     incident.first_report_at = min(incident.first_report_at, report.reported_at)
     return [
@@ -185,6 +250,7 @@ def attach_report(incident: Incident, report: Report, *, now: datetime) -> list[
             facts=report.facts,
             superseded=not newer,
             description=report.description,
+            cases=tuple(changed),
         )
     ]
 
@@ -229,9 +295,15 @@ def to_dict(incident: Incident) -> JsonObject:
         data[key] = value.isoformat() if value else None
     data["items"] = {k: i.to_dict() for k, i in incident.items.items()}
     data["sources"] = {
-        k: {"report_id": s.report_id, "reported_at": s.reported_at.isoformat(), "facts": s.facts.to_mapping()}
+        k: {
+            "report_id": s.report_id,
+            "reported_at": s.reported_at.isoformat(),
+            "facts": s.facts.to_mapping(),
+            **({"listed": True} if s.listed else {}),
+        }
         for k, s in incident.sources.items()
     }
+    data["cases"] = [case.to_row() for case in incident.cases.values()]
     return data
 
 
@@ -246,7 +318,13 @@ def from_dict(data: JsonObject) -> Incident:
         fields_[key] = datetime.fromisoformat(data[key]) if data.get(key) else None
     fields_["items"] = {k: Item.from_dict(i) for k, i in (data.get("items") or {}).items()}
     fields_["sources"] = {
-        k: SourceFigures(s["report_id"], datetime.fromisoformat(s["reported_at"]), Facts.from_mapping(s["facts"]))
+        k: SourceFigures(
+            s["report_id"],
+            datetime.fromisoformat(s["reported_at"]),
+            Facts.from_mapping(s["facts"]),
+            listed=bool(s.get("listed")),
+        )
         for k, s in data["sources"].items()
     }
+    fields_["cases"] = {row[0]: Case.from_row(row) for row in data.get("cases") or []}
     return Incident(**fields_)

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from playbooks.cases import Case
 from playbooks.facts import Facts
 from playbooks.json_types import JsonValue
 
@@ -31,6 +32,8 @@ class Report:
     reporter: Mapping[str, JsonValue] = field(default_factory=dict)
     mode: str = ACTUAL
     exercise_id: str | None = None
+    case_list: tuple[Case, ...] | None = None
+    """The persons the report lists (None when it carries no list; an empty list is a list of nobody)."""
 
     @property
     def source_key(self) -> str:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from infra.wire.venue_types import UnknownVenueType, normalise_venue_type
+from playbooks.cases import Case, CaseStatus
 from playbooks.facts import Facts
 from playbooks.report import Report
 
@@ -66,6 +69,41 @@ class LocationIn(_Open):
         return self
 
 
+_RAW_ID_NUMBER = re.compile(r"^\d{17}[\dXx]$")
+"""A resident identity card number (18 digits, the last may be X): never a person_key."""
+MAX_CASES = 5000
+
+
+class CaseIn(_Open):
+    """One person of a case line list (病例一览表)."""
+
+    person_key: str = Field(..., min_length=4, max_length=128, pattern=r"^\S+$")
+    onset: datetime
+    town: str = Field(..., min_length=1, max_length=200)
+    village: str = Field("", max_length=200)
+    status: CaseStatus
+    age: int | None = Field(None, ge=0, le=150)
+    sex: Literal["male", "female", "unknown", "男", "女"] | None = None
+    symptoms: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list, max_length=50)
+
+    @field_validator("person_key")
+    @classmethod
+    def _not_an_id_number(cls, value: str) -> str:
+        if _RAW_ID_NUMBER.match(value):
+            raise ValueError(
+                "looks like a raw ID number; send an opaque, stable key derived from it (e.g. a salted hash), "
+                "never the number itself"
+            )
+        return value
+
+    @field_validator("onset")
+    @classmethod
+    def _onset_needs_offset(cls, value: datetime) -> datetime:
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("onset must be ISO-8601 with a UTC offset, e.g. 2026-11-29T12:30:00+08:00")
+        return value
+
+
 class ReporterIn(_Open):
     """Who reported it."""
 
@@ -104,6 +142,7 @@ class ReportIn(_Open):
     location: LocationIn
     venue_type: str | None = Field(None, max_length=64)
     facts: FactsIn = Field(default_factory=lambda: FactsIn())
+    case_list: list[CaseIn] | None = Field(None, max_length=MAX_CASES)
     description: str = Field("", max_length=20_000)
     reporter: ReporterIn = Field(default_factory=lambda: ReporterIn())
     mode: Literal["actual", "exercise"] = "actual"
@@ -115,6 +154,28 @@ class ReportIn(_Open):
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError("reported_at must be ISO-8601 with a UTC offset, e.g. 2026-11-29T08:05:00+08:00")
         return value
+
+    @field_validator("venue_type")
+    @classmethod
+    def _known_venue_type(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        try:
+            return normalise_venue_type(value)
+        except UnknownVenueType as exc:
+            raise ValueError(str(exc)) from exc
+
+    @model_validator(mode="after")
+    def _one_entry_per_person(self) -> ReportIn:
+        seen: dict[str, int] = {}
+        for index, case in enumerate(self.case_list or ()):
+            if case.person_key in seen:
+                raise ValueError(
+                    f"case_list[{index}].person_key: {case.person_key!r} is already listed at "
+                    f"case_list[{seen[case.person_key]}]; list each person once"
+                )
+            seen[case.person_key] = index
+        return self
 
     @model_validator(mode="after")
     def _exercise_needs_id(self) -> ReportIn:
@@ -139,18 +200,50 @@ class ReportIn(_Open):
             reporter=self.reporter.model_dump(exclude_none=True),
             mode=self.mode,
             exercise_id=self.exercise_id,
+            case_list=None if self.case_list is None else tuple(self._case(c) for c in self.case_list),
         )
+
+    def _case(self, case: CaseIn) -> Case:
+        """A listed person as the domain sees them; their county is the report's county code, if it gives one."""
+        code = (self.location.admin_code or "").strip()
+        return Case(
+            person_key=case.person_key,
+            onset=case.onset,
+            town=case.town.strip(),
+            village=case.village.strip(),
+            status=case.status,
+            reported_at=self.reported_at,
+            report_id=self.report_id,
+            source=self.to_source_key(),
+            age=case.age,
+            sex=case.sex,
+            symptoms=tuple(case.symptoms),
+            county=code[:6] if len(code) >= 6 and code[:6].isdigit() else None,
+        )
+
+    def to_source_key(self) -> str:
+        """The reporting unit (see `Report.source_key`)."""
+        unit = (self.reporter.unit or "").strip()
+        return f"{self.source}:{unit}" if unit else self.source
 
 
 def describe_errors(error: ValidationError) -> str:
     """One line per problem: `facts.cases: Input should be greater than or equal to 0 (got -3)`."""
     parts = []
     for item in error.errors():
-        path = ".".join(str(p) for p in item["loc"]) or "(report)"
+        path = _path(item["loc"])
         got = item.get("input")
         shown = "" if isinstance(got, dict) or got is None else f" (got {json.dumps(got, default=str)[:80]})"
         parts.append(f"{path}: {item['msg']}{shown}")
     return "; ".join(parts)
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    """`case_list[3].onset` for pydantic's ('case_list', 3, 'onset')."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
+    return text or "(report)"
 
 
 def parse_report(raw: bytes) -> ReportIn:

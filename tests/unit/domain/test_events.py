@@ -70,6 +70,9 @@ ITEM_KEYS = {
     "history",
     "acknowledged_at",
     "completed_at",
+    "repeat",
+    "occurrence",
+    "warning",
 }
 DELIVERY_KEYS = {
     "idempotency_key",
@@ -99,7 +102,7 @@ PINNED: list[tuple[Event, set[str]]] = [
             superseded=False,
             description="",
         ),
-        {"report_id", "source", "reported_at", "facts", "superseded", "description"},
+        {"report_id", "source", "reported_at", "facts", "superseded", "description", "cases"},
     ),
     (
         LevelChanged(
