@@ -17,6 +17,8 @@ TEMPLATE_NAMES = frozenset(
     {"level", "level_name", "title", "playbook", *(name.replace(".", "_") for name in STANDARD_FACTS)}
 )
 """Names a message template may use as ${name}, besides the playbook's own facts."""
+MIN_REPEAT_SECONDS = 3600
+"""The shortest period of a recurring step (`repeat: 1h`)."""
 
 
 class Builder:
@@ -163,6 +165,7 @@ class Builder:
         if group is not None and group not in as_mapping(self.data.get("groups")):
             self.issue((*path, "group"), f"{group!r} is not a declared group")
         self._template(spec.get("message", ""), (*path, "message"))
+        repeat = self._repeat(spec.get("repeat"), (*path, "repeat"), level)
         return ActionSpec(
             id=aid,
             kind=spec["kind"],
@@ -177,7 +180,19 @@ class Builder:
             supersedes=tuple(spec.get("supersedes", ())),
             message=spec.get("message", ""),
             level=level,
+            repeat=repeat,
         )
+
+    def _repeat(self, text: JsonValue, path: Path, level: Level | None) -> Duration | None:
+        """A recurring step's period: positive, at least an hour, and only for steps of the response."""
+        if text is None:
+            return None
+        if level is None:
+            self.issue(path, "repeat is not allowed in after_response (a step recurs until the response ends)")
+        period = self._duration(str(text), path)
+        if period.nominal().total_seconds() < MIN_REPEAT_SECONDS:
+            self.issue(path, f"{text!r} is too short to repeat; a recurring step repeats at most hourly")
+        return period
 
     def _template(self, text: str, path: Path) -> None:
         template = Template(text)

@@ -1,14 +1,16 @@
 """Durations as plan officers write them: '30m', '2h', '10d', '10 working days'.
 
-Working days skip Saturdays and Sundays and keep the time of day; public holidays are not
-modelled (a deployment calendar can be added later without changing the syntax).
+Working days keep the time of day and skip the days a `WorkingCalendar` says are not working days. The
+domain knows only the protocol and a weekdays-only calendar; the deployment passes the State Council's
+calendar (holidays and make-up working days, 调休) from infra/calendar.py.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
+from typing import Protocol
 
 _PATTERN = re.compile(
     r"^\s*(?P<amount>\d+)\s*(?P<unit>"
@@ -20,6 +22,39 @@ DURATION_PATTERN = r"^\s*\d+\s*(working\s+days?|wd|m|mins?|minutes?|h|hours?|d|d
 """The same grammar as a JSON Schema pattern (kept in step with `_PATTERN` by a test)."""
 
 _UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400}
+
+
+class CalendarRangeError(ValueError):
+    """A working-day calendar was asked about a day outside the years it knows; the text says what to do."""
+
+
+class WorkingCalendar(Protocol):
+    """Which days are working days (a holiday calendar); raises CalendarRangeError past its known years."""
+
+    @property
+    def timezone(self) -> tzinfo | None:
+        """Where the calendar's days are (a moment counts on its local date there); None: the moment's own."""
+        ...
+
+    def is_working_day(self, day: date, /) -> bool:
+        """True when `day` is a working day."""
+        ...
+
+
+class WeekdayCalendar:
+    """Monday to Friday are working days; no holidays (the default when no calendar is passed)."""
+
+    @property
+    def timezone(self) -> tzinfo | None:
+        """None: a moment counts on its own local date."""
+        return None
+
+    def is_working_day(self, day: date, /) -> bool:
+        """True from Monday to Friday."""
+        return day.weekday() < 5
+
+
+WEEKDAYS = WeekdayCalendar()
 
 
 @dataclass(frozen=True)
@@ -34,14 +69,18 @@ class Duration:
         """True for working days, whose length depends on the start."""
         return self.unit == "wd"
 
-    def after(self, start: datetime) -> datetime:
-        """The moment this duration after `start` ends (working days skip weekends)."""
+    def after(self, start: datetime, calendar: WorkingCalendar = WEEKDAYS) -> datetime:
+        """The moment this duration after `start` ends; working days skip the days `calendar` says are off.
+
+        A day counts by its date in the calendar's timezone; raises CalendarRangeError past the calendar's years.
+        """
         if not self.working:
             return start + timedelta(seconds=self.amount * _UNIT_SECONDS[self.unit])
         moment, left = start, self.amount
         while left > 0:
             moment += timedelta(days=1)
-            if moment.weekday() < 5:
+            local = moment if calendar.timezone is None else moment.astimezone(calendar.timezone)
+            if calendar.is_working_day(local.date()):
                 left -= 1
         return moment
 

@@ -65,6 +65,7 @@ from playbooks.response import (
     ItemStatus,
     ItemTransitionError,
     due_escalations,
+    due_recurrences,
     item_from_plan,
 )
 from playbooks.termination import Signal, TerminationStatus, termination_check
@@ -142,18 +143,14 @@ def regrade(incident: Incident, ctx: Context) -> list[Event]:
     else:
         if incident.level is Level.NON_GRADED:
             incident.explanation = grading.explanation
-        added = (
-            plan_additions(
-                ctx.playbook,
-                incident.level,
-                running=incident.items,
-                facts=facts,
-                venue_type=incident.venue_type,
-                now=ctx.now,
-                first_report_at=incident.first_report_at,
-            )
-            if incident.level is not Level.NON_GRADED
-            else ()
+        added = plan_additions(
+            ctx.playbook,
+            incident.level,
+            running=incident.items,
+            facts=facts,
+            venue_type=incident.venue_type,
+            now=ctx.now,
+            first_report_at=incident.first_report_at,
         )
         events.extend(_plan(incident, added, ctx, cause="facts"))
     lower = suggest_lower(ctx.playbook, incident.level, facts, incident.venue_type)
@@ -367,7 +364,8 @@ def approve_termination(incident: Incident, command: ApproveTermination, ctx: Co
 
 
 def check_deadlines(incident: Incident, command: CheckDeadlines, ctx: Context) -> list[Event]:
-    """Escalate every overdue step whose next escalation is due, one step along its chain."""
+    """Escalate every overdue step whose next escalation is due, one step along its chain, and plan the next
+    occurrence of each recurring step whose current one is due (while the response runs)."""
     events: list[Event] = []
     for item, role in due_escalations(incident.items, now=ctx.now, interval=escalation_interval(ctx.playbook)):
         step = item.escalation_step + 1
@@ -376,9 +374,20 @@ def check_deadlines(incident: Incident, command: CheckDeadlines, ctx: Context) -
         events.append(
             _item_event(incident, item.key, ItemChange.ESCALATED, ctx, by=None, escalated=(role, step, overdue))
         )
+    events.extend(_recur(incident, ctx))
     if incident.status is IncidentStatus.ACTIVE:
         events.extend(_maybe_propose(incident, ctx))
     return events
+
+
+def _recur(incident: Incident, ctx: Context) -> list[Event]:
+    """Plan the next occurrence of each recurring step whose current one is due, until the response ends."""
+    if incident.status is IncidentStatus.CLOSED:
+        return []
+    fresh = due_recurrences(incident.items, now=ctx.now, calendar=ctx.playbook.calendar)
+    for item in fresh:
+        incident.items[item.key] = item
+    return [ActionsPlanned(at=ctx.now, cause="recurrence", items=tuple(fresh))] if fresh else []
 
 
 def record_delivery(incident: Incident, command: RecordDelivery, ctx: Context) -> list[Event]:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from playbooks.conditions import Condition, FactSpec
-from playbooks.duration import Duration
+from playbooks.duration import WEEKDAYS, Duration, WorkingCalendar
 from playbooks.json_types import JsonObject
 from playbooks.levels import Level
 
@@ -47,6 +47,7 @@ class ActionSpec:
     supersedes: tuple[str, ...] = ()
     message: str = ""
     level: Level | None = None  # the lowest level that plans it; None for after-response steps
+    repeat: Duration | None = None  # a recurring step: a new occurrence every `repeat` until the response ends
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,8 @@ class Playbook:
     content_hash: str = ""
     filename: str = ""
     source: str = field(default="", repr=False, compare=False)
+    calendar: WorkingCalendar = field(default=WEEKDAYS, repr=False, compare=False)
+    """Which days count as working days for `N working days` deadlines (the deployment passes its calendar)."""
 
     @property
     def rules(self) -> tuple[Rule, ...]:
@@ -121,6 +124,10 @@ class Playbook:
                 f"playbook {self.id} has no rule set {rule_set!r} (choose from {', '.join(sorted(self.rule_sets))})"
             )
         return replace(self, rule_set=rule_set)
+
+    def with_calendar(self, calendar: WorkingCalendar) -> Playbook:
+        """This playbook counting working days on `calendar` (e.g. the State Council's, infra/calendar.py)."""
+        return replace(self, calendar=calendar)
 
     def plan_levels(self, level: Level) -> tuple[LevelPlan, ...]:
         """The defined level plans from IV up to `level` (a level inherits those below it)."""

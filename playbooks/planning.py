@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from string import Template
 
 from playbooks.conditions import fact_env, render
+from playbooks.duration import WEEKDAYS, CalendarRangeError, Duration, WorkingCalendar
 from playbooks.facts import Facts
 from playbooks.json_types import JsonObject
 from playbooks.levels import Level
@@ -37,6 +38,10 @@ class PlannedAction:
     group: str | None = None
     message: str = ""
     supersedes: tuple[str, ...] = ()
+    repeat: str | None = None
+    """A recurring step's period as written (`24h`); the next occurrence is planned when this one's ends."""
+    warning: str = ""
+    """Why the due time is approximate (a working-day calendar that does not know the year)."""
 
     def to_dict(self) -> JsonObject:
         """JSON-ready form (times ISO-8601, deadline in seconds and as written in the playbook)."""
@@ -55,6 +60,8 @@ class PlannedAction:
             "group": self.group,
             "message": self.message,
             "supersedes": list(self.supersedes),
+            "repeat": self.repeat,
+            "warning": self.warning,
         }
 
 
@@ -67,9 +74,11 @@ def plan_response(
     activated_at: datetime,
     first_report_at: datetime,
 ) -> tuple[PlannedAction, ...]:
-    """The steps of `level` (and the levels below it) whose conditions hold, ordered by due time."""
-    if level is Level.NON_GRADED:
-        return ()
+    """The steps of `level` (and the levels below it) whose conditions hold, ordered by due time.
+
+    Below every level, the playbook's `non_graded` plan (if it has one) is the minimal response; each
+    graded level inherits it and adds only its own steps.
+    """
     anchors = {"activation": activated_at, "first_report": first_report_at}
     specs = [a for plan in playbook.plan_levels(level) for a in plan.actions]
     return _plan(playbook, specs, level, facts, venue_type, anchors)
@@ -126,14 +135,28 @@ def _plan(
     values = {name.replace(".", "_"): render(v) for name, v in env.items() if v is not None}
     values.update(level=level.value, level_name=level.label, title=playbook.title, playbook=playbook.id)
     chosen = [s for s in specs if s.when is None or s.when.evaluate(env).holds]
-    planned = [_planned(s, level, anchors[s.relative_to], values) for s in chosen]
+    planned = [_planned(s, level, anchors[s.relative_to], values, playbook.calendar) for s in chosen]
     dropped = replaced_by(playbook, (a.key for a in planned))
     kept = [a for a in planned if a.key not in dropped]
     return tuple(sorted(kept, key=lambda a: (a.due_at, a.key)))
 
 
-def _planned(spec: ActionSpec, level: Level, anchor: datetime, values: Mapping[str, str]) -> PlannedAction:
-    due = spec.deadline.after(anchor)
+def due_after(duration: Duration, start: datetime, calendar: WorkingCalendar) -> tuple[datetime, str]:
+    """When `duration` after `start` ends on `calendar`, and a warning when the calendar does not know the year.
+
+    Past the calendar's last known year the step is still planned (a step is never dropped): its working days
+    are counted Monday to Friday, and the warning names the year and what to do.
+    """
+    try:
+        return duration.after(start, calendar), ""
+    except CalendarRangeError as error:
+        return duration.after(start, WEEKDAYS), f"deadline counted Monday–Friday only: {error}"
+
+
+def _planned(
+    spec: ActionSpec, level: Level, anchor: datetime, values: Mapping[str, str], calendar: WorkingCalendar
+) -> PlannedAction:
+    due, warning = due_after(spec.deadline, anchor, calendar)
     return PlannedAction(
         key=spec.id,
         kind=spec.kind,
@@ -149,4 +172,6 @@ def _planned(spec: ActionSpec, level: Level, anchor: datetime, values: Mapping[s
         group=spec.group,
         message=Template(spec.message).safe_substitute(values),
         supersedes=spec.supersedes,
+        repeat=str(spec.repeat) if spec.repeat is not None else None,
+        warning=warning,
     )

@@ -6,8 +6,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from playbooks.duration import WorkingCalendar, parse_duration
 from playbooks.json_types import JsonObject
-from playbooks.planning import PlannedAction
+from playbooks.planning import PlannedAction, due_after
 
 
 class ItemStatus(StrEnum):
@@ -30,6 +31,11 @@ ITEM_TRANSITIONS: dict[ItemStatus, frozenset[ItemStatus]] = {
 DONE_WHEN = {"notify": frozenset({ItemStatus.ACKNOWLEDGED, ItemStatus.COMPLETED, ItemStatus.SUPERSEDED})}
 """An alert is done once acknowledged; every other kind of step is done when completed (or superseded)."""
 DEFAULT_DONE = frozenset({ItemStatus.COMPLETED, ItemStatus.SUPERSEDED})
+
+OCCURRENCE_MARK = "#"
+"""Separates a recurring step's id from its occurrence number in an item key (`progress_report#2`)."""
+MAX_CATCH_UP = 366
+"""At most this many missed occurrences of one series are planned by one check (a clock that jumped ahead)."""
 
 DEFAULT_ESCALATION_INTERVAL = timedelta(minutes=30)
 """Time between escalation steps of an overdue item when the playbook sets no `escalation_interval`."""
@@ -64,6 +70,16 @@ class Item:
     completed_by: str | None = None
     result: str = ""
     history: tuple[JsonObject, ...] = field(default_factory=tuple)
+    repeat: str | None = None
+    """A recurring step's period (`24h`): occurrence n+1 (key `<id>#<n+1>`) is planned when this one is due."""
+    occurrence: int = 1
+    warning: str = ""
+    """Why the due time is approximate (a working-day calendar that does not know the year)."""
+
+    @property
+    def series(self) -> str:
+        """The step's id in the playbook: the key without its occurrence (`progress_report#3` -> `progress_report`)."""
+        return self.key.partition(OCCURRENCE_MARK)[0]
 
     @property
     def done(self) -> bool:
@@ -112,6 +128,9 @@ class Item:
             "history": list(self.history),
             "acknowledged_at": self.acknowledged_at.isoformat() if self.acknowledged_at else None,
             "completed_at": self.completed_at.isoformat() if self.completed_at else None,
+            "repeat": self.repeat,
+            "occurrence": self.occurrence,
+            "warning": self.warning,
         }
         return data
 
@@ -143,6 +162,8 @@ def item_from_plan(action: PlannedAction, *, now: datetime) -> Item:
         group=action.group,
         message=action.message,
         relative_to=action.relative_to,
+        repeat=action.repeat,
+        warning=action.warning,
     )
 
 
@@ -156,7 +177,56 @@ def due_escalations(items: dict[str, Item], *, now: datetime, interval: timedelt
     return due
 
 
-def next_deadline(items: dict[str, Item], interval: timedelta) -> datetime | None:
-    """The earliest moment an item of the incident needs attention (for the deadline sweep)."""
+def latest_occurrences(items: dict[str, Item]) -> list[Item]:
+    """The newest occurrence of each recurring step that still recurs (a superseded series stops)."""
+    latest: dict[str, Item] = {}
+    for item in items.values():
+        if item.repeat and (item.series not in latest or item.occurrence > latest[item.series].occurrence):
+            latest[item.series] = item
+    return [item for item in latest.values() if item.status is not ItemStatus.SUPERSEDED]
+
+
+def due_recurrences(items: dict[str, Item], *, now: datetime, calendar: WorkingCalendar) -> list[Item]:
+    """The next occurrences of recurring steps whose current occurrence is due at `now`, as new pending items.
+
+    Occurrence n+1 is planned when occurrence n falls due and is due one period (`repeat`) later; each is its
+    own item, acknowledged, completed and escalated on its own. The caller stops asking once the response ends.
+    """
+    fresh: list[Item] = []
+    for item in latest_occurrences(items):
+        current = item
+        while current.due_at <= now and len(fresh) < MAX_CATCH_UP and current.repeat:
+            due, warning = due_after(parse_duration(current.repeat), current.due_at, calendar)
+            number = current.occurrence + 1
+            current = Item(
+                key=f"{item.series}{OCCURRENCE_MARK}{number}",
+                kind=item.kind,
+                title=item.title,
+                owner=item.owner,
+                due_at=due,
+                deadline=item.repeat or item.deadline,
+                planned_at=now,
+                level=item.level,
+                escalation=item.escalation,
+                recipients=item.recipients,
+                group=item.group,
+                message=item.message,
+                relative_to=item.relative_to,
+                repeat=item.repeat,
+                occurrence=number,
+                warning=warning,
+            )
+            fresh.append(current)
+    return fresh
+
+
+def next_deadline(items: dict[str, Item], interval: timedelta, *, recurring: bool = True) -> datetime | None:
+    """The earliest moment an item of the incident needs attention (for the deadline sweep).
+
+    With `recurring` (the response is running), the due time of each recurring step's newest occurrence
+    counts too: the next occurrence is planned then.
+    """
     times = [t for t in (i.next_escalation_at(interval) for i in items.values()) if t is not None]
+    if recurring:
+        times.extend(item.due_at for item in latest_occurrences(items))
     return min(times) if times else None

@@ -83,7 +83,7 @@ SCHEMA: JsonObject = {
         "levels": {
             "type": "object",
             "minProperties": 1,
-            "propertyNames": {"enum": _LEVEL_NAMES},
+            "propertyNames": {"enum": [*_LEVEL_NAMES, "non_graded"]},
             "additionalProperties": {"$ref": "#/$defs/level"},
         },
         "after_response": {"type": "array", "items": {"$ref": "#/$defs/action"}},
@@ -197,6 +197,7 @@ SCHEMA: JsonObject = {
                 "when": {"$ref": "#/$defs/condition"},
                 "supersedes": _IDS,
                 "message": {"type": "string"},
+                "repeat": {"$ref": "#/$defs/duration"},
             },
         },
         "criterion": {

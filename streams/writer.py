@@ -18,6 +18,7 @@ from typing import Protocol
 
 import structlog
 
+from infra.calendar import STATE_COUNCIL
 from infra.clock import Clock
 from infra.wire import Envelope, WireError
 from infra.wire.incident import (
@@ -29,6 +30,7 @@ from infra.wire.incident import (
     report_redirected,
 )
 from playbooks.commands import CheckDeadlines, Command, PersonCommand, ReceiveReport
+from playbooks.duration import WorkingCalendar
 from playbooks.events import CommandRejected, IncidentClosed
 from playbooks.handlers import CommandRefused, Context, Outcome, escalation_interval, handle, receive_report
 from playbooks.incident import Incident, IncidentStatus, from_dict, to_dict
@@ -75,10 +77,22 @@ class IncidentWriter:
     """Applies commands to incidents; one instance per worker, fed by the partitions it owns."""
 
     def __init__(
-        self, store: StateStore, playbook_for: PlaybookLookup, clock: Clock, publish: Publish, topics: WriterTopics
+        self,
+        store: StateStore,
+        playbook_for: PlaybookLookup,
+        clock: Clock,
+        publish: Publish,
+        topics: WriterTopics,
+        calendar: WorkingCalendar = STATE_COUNCIL,
     ) -> None:
         self.store, self.playbook_for, self.clock = store, playbook_for, clock
         self.publish, self.topics = publish, topics
+        self.calendar = calendar
+        """Working days for `N working days` deadlines: the State Council's holidays and make-up days."""
+
+    async def _playbook(self, incident_type: str, version: str | None, rule_set: str | None) -> Playbook:
+        """The incident's playbook, counting working days on the writer's calendar."""
+        return (await self.playbook_for(incident_type, version, rule_set)).with_calendar(self.calendar)
 
     async def apply(self, envelope: Envelope) -> None:
         """Apply one command envelope to its incident, publish the events, and store the new state."""
@@ -106,7 +120,7 @@ class IncidentWriter:
             log.warning("command.unknown_incident", type=envelope.type, id=envelope.id, incident_id=incident_id)
             return
         state = from_dict(stored)
-        playbook = await self.playbook_for(state.incident_type, state.playbook_version, state.rule_set)
+        playbook = await self._playbook(state.incident_type, state.playbook_version, state.rule_set)
         try:
             outcome = handle(state, command, Context(playbook, now))
         except CommandRefused as exc:
@@ -123,7 +137,7 @@ class IncidentWriter:
             log.info("report.after_close", incident_id=state.id, command=envelope.id)
             await self.publish(self.topics.accepted, state.correlation_key, report_redirected(envelope))
             return
-        playbook = await self.playbook_for(
+        playbook = await self._playbook(
             command.report.incident_type,
             state.playbook_version if state else None,
             state.rule_set if state else None,
@@ -146,7 +160,8 @@ class IncidentWriter:
     ) -> None:
         await self._emit(envelope, outcome)
         if outcome.events:
-            deadline = next_deadline(outcome.incident.items, escalation_interval(playbook))
+            running = outcome.incident.status is not IncidentStatus.CLOSED
+            deadline = next_deadline(outcome.incident.items, escalation_interval(playbook), recurring=running)
             self._store(envelope, outcome.incident, stored, next_attention=deadline.isoformat() if deadline else None)
 
     async def _emit(self, envelope: Envelope, outcome: Outcome) -> None:
