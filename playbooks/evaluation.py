@@ -45,7 +45,7 @@ class Evaluation:
 def evaluate(playbook: Playbook, facts: Facts, *, venue_type: str | None = None, now: datetime) -> Evaluation:
     """Grade `facts` and plan that level's response as if it were activated (and first reported) at `now`."""
     grading = grade(playbook, facts, venue_type=venue_type)
-    plans = playbook.plan_levels(grading.level) if grading.level.rank else ()
+    plans = playbook.plan_levels(grading.level)
     top = playbook.levels.get(grading.level)
     groups = tuple(dict.fromkeys(g for plan in plans for g in plan.groups))
     actions = plan_response(

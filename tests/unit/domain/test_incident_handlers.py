@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from playbooks.commands import (
@@ -43,9 +45,21 @@ def test_sixty_pupils_at_a_school_canteen_grade_level_two_and_plan_the_response(
     assert {"notify_education"} <= set(outcome.incident.items)
 
 
-def test_a_few_cases_are_monitored_without_a_response() -> None:
+def test_a_few_cases_are_monitored_with_the_minimal_response() -> None:
     state = incident_with(report(25, venue_type="restaurant"))
-    assert (state.level, state.status, state.items) == (Level.NON_GRADED, IncidentStatus.MONITORING, {})
+    assert (state.level, state.status) == (Level.NON_GRADED, IncidentStatus.MONITORING)
+    assert set(state.items) == {"unit_report", "epidemiological_investigation", "seal_suspect_food", "case_watch"}
+
+
+def test_reaching_a_level_keeps_the_minimal_steps_and_adds_the_levels_own() -> None:
+    first = receive(None, report(12, venue_type="restaurant"))
+    minimal = dict(first.incident.items)
+    raised = receive(first.incident, report(35, venue_type="restaurant", at=T0 + timedelta(minutes=30)), 30)
+    assert raised.incident.level is Level.IV
+    assert {k: raised.incident.items[k] for k in minimal} == minimal
+    planned = [e for e in raised.events if isinstance(e, ActionsPlanned)]
+    assert {i.key for e in planned for i in e.items}.isdisjoint(minimal)
+    assert "notify_leading_group" in raised.incident.items
 
 
 def test_rising_figures_raise_the_level_on_the_same_incident_without_duplicate_steps() -> None:

@@ -25,7 +25,7 @@ def test_check_of_a_broken_file_prints_file_line_field_and_fails(tmp_path: Path)
     path = write(tmp_path, "food_safety.yaml", text.replace("deadline: 30m", "deadline: 30 mins please", 1))
     result = runner.invoke(app, ["check", str(path)])
     assert result.exit_code == 1
-    assert f"{path}:{line} levels.IV.actions[1].deadline: '30 mins please' is not a duration" in result.stdout
+    assert f"{path}:{line} levels.IV.actions[0].deadline: '30 mins please' is not a duration" in result.stdout
 
 
 def test_evaluate_prints_the_grading_as_json() -> None:

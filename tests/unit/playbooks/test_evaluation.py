@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from playbooks import evaluate
+from playbooks import Level, evaluate
 from tests.unit.playbooks.factories import MONDAY_8AM, facts, food_safety
 
 
@@ -21,9 +21,16 @@ def test_evaluation_names_the_lead_and_the_groups_formed() -> None:
     assert {"medical", "supplies", "stability"} <= set(result.groups)
 
 
-def test_evaluation_of_minor_facts_plans_nothing() -> None:
+def test_evaluation_of_minor_facts_plans_the_minimal_response() -> None:
     data = evaluate(food_safety(), facts(cases=3), now=MONDAY_8AM).to_dict()
-    assert (data["level"], data["actions"], data["lead"]) == ("non_graded", [], None)
+    assert data["level"] == "non_graded"
+    assert data["lead"] == food_safety().levels[Level.NON_GRADED].lead
+    assert {a["key"] for a in data["actions"]} == {
+        "unit_report",
+        "epidemiological_investigation",
+        "seal_suspect_food",
+        "case_watch",
+    }
 
 
 def test_evaluation_is_json_serialisable() -> None:

@@ -63,7 +63,7 @@ def test_explanation_names_fact_value_threshold_and_rule() -> None:
 def test_compound_rule_explains_every_part() -> None:
     grading = grade(food_safety(), facts(cases=50), venue_type="school")
     assert grading.explanation == (
-        "II: venue_type = school ∈ {school, kindergarten} and cases = 50 ≥ 50 (rule II.school)"
+        "II: venue_type = school ∈ {school, kindergarten, university} and cases = 50 ≥ 50 (rule II.school)"
     )
 
 

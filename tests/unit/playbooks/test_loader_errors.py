@@ -61,14 +61,14 @@ def test_an_unknown_operator_is_rejected() -> None:
 def test_an_undeclared_owner_is_rejected() -> None:
     text, line = _break("owner: cdc", "owner: cdcx")
     assert _problems(text) == [
-        f"food_safety.yaml:{line} levels.IV.actions[4].owner: 'cdcx' is not a declared unit or role"
+        f"food_safety.yaml:{line} levels.non_graded.actions[1].owner: 'cdcx' is not a declared unit or role"
     ]
 
 
 def test_an_unknown_action_kind_is_rejected() -> None:
     text, line = _break("kind: task", "kind: chore")
     (problem,) = _problems(text)
-    assert problem.startswith(f"food_safety.yaml:{line} levels.IV.actions[3].kind: 'chore' is not one of notify")
+    assert problem.startswith(f"food_safety.yaml:{line} levels.non_graded.actions[1].kind: 'chore' is not one of")
 
 
 def test_a_step_defined_at_two_levels_is_rejected() -> None:

@@ -23,8 +23,27 @@ def _plan(level: Level, venue_type: str | None = None, **figures: Any) -> dict[s
     return {a.key: a for a in planned}
 
 
-def test_non_graded_plans_nothing() -> None:
-    assert _plan(Level.NON_GRADED, cases=5) == {}
+def test_non_graded_plans_the_minimal_response() -> None:
+    plan = _plan(Level.NON_GRADED, cases=5)
+    assert set(plan) == {"unit_report", "epidemiological_investigation", "seal_suspect_food", "case_watch"}
+    assert plan["unit_report"].due_at == FIRST_REPORT + timedelta(hours=2)
+    assert {a.level for a in plan.values()} == {Level.NON_GRADED}
+
+
+def test_a_level_inherits_the_minimal_response_and_adds_only_its_own_steps() -> None:
+    running = set(_plan(Level.NON_GRADED, cases=12))
+    added = plan_additions(
+        food_safety(),
+        Level.IV,
+        running=running,
+        facts=facts(cases=35),
+        venue_type=None,
+        now=MONDAY_8AM,
+        first_report_at=FIRST_REPORT,
+    )
+    keys = {a.key for a in added}
+    assert not keys & running
+    assert {"notify_leading_group", "medical_treatment", "initial_report"} <= keys
 
 
 def test_level_iv_plans_the_base_response_with_owners() -> None:
