@@ -22,6 +22,7 @@ from api.publisher import KafkaPublisher, Publisher
 from api.routers import (
     audit,
     cap,
+    cases,
     commands,
     drills,
     events,
@@ -32,6 +33,7 @@ from api.routers import (
     playbooks,
     reports,
     roster,
+    vocabulary,
 )
 from infra.channels.cap_feed import CapAlertStore
 from infra.clock import Clock, SystemClock
@@ -118,7 +120,21 @@ def create_app(  # noqa: PLR0913 - the composition root: settings, then one opti
             await db.dispose()
 
     app = FastAPI(title="Tocsin API", version="1", lifespan=lifespan, description=DESCRIPTION)
-    for module in (reports, incidents, commands, exports, roster, playbooks, audit, events, cap, drills, me):
+    for module in (
+        reports,
+        incidents,
+        cases,
+        commands,
+        exports,
+        roster,
+        playbooks,
+        audit,
+        events,
+        cap,
+        drills,
+        me,
+        vocabulary,
+    ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(health.router)
     app.include_router(health.router, prefix=API_PREFIX, include_in_schema=False)

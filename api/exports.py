@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from api.schemas import as_utc
-from infra.db.models import IncidentRow, TimelineRow
+from infra.db.models import CaseRow, IncidentRow, TimelineRow
 from infra.wire import EventType
 
 CSV_COLUMNS = ("seq", "at", "type", "mode", "by", "summary", "event_id", "causation", "data")
@@ -153,4 +153,47 @@ def activity_log_csv(log: dict[str, Any]) -> str:
     writer.writerow(("date_time", "notable_activities", "by", "event"))
     for line in log["6_activity_log"]:
         writer.writerow(_row((line["date_time"], line["notable_activities"], line["by"], line["event"])))
+    return out.getvalue()
+
+
+CASE_COLUMNS = (
+    "person_key",
+    "onset",
+    "town",
+    "village",
+    "county",
+    "status",
+    "age",
+    "sex",
+    "symptoms",
+    "source",
+    "report_id",
+    "reported_at",
+)
+
+
+def cases_csv(rows: Sequence[CaseRow]) -> str:
+    """The case line list as CSV with a header row (times UTC, symptoms joined with '; '), cells neutralised."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CASE_COLUMNS)
+    for row in rows:
+        writer.writerow(
+            _row(
+                (
+                    row.person_key,
+                    _iso(row.onset),
+                    row.town,
+                    row.village,
+                    row.county or "",
+                    row.status,
+                    "" if row.age is None else row.age,
+                    row.sex or "",
+                    "; ".join(str(s) for s in row.symptoms or ()),
+                    row.source,
+                    row.report_id,
+                    _iso(row.reported_at),
+                )
+            )
+        )
     return out.getvalue()

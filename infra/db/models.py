@@ -34,6 +34,8 @@ class IncidentRow(Base):
     venue_type: Mapped[str | None] = mapped_column(String(64))
     town: Mapped[str | None] = mapped_column(String(200), index=True)
     facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    facts_basis: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """For each figure a case list can give, `case_list` or `sources` (or `verified`): how it was derived."""
     report_count: Mapped[int] = mapped_column(Integer, default=0)
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     first_report_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -98,6 +100,29 @@ class ActionRow(Base):
     acknowledged_by: Mapped[str | None] = mapped_column(String(200))
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     completed_by: Mapped[str | None] = mapped_column(String(200))
+    mode: Mapped[str] = mapped_column(String(16))
+    updated_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CaseRow(Base):
+    """One person of an incident's case line list, as its newest entry gives them (personal data: restricted)."""
+
+    __tablename__ = "incident_cases"
+    __table_args__ = (Index("ix_incident_cases_incident_onset", "incident_id", "onset"),)
+
+    incident_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    onset: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    town: Mapped[str] = mapped_column(String(200), default="")
+    village: Mapped[str] = mapped_column(String(200), default="")
+    county: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    age: Mapped[int | None] = mapped_column(Integer)
+    sex: Mapped[str | None] = mapped_column(String(16))
+    symptoms: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    source: Mapped[str] = mapped_column(String(300), default="")
+    report_id: Mapped[str] = mapped_column(String(200), default="")
+    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     mode: Mapped[str] = mapped_column(String(16))
     updated_seq: Mapped[int] = mapped_column(Integer, default=0)
 

@@ -6,6 +6,8 @@ A batch is folded in memory into the rows one pass over its events, in order, wo
 - `timeline`, `level_history`: one row per event id, the first seen;
 - `actions`: the newest picture (highest seq; the first of equal ones) per (incident, key);
 - `notifications`: the last outcome per idempotency key;
+- `incident_cases`: the newest entry (highest seq; the first of equal ones) per (incident, person), from the
+  persons a `ReportReceived` added or replaced;
 - `command_results`: the first outcome per command id.
 
 Each table then gets one executemany of an INSERT ... ON CONFLICT whose conditions are those of the one-by-one
@@ -31,6 +33,7 @@ from infra.db.engine import Database
 from infra.db.models import (
     ActionRow,
     Base,
+    CaseRow,
     CommandResultRow,
     IncidentRow,
     LevelHistoryRow,
@@ -57,6 +60,8 @@ _SNAPSHOT_FIELDS = frozenset(
 """The fields an incident snapshot must have (`incident_values` reads them)."""
 _ITEM_FIELDS = frozenset({"key", "kind", "title", "owner", "level", "status", "deadline"})
 """The fields an action item must have."""
+_CASE_FIELDS = frozenset({"person_key", "onset", "status", "reported_at"})
+"""The fields a listed person must have."""
 
 
 def utc(text: str) -> datetime:
@@ -81,6 +86,7 @@ def incident_values(snapshot: dict[str, Any], *, updated_at: datetime) -> dict[s
         "venue_type": snapshot.get("venue_type"),
         "town": (snapshot.get("location") or {}).get("town"),
         "facts": snapshot.get("facts") or {},
+        "facts_basis": snapshot.get("facts_basis"),
         "report_count": snapshot.get("report_count", 0),
         "opened_at": utc(snapshot["opened_at"]),
         "first_report_at": utc(snapshot["first_report_at"]),
@@ -128,6 +134,8 @@ class ProjectedRows:
     notifications: dict[str, tuple[dict[str, Any], dict[str, Any], datetime]] = field(default_factory=dict)
     """idempotency key → (message, delivery record, event time) of its last outcome."""
     results: dict[str, Row] = field(default_factory=dict)
+    cases: dict[tuple[str, str], tuple[int, dict[str, Any], str]] = field(default_factory=dict)
+    """(incident id, person key) → (seq, entry, mode) of the person's newest entry."""
 
     @property
     def empty(self) -> bool:
@@ -159,6 +167,25 @@ class ProjectedRows:
                 "causation": message.get("causation"),
                 "data": data,
             }
+        self._by_kind(message, data, seq, at)
+        causation = message.get("causation")
+        if causation:
+            command_id = str(data.get("command_id") or causation)[:64]
+            if command_id not in self.results:
+                rejected = kind == EventType.COMMAND_REJECTED
+                self.results[command_id] = {
+                    "command_id": command_id,
+                    "incident_id": incident_id,
+                    "status": "rejected" if rejected else "applied",
+                    "reason": data.get("reason", "") if rejected else "",
+                    "at": at,
+                }
+
+    def _by_kind(self, message: dict[str, Any], data: dict[str, Any], seq: int, at: datetime) -> None:
+        """The rows of the tables only some event types touch (level history, actions, notifications, cases)."""
+        kind = message["type"]
+        incident_id = message["incident_id"]
+        event_id = message["id"]
         if kind == EventType.LEVEL_CHANGED:
             self.levels.setdefault(
                 event_id,
@@ -181,18 +208,9 @@ class ProjectedRows:
             self._action(incident_id, data["item"], seq, message["mode"])
         elif kind in (EventType.NOTIFICATION_SENT, EventType.NOTIFICATION_FAILED):
             self.notifications[data["idempotency_key"]] = (message, data, at)
-        causation = message.get("causation")
-        if causation:
-            command_id = str(data.get("command_id") or causation)[:64]
-            if command_id not in self.results:
-                rejected = kind == EventType.COMMAND_REJECTED
-                self.results[command_id] = {
-                    "command_id": command_id,
-                    "incident_id": incident_id,
-                    "status": "rejected" if rejected else "applied",
-                    "reason": data.get("reason", "") if rejected else "",
-                    "at": at,
-                }
+        elif kind == EventType.REPORT_RECEIVED:
+            for entry in data.get("cases") or ():
+                self._case(incident_id, entry, seq, message["mode"])
 
     def _action(self, incident_id: str, item: dict[str, Any], seq: int, mode: str) -> None:
         """An action's picture at `seq`; an older one never replaces a newer one (nor an equal one: first wins)."""
@@ -201,6 +219,14 @@ class ProjectedRows:
         held = self.actions.get(key)
         if held is None or seq > held[0]:
             self.actions[key] = (seq, item, mode)
+
+    def _case(self, incident_id: str, entry: dict[str, Any], seq: int, mode: str) -> None:
+        """A person's entry at `seq`; an older one never replaces a newer one (nor an equal one: first wins)."""
+        _require(entry, _CASE_FIELDS)
+        key = (incident_id, entry["person_key"])
+        held = self.cases.get(key)
+        if held is None or seq > held[0]:
+            self.cases[key] = (seq, entry, mode)
 
     def writes(self) -> list[tuple[_Write, list[Row]]]:
         """The rows of each table that has some, with the write that upserts them."""
@@ -220,6 +246,8 @@ class ProjectedRows:
             )
         if self.notifications:
             writes.append((_NOTIFICATIONS, [_notification_values(*held) for held in self.notifications.values()]))
+        if self.cases:
+            writes.append((_CASES, [_case_values(incident_id, *held) for (incident_id, _), held in self.cases.items()]))
         return writes
 
 
@@ -254,6 +282,27 @@ def _action_values(incident_id: str, seq: int, item: dict[str, Any], mode: str) 
         "acknowledged_by": item.get("acknowledged_by"),
         "completed_at": when("completed_at"),
         "completed_by": item.get("completed_by"),
+        "mode": mode,
+        "updated_seq": seq,
+    }
+
+
+def _case_values(incident_id: str, seq: int, entry: dict[str, Any], mode: str) -> Row:
+    """The incident_cases row of a person's entry at `seq`."""
+    return {
+        "incident_id": incident_id,
+        "person_key": entry["person_key"],
+        "onset": utc(entry["onset"]),
+        "town": entry.get("town") or "",
+        "village": entry.get("village") or "",
+        "county": entry.get("county"),
+        "status": entry["status"],
+        "age": entry.get("age"),
+        "sex": entry.get("sex"),
+        "symptoms": entry.get("symptoms") or [],
+        "source": entry.get("source") or "",
+        "report_id": entry.get("report_id") or "",
+        "reported_at": utc(entry["reported_at"]),
         "mode": mode,
         "updated_seq": seq,
     }
@@ -294,6 +343,7 @@ _LEVELS = _Write(LevelHistoryRow, ("event_id",))
 _RESULTS = _Write(CommandResultRow, ("command_id",))
 _ACTIONS = _Write(ActionRow, ("incident_id", "key"), replace=True, seq="updated_seq")
 _NOTIFICATIONS = _Write(NotificationRow, ("idempotency_key",), replace=True)
+_CASES = _Write(CaseRow, ("incident_id", "person_key"), replace=True, seq="updated_seq")
 
 
 def _statement(dialect: Dialect, write: _Write) -> Any:

@@ -12,7 +12,15 @@ from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.sql import Select
 
 from infra.db.engine import Database
-from infra.db.models import ActionRow, CommandResultRow, IncidentRow, LevelHistoryRow, NotificationRow, TimelineRow
+from infra.db.models import (
+    ActionRow,
+    CaseRow,
+    CommandResultRow,
+    IncidentRow,
+    LevelHistoryRow,
+    NotificationRow,
+    TimelineRow,
+)
 from infra.wire import EventType
 
 __all__ = [
@@ -203,6 +211,13 @@ async def get_action(db: Database, incident_id: str, key: str) -> ActionRow | No
     """One step of an incident, or None."""
     async with db.session() as session:
         return await session.get(ActionRow, (incident_id, key))
+
+
+async def cases(db: Database, incident_id: str) -> Sequence[CaseRow]:
+    """An incident's case line list: one row per person, by onset."""
+    query = select(CaseRow).where(CaseRow.incident_id == incident_id).order_by(CaseRow.onset, CaseRow.person_key)
+    async with db.session() as session:
+        return (await session.scalars(query)).all()
 
 
 async def notifications(db: Database, incident_id: str) -> Sequence[NotificationRow]:

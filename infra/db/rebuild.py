@@ -23,6 +23,7 @@ from infra.db.engine import Database
 from infra.db.models import (
     ActionRow,
     Base,
+    CaseRow,
     DrillRunRow,
     IncidentRow,
     LevelHistoryRow,
@@ -38,6 +39,7 @@ PROJECTED_TABLES: tuple[type[Base], ...] = (
     LevelHistoryRow,
     ActionRow,
     NotificationRow,
+    CaseRow,
     DrillRunRow,
 )
 """The tables that are a pure function of the event logs."""

@@ -3,7 +3,8 @@ event, in order, however the log is cut into batches, repeated or overlapped (DE
 
 The log comes from the real incident writer (a dict for its table, a fixed clock, a list for Kafka): a report
 opens an incident, a failed and then a successful delivery share one idempotency key, a second report raises the
-level, an overdue sweep escalates, a task is acknowledged, a duty officer's lowering is refused.
+level, a hospital lists three persons and later updates one of them and adds a fourth, an overdue sweep
+escalates, a task is acknowledged, a duty officer's lowering is refused.
 """
 
 from __future__ import annotations
@@ -53,9 +54,11 @@ async def incident_log() -> Log:
 
     writer = IncidentWriter(store, _playbook_for, time, publish, TOPICS)
 
-    async def report(number: int, cases: int) -> None:
+    async def report(number: int, cases: int, case_list: list[dict[str, Any]] | None = None) -> None:
         payload = report_dict(report_id=f"hotline-{number}", reported_at=time.now().isoformat(), facts={"cases": cases})
         payload["location"]["venue"] = "城关实验小学食堂"
+        if case_list is not None:
+            payload.update(source="hospital", reporter={"unit": "区人民医院"}, case_list=case_list)
         receive = Envelope.new(
             CommandType.RECEIVE_REPORT,
             at=time.now(),
@@ -77,12 +80,22 @@ async def incident_log() -> Log:
         await command(RecordDelivery(deliveries=(page,)))
     time.current += timedelta(minutes=30)
     await report(2, 60)
+    time.current += timedelta(minutes=5)
+    await report(3, 0, [_person(1, "ill"), _person(2, "ill"), _person(3, "ill")])
+    time.current += timedelta(minutes=5)
+    await report(4, 0, [_person(1, "hospitalized"), _person(4, "ill")])
     time.current += timedelta(hours=3)
     await command(CheckDeadlines(now=time.now()))
     task = next(k for k, item in _items(store).items() if item["kind"] == "task")
     await command(AcknowledgeTask(actor=DUTY_OFFICER, action_key=task))
     await command(DecideLevel(level=Level.IV, reason="降级", actor=DUTY_OFFICER))
     return [event.to_dict() for event in events]
+
+
+def _person(number: int, status: str) -> dict[str, Any]:
+    """A listed pupil (wire format)."""
+    onset = (START - timedelta(hours=number)).isoformat()
+    return {"person_key": f"h:{number:04}", "onset": onset, "town": "城关街道", "village": "桥坑社区", "status": status}
 
 
 def _items(store: dict[str, StoredState]) -> dict[str, dict[str, Any]]:
@@ -127,6 +140,8 @@ async def test_the_story_reaches_every_projected_table(db: Database, log: Log) -
     assert [r["to_level"] for r in sorted(tables["level_history"], key=lambda r: r["seq"])] == ["IV", "II"]
     assert [r["status"] for r in tables["notifications"]] == ["delivered"]  # the later outcome of one key
     assert "rejected" in {r["status"] for r in tables["command_results"]}
+    persons = {r["person_key"]: r["status"] for r in tables["incident_cases"]}
+    assert persons == {"h:0001": "hospitalized", "h:0002": "ill", "h:0003": "ill", "h:0004": "ill"}
     assert len(tables["timeline"]) == len(log)
 
 
@@ -151,7 +166,7 @@ async def test_overlapping_batches_leave_the_same_tables(db: Database, log: Log,
 async def test_within_a_batch_the_newest_seq_wins_whatever_the_order(db: Database, log: Log) -> None:
     expected = await one_pass(db, log)
     reversed_batch = await tables_after(db, [log[::-1]])
-    for table in ("incidents", "actions", "timeline", "level_history"):
+    for table in ("incidents", "actions", "timeline", "level_history", "incident_cases"):
         assert reversed_batch[table] == expected[table], table
 
 
