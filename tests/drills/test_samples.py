@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import yaml
 
 from drills.observations import IncidentObserved
 from drills.scenario import load_scenario, sample_scenarios
 from drills.scoring import score_run
 from drills.simulate import simulate
+from infra.district.loader import SAMPLE_DIR as SAMPLE_DISTRICT
 from tests.drills.factories import LIBRARY
 
 SAMPLES = {p.stem: p for p in sample_scenarios()}
@@ -72,3 +74,32 @@ def test_the_rural_dinner_plans_the_insurance_report() -> None:
     result = simulate(scenario, "perfect", library=LIBRARY, speed=600).result
     done = [a for a in score_run(result).assessments if a.expectation.target == "insurance_report"]
     assert [a.status for a in done] == ["met"]
+
+
+def _sample_district_places() -> tuple[set[str], set[str], set[str]]:
+    """Town names, village names and admin codes of the sample district."""
+    units = yaml.safe_load((SAMPLE_DISTRICT / "units.yaml").read_text(encoding="utf-8"))["units"]
+    towns = {u["name"] for u in units if u["kind"] == "town"}
+    villages = {u["name"] for u in units if u["kind"] == "village"}
+    codes = {str(u["admin_code"]) for u in units if u.get("admin_code")}
+    return towns, villages, codes
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_every_sample_report_names_places_of_the_sample_district(name: str) -> None:
+    towns, villages, codes = _sample_district_places()
+    scenario = load_scenario(SAMPLES[name], LIBRARY)
+    locations = [dict(i.report["location"]) for i in scenario.injects if i.report is not None]
+    assert locations
+    for location in locations:
+        assert location.get("town") in towns
+        if "village" in location:
+            assert location["village"] in villages
+        assert location.get("admin_code") in codes
+
+
+def test_the_rural_dinner_suspects_a_crime_and_expects_the_police_to_be_notified() -> None:
+    scenario = load_scenario(SAMPLES["rural_dinner"], LIBRARY)
+    result = simulate(scenario, "perfect", library=LIBRARY, speed=600).result
+    police = [a for a in score_run(result).assessments if a.expectation.target == "involve_police"]
+    assert [a.status for a in police] == ["met"]
