@@ -26,6 +26,7 @@ from playbooks.commands import (
     Command,
     CompleteTask,
     DecideLevel,
+    Delivery,
     ProposeTermination,
     ReceiveReport,
     RecordDelivery,
@@ -59,6 +60,7 @@ from playbooks.incident import (
 from playbooks.level_change import LevelChange, decide_level, raise_level
 from playbooks.levels import Level
 from playbooks.model import Playbook
+from playbooks.organisation import Organisation
 from playbooks.planning import PlannedAction, plan_additions, plan_post_incident
 from playbooks.response import (
     DEFAULT_ESCALATION_INTERVAL,
@@ -77,10 +79,15 @@ class CommandRefused(ValueError):
 
 @dataclass(frozen=True)
 class Context:
-    """What a handler needs besides the state and the command: the incident's playbook and the time."""
+    """What a handler needs besides the state and the command: the incident's playbook and the time.
+
+    `district`, when given, is checked against each report's location (a town not in the district is accepted
+    and flagged in the incident's `warnings`).
+    """
 
     playbook: Playbook
     now: datetime
+    district: Organisation | None = None
 
 
 @dataclass
@@ -114,6 +121,9 @@ def receive_report(incident: Incident | None, incident_id: str, command: Receive
     attached = attach_report(incident, report, now=ctx.now)
     if not attached:
         return Outcome(incident)
+    if ctx.district is not None:
+        found = ctx.district.location_warnings(report.location)
+        incident.warnings.extend(w for w in found if w not in incident.warnings)
     events.extend(attached)
     events.extend(regrade(incident, ctx))
     return Outcome(incident, events)
@@ -391,11 +401,31 @@ def _recur(incident: Incident, ctx: Context) -> list[Event]:
 
 
 def record_delivery(incident: Incident, command: RecordDelivery, ctx: Context) -> list[Event]:
-    """Put deliveries (or their final failures) on the timeline."""
+    """Put deliveries (or their final failures) on the timeline; who could not be reached becomes a warning."""
+    for delivery in command.deliveries:
+        if delivery.extra.get("unreachable"):
+            _routing_warning(incident, delivery, ctx)
     return [
         NotificationSent(at=ctx.now, delivery=d) if d.delivered else NotificationFailed(at=ctx.now, delivery=d)
         for d in command.deliveries
     ]
+
+
+def _routing_warning(incident: Incident, delivery: Delivery, ctx: Context) -> None:
+    """Note on the incident who a step could not reach and why (once per step and recipient)."""
+    who = delivery.recipient_name or delivery.recipient_id
+    if any(w["action_key"] == delivery.action_key and w["who"] == who for w in incident.routing_warnings):
+        return
+    incident.routing_warnings.append(
+        {
+            "action_key": delivery.action_key,
+            "who": who,
+            "reason": delivery.reason or "",
+            "fallback_to": delivery.extra.get("fallback_to") or "",
+            "fallback_error": delivery.extra.get("fallback_error") or "",
+            "at": ctx.now.isoformat(),
+        }
+    )
 
 
 def _require_open(incident: Incident) -> None:

@@ -125,6 +125,10 @@ class Incident:
     closed_at: datetime | None = None
     termination: JsonObject | None = None
     cases: dict[str, Case] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    """What the reports name that the district does not know (e.g. a town not in the district)."""
+    routing_warnings: list[JsonObject] = field(default_factory=list)
+    """Who a step could not reach, why, and who was paged instead (DESIGN.md invariant 10)."""
 
     @property
     def aggregated_facts(self) -> Facts:
@@ -188,6 +192,8 @@ class Incident:
             "first_report_at": self.first_report_at.isoformat(),
             "report_count": len(self.report_ids),
             "seq": self.seq,
+            "warnings": list(self.warnings),
+            "routing_warnings": [dict(w) for w in self.routing_warnings],
         }
 
 

@@ -119,6 +119,9 @@ class Roster:
     cycle_weeks: int = 1
     rotation: tuple[RotationSlot, ...] = ()
     overrides: tuple[Shift, ...] = ()
+    fallback: str | None = None
+    """Who is paged when a step's owner or recipient cannot be reached (a target such as
+    `leading_group:duty_officer`, the district's emergency duty office); None: nobody (the page fails)."""
 
     def slot_key(self, day: date) -> tuple[int, int]:
         """The (cycle week, weekday) that `day` falls on."""
@@ -177,6 +180,8 @@ class Organisation:
         object.__setattr__(self, "_towns", _towns(self.units))
         object.__setattr__(self, "_rotation", rotation)
         object.__setattr__(self, "_overrides", overrides)
+        if self.roster.fallback is not None:
+            self._check_target(self.roster.fallback)
 
     # -- lookups ------------------------------------------------------------------------------------------
 
@@ -301,6 +306,25 @@ class Organisation:
         context = self.town(town).id if unit == INCIDENT_TOWN and town else unit
         return self.duty(context, role, at, target)
 
+    def fallback(self, at: datetime) -> Resolution:
+        """Who the roster's fallback (the district duty officer) names at `at`; raise OrganisationError if no one."""
+        target = self.roster.fallback
+        if target is None:
+            raise OrganisationError(
+                "the roster names no fallback (roster.yaml: fallback, e.g. leading_group:duty_officer)"
+            )
+        resolution = self.resolve(target, at)
+        if not resolution.people:
+            raise OrganisationError(f"the fallback {target!r} names no one: {resolution.explanation}")
+        return resolution
+
+    def location_warnings(self, location: Mapping[str, object]) -> list[str]:
+        """What a report's location names that the district does not know (a town not in the district)."""
+        town = location.get("town")
+        if isinstance(town, str) and town.strip() and town.strip() not in self._towns:
+            return [f"town {town.strip()!r} is not in the district; its steps go to the district duty officer"]
+        return []
+
     def escalation_targets(
         self, chain: Sequence[str], unit: str, at: datetime, *, town: str | None = None
     ) -> list[Resolution]:
@@ -312,6 +336,12 @@ class Organisation:
         if unit is None or unit.kind != "village":
             raise OrganisationError(f"{key!r} is not a known village (id or admin code)")
         return unit
+
+    def _check_target(self, target: str) -> None:
+        """A fallback names a unit (optionally `:role`) of the organisation."""
+        head = target.partition(":")[0]
+        if head not in self._units:
+            raise OrganisationError(f"roster fallback {target!r}: {head!r} is not a known unit")
 
     def _is_role(self, role: str) -> bool:
         return role in ROSTERED_ROLES or any(p.has_role(role) for p in self.people)

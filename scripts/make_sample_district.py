@@ -20,6 +20,8 @@ SEED = 20261129
 DISTRICT_CODE = "990101"  # 99: no such province, so the codes can never be mistaken for real ones
 ANCHOR = date(2026, 1, 5)  # a Monday: week 1 of the rotation starts here (and every 14 days after)
 CYCLE_WEEKS = 2
+FALLBACK = "leading_group:duty_officer"
+"""The district government's general duty office (区政府总值班室): paged when a step's owner cannot be reached."""
 VILLAGES = 831
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰红建文斌宁晨欣雪鹏浩亮婷颖琳"
@@ -164,7 +166,7 @@ def build_sample() -> Organisation:
             b.units.append(Unit(village, name, "village", town, f"{code}{local:03d}"))
             b.person(f"p-{village}", village, "食品安全协管员", ("coordinator",), office=False)
     shifts = (ShiftTimes("day", time(8), time(20)), ShiftTimes("night", time(20), time(8)))
-    roster = Roster(ZoneInfo("Asia/Shanghai"), shifts, ANCHOR, CYCLE_WEEKS, tuple(b.slots))
+    roster = Roster(ZoneInfo("Asia/Shanghai"), shifts, ANCHOR, CYCLE_WEEKS, tuple(b.slots), fallback=FALLBACK)
     return Organisation(tuple(b.units), tuple(b.people), roster)
 
 

@@ -114,11 +114,28 @@ class NotifierSettings:
 
 
 @dataclass(frozen=True)
+class Unreachable:
+    """A target or person a step could not reach, and why (DESIGN.md invariant 10)."""
+
+    id: str
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class _Page:
+    """One page of a step: the message's values and its attempt key."""
+
+    values: dict[str, object]
+    attempt: str
+
+
+@dataclass(frozen=True)
 class _Job:
     """Deliveries one step calls for: the item, who it goes to, the attempt key and the template."""
 
     item: JsonObject
-    resolutions: list[Resolution | str]
+    resolutions: list[Resolution | Unreachable]
     attempt: str
     template: MessageTemplate
     kind: PageKind
@@ -155,7 +172,7 @@ class Notifier:
             participants = await self.delivery.participants(event.exercise_id)
             # the drill's own CAP feed ("exercise:<id>") is part of the exercise
             self.delivery.registry.register(event.exercise_id, {*participants, PUBLIC_FEED.id})
-        work = [self._deliver_to(job, resolution, incident, event) for job in jobs for resolution in job.resolutions]
+        work = [self._deliver_job(job, incident, event) for job in jobs]
         if event.type == EventType.ACTIONS_PLANNED:
             work.extend(
                 self._publish_cap(item, incident, event)
@@ -203,47 +220,97 @@ class Notifier:
         )
         return await self._deliver(message, PUBLIC_FEED, "cap", item, PUBLIC_PERSON)
 
-    def _targets(self, item: JsonObject, incident: JsonObject, event: Envelope) -> list[Resolution | str]:
+    def _targets(self, item: JsonObject, incident: JsonObject, event: Envelope) -> list[Resolution | Unreachable]:
         targets = item["recipients"] if item["kind"] == "notify" else [item["owner"]]
         return [self._resolve(target, item["owner"], incident, event) for target in targets]
 
-    def _resolve(self, target: str, unit: str, incident: JsonObject, event: Envelope) -> Resolution | str:
-        """The people `target` names at the event's time, or why it names no one."""
+    def _resolve(self, target: str, unit: str, incident: JsonObject, event: Envelope) -> Resolution | Unreachable:
+        """The people `target` names at the event's time, or who could not be reached and why."""
         town = (incident.get("location") or {}).get("town")
         try:
-            return self.organisation.resolve(target, datetime.fromisoformat(event.time), unit=unit, town=town)
+            resolution = self.organisation.resolve(target, datetime.fromisoformat(event.time), unit=unit, town=town)
         except OrganisationError as exc:
-            return f"{target}: {exc}"
+            return Unreachable(target, target, f"{target}: {exc}")
+        if not resolution.people:
+            return Unreachable(target, target, f"no one on duty: {resolution.explanation}")
+        return resolution
 
-    async def _deliver_to(
-        self, job: _Job, resolution: Resolution | str, incident: JsonObject, event: Envelope
-    ) -> list[JsonObject]:
-        """One step to everyone a resolution names, on each enabled channel that reaches them."""
-        if isinstance(resolution, str) or not resolution.people:
-            reason = resolution if isinstance(resolution, str) else f"no one on duty: {resolution.explanation}"
-            return [_unresolved(job.item, reason, job.attempt, event)]
-        values = _values(job.item, incident)
+    async def _deliver_job(self, job: _Job, incident: JsonObject, event: Envelope) -> list[JsonObject]:
+        """One step to everyone its resolutions name, on each enabled channel that reaches them.
+
+        Whoever cannot be reached (no one resolved, no contact on an enabled channel) gets a failed record
+        saying why, and the district duty officer is paged in their place (DESIGN.md invariant 10).
+        """
+        page = _Page(_values(job.item, incident), job.attempt)
+        unreachable: list[Unreachable] = []
         sends: list[Awaitable[list[JsonObject]]] = []
-        for person in resolution.people:
-            message = compose_message(
-                job.template,
-                values,
-                incident_id=str(event.incident_id),
-                action_key=job.item["key"],
-                recipient_id=person.id,
-                created_at=datetime.fromisoformat(event.time),
-                mode=_mode(event),
-                exercise_id=event.exercise_id,
-                level=incident.get("level"),
-                attempt_key=job.attempt,
-                priority=page_priority(job.kind, incident.get("level")),
-            )
-            recipient = recipient_of(person)
-            sends.extend(
-                self._deliver(message, recipient, channel, job.item, person)
-                for channel in channels_for(recipient, self.settings.channels)
-            )
+        for resolution in job.resolutions:
+            if isinstance(resolution, Unreachable):
+                unreachable.append(resolution)
+                continue
+            for person in resolution.people:
+                pages = self._page(job, page, person, incident, event)
+                if not pages:
+                    enabled = ", ".join(self.settings.channels) or "none"
+                    unreachable.append(
+                        Unreachable(person.id, person.name, f"no contact on an enabled channel ({enabled})")
+                    )
+                sends.extend(pages)
+        if unreachable:
+            sends.append(self._fall_back(job, unreachable, incident, event))
         return [record for records in await asyncio.gather(*sends) for record in records]
+
+    def _page(
+        self, job: _Job, page: _Page, person: Person, incident: JsonObject, event: Envelope
+    ) -> list[Awaitable[list[JsonObject]]]:
+        """The deliveries of one page to one person: one per enabled channel with their address (maybe none)."""
+        message = compose_message(
+            job.template,
+            page.values,
+            incident_id=str(event.incident_id),
+            action_key=job.item["key"],
+            recipient_id=person.id,
+            created_at=datetime.fromisoformat(event.time),
+            mode=_mode(event),
+            exercise_id=event.exercise_id,
+            level=incident.get("level"),
+            attempt_key=page.attempt,
+            priority=page_priority(job.kind, incident.get("level")),
+        )
+        recipient = recipient_of(person)
+        return [
+            self._deliver(message, recipient, channel, job.item, person)
+            for channel in channels_for(recipient, self.settings.channels)
+        ]
+
+    async def _fall_back(
+        self, job: _Job, unreachable: list[Unreachable], incident: JsonObject, event: Envelope
+    ) -> list[JsonObject]:
+        """Record who could not be reached and page the district duty officer (the roster's fallback) instead.
+
+        The fallback page has its own attempt key (`<attempt>-fallback`), so it is de-duplicated on its own and
+        never taken for a repeat of a page the duty officer got as an ordinary recipient of the step.
+        """
+        try:
+            fallback = self.organisation.fallback(datetime.fromisoformat(event.time))
+        except OrganisationError as exc:
+            return [_unreached(job.item, u, job.attempt, event, fallback_error=str(exc)) for u in unreachable]
+        who = "、".join(u.name for u in unreachable)
+        why = "; ".join(u.reason for u in unreachable)
+        names = "、".join(p.name for p in fallback.people)
+        records = [_unreached(job.item, u, job.attempt, event, fallback_to=names) for u in unreachable]
+        values = _values(job.item, incident)
+        values["message"] = f"{values['message']}\n【转值班】{who} 无法送达（{why}），请代为处置或转达。".lstrip()
+        page = _Page(values, f"{job.attempt}-fallback")
+        sends = [send for person in fallback.people for send in self._page(job, page, person, incident, event)]
+        if not sends:
+            problem = Unreachable(fallback.target, names, "the fallback has no contact on an enabled channel")
+            return [*records, _unreached(job.item, problem, job.attempt, event)]
+        for delivered in await asyncio.gather(*sends):
+            for record in delivered:
+                record.update(fallback_for=who, fallback_reason=why, reason=record.get("reason") or why)
+                records.append(record)
+        return records
 
     async def _deliver(
         self, message: OutboundMessage, recipient: Recipient, channel: str, item: JsonObject, person: Person
@@ -363,17 +430,31 @@ def _record(result: DeliveryResult, item: JsonObject, person: Person, subject: s
     }
 
 
-def _unresolved(item: JsonObject, reason: str, attempt: str, event: Envelope) -> JsonObject:
-    key = idempotency_key(str(event.incident_id), item["key"], "unresolved", attempt)
-    return {
+def _unreached(
+    item: JsonObject,
+    who: Unreachable,
+    attempt: str,
+    event: Envelope,
+    *,
+    fallback_to: str = "",
+    fallback_error: str = "",
+) -> JsonObject:
+    """The failed record of a target or person a step could not reach: who, why, and who was paged instead."""
+    key = idempotency_key(str(event.incident_id), item["key"], f"unreachable:{who.id}", attempt)
+    record: JsonObject = {
         "idempotency_key": key,
         "action_key": item["key"],
-        "recipient_id": "",
-        "recipient_name": "",
+        "recipient_id": who.id,
+        "recipient_name": who.name,
         "channel": "",
         "routed_to": "",
         "status": "failed",
-        "reason": reason,
+        "reason": who.reason,
         "subject": item["title"],
         "attempts": [],
+        "unreachable": True,
+        "fallback_to": fallback_to,
     }
+    if fallback_error:
+        record["fallback_error"] = fallback_error
+    return record

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import faust
 
+from infra.district import load_organisation
 from infra.wire import Envelope
 from streams import topics
 from streams.app import app, clock, settings
@@ -30,6 +31,7 @@ writer = IncidentWriter(
     clock,
     publish,
     WriterTopics(events=topics.INCIDENT_EVENTS, accepted=topics.REPORTS_ACCEPTED),
+    district=load_organisation(settings.district_dir),
 )
 
 

@@ -36,6 +36,7 @@ from playbooks.handlers import CommandRefused, Context, Outcome, escalation_inte
 from playbooks.incident import Incident, IncidentStatus, from_dict, to_dict
 from playbooks.json_types import JsonObject
 from playbooks.model import Playbook
+from playbooks.organisation import Organisation
 from playbooks.response import next_deadline
 
 log = structlog.get_logger("tocsin.streams")
@@ -76,7 +77,7 @@ class WriterTopics:
 class IncidentWriter:
     """Applies commands to incidents; one instance per worker, fed by the partitions it owns."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - the writer's collaborators; the district's calendar and organisation optional
         self,
         store: StateStore,
         playbook_for: PlaybookLookup,
@@ -84,11 +85,14 @@ class IncidentWriter:
         publish: Publish,
         topics: WriterTopics,
         calendar: WorkingCalendar = STATE_COUNCIL,
+        district: Organisation | None = None,
     ) -> None:
         self.store, self.playbook_for, self.clock = store, playbook_for, clock
         self.publish, self.topics = publish, topics
         self.calendar = calendar
         """Working days for `N working days` deadlines: the State Council's holidays and make-up days."""
+        self.district = district
+        """The district's units: a report naming a town not in it is accepted and flagged."""
 
     async def _playbook(self, incident_type: str, version: str | None, rule_set: str | None) -> Playbook:
         """The incident's playbook, counting working days on the writer's calendar."""
@@ -122,7 +126,7 @@ class IncidentWriter:
         state = from_dict(stored)
         playbook = await self._playbook(state.incident_type, state.playbook_version, state.rule_set)
         try:
-            outcome = handle(state, command, Context(playbook, now))
+            outcome = handle(state, command, Context(playbook, now, self.district))
         except CommandRefused as exc:
             await self._reject(envelope, stored, str(exc), by=_person(command), now=now)
             return
@@ -142,7 +146,7 @@ class IncidentWriter:
             state.playbook_version if state else None,
             state.rule_set if state else None,
         )
-        outcome = receive_report(state, incident_id, command, Context(playbook, now))
+        outcome = receive_report(state, incident_id, command, Context(playbook, now, self.district))
         await self._commit(envelope, outcome, playbook, stored)
 
     async def _reject(

@@ -53,6 +53,7 @@ def dump_organisation(org: Organisation) -> dict[str, Any]:
                 }
                 for s in roster.overrides
             ],
+            **({"fallback": roster.fallback} if roster.fallback is not None else {}),
         },
     }
 

@@ -163,9 +163,22 @@ def _roster(reader: Reader, unit_ids: set[str], person_ids: set[str], people: Ma
         day, duty = reader.day(path, entry, "date"), check(path, entry)
         if day is not None and duty is not None:
             overrides.append(Shift(duty[0], day, *duty[1:]))
+    fallback = _fallback(reader, data.get("fallback"), unit_ids)
     if timezone is None or anchor is None or weeks is None:
         return None
-    return Roster(timezone, tuple(shifts), anchor, weeks, tuple(slots), tuple(overrides))
+    return Roster(timezone, tuple(shifts), anchor, weeks, tuple(slots), tuple(overrides), fallback)
+
+
+def _fallback(reader: Reader, value: object, unit_ids: set[str]) -> str | None:
+    """The district duty office paged when a step's owner cannot be reached: `<unit>[:<role>]`, optional."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or value.partition(":")[0] not in unit_ids:
+        reader.problem(
+            ("fallback",), f"{value!r} is not a unit (optionally unit:role), e.g. leading_group:duty_officer"
+        )
+        return None
+    return value
 
 
 class _DutyCheck:

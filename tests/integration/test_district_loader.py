@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -166,3 +167,15 @@ def test_an_empty_file_is_named_without_a_line(tmp_path: Path) -> None:
     # the district asks for no line where playbooks and scenarios would say line 1 (playbooks/yaml_source.py)
     directory = broken_copy(tmp_path, "units.yaml", lambda t: "")
     assert "units.yaml: must be a mapping with a 'units' list" in problems_of(directory)
+
+
+def test_the_sample_district_falls_back_to_the_district_duty_office(org: Organisation) -> None:
+    # the district government's general duty office (区政府总值班室), on the roster round the clock
+    assert org.roster.fallback == "leading_group:duty_officer"
+    assert org.fallback(datetime(2026, 10, 3, 3, 0, tzinfo=UTC)).people
+
+
+def test_a_fallback_that_is_no_unit_is_located(tmp_path: Path) -> None:
+    directory = broken_copy(tmp_path, "roster.yaml", lambda t: t + "fallback: duty_office:duty_officer\n")
+    [problem] = problems_of(directory)
+    assert re.fullmatch(r"roster\.yaml:\d+ fallback: 'duty_office:duty_officer' is not a unit .*", problem), problem

@@ -7,7 +7,7 @@ roster and a fixed clock; the event payloads are the JSON the writer puts on `in
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from infra.channels import (
 from infra.db.engine import Database
 from infra.notify.stores import SqlDeliveryStore, register_participants
 from infra.wire import CommandType, Envelope, EventType, stable_id
+from playbooks.organisation import Organisation, update_contacts
 from streams.delivery import IN_DOUBT, Delivery, Notifier, NotifierSettings, sql_participants
 from tests.unit.channels import fakes
 from tests.unit.channels.fakes import FakeTime, ScriptedChannel
@@ -50,8 +51,10 @@ def step(key: str, kind: str = "notify", *, owner: str = "cdc", recipients: tupl
     }
 
 
-def incident_event(type_: EventType, data: JsonObject, *, exercise_id: str | None = None, seq: int = 3) -> Envelope:
-    """An event of incident INC-1 at the school canteen, at level IV, carrying its snapshot."""
+def incident_event(
+    type_: EventType, data: JsonObject, *, exercise_id: str | None = None, seq: int = 3, town: str = "城关街道"
+) -> Envelope:
+    """An event of incident INC-1 at the school canteen (in `town`), at level IV, carrying its snapshot."""
     mode = "exercise" if exercise_id else "actual"
     snapshot = {
         "id": INCIDENT,
@@ -59,7 +62,7 @@ def incident_event(type_: EventType, data: JsonObject, *, exercise_id: str | Non
         "mode": mode,
         "exercise_id": exercise_id,
         "level": "IV",
-        "location": {"venue": "城关实验小学食堂", "town": "城关街道", "admin_code": "990101001"},
+        "location": {"venue": "城关实验小学食堂", "town": town, "admin_code": "990101001"},
     }
     return Envelope.new(
         type_,
@@ -113,8 +116,8 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
     await database.dispose()
 
 
-def deploy(db: Database, outbox: ScriptedChannel | None = None) -> Deployment:
-    """The notifier with the outbox and CAP channels, delivering through a real Dispatcher."""
+def deploy(db: Database, outbox: ScriptedChannel | None = None, *, org: Organisation | None = None) -> Deployment:
+    """The notifier with the outbox (or the given channel) and CAP, delivering through a real Dispatcher."""
     time, registry, sink, alerts = FakeTime(), ExerciseRegistry(), MemorySink(), InMemoryCapAlertStore()
     outbox = outbox or ScriptedChannel("outbox")
     store = SqlDeliveryStore(db)
@@ -126,7 +129,8 @@ def deploy(db: Database, outbox: ScriptedChannel | None = None) -> Deployment:
         commands.append((incident_id, command))
 
     delivery = Delivery(dispatcher, registry, store, sql_participants(db))
-    notifier = Notifier(small_org(), delivery, NotifierSettings(("outbox",), "区食安办"), time, send)
+    enabled = NotifierSettings((outbox.name,), "区食安办")
+    notifier = Notifier(org or small_org(), delivery, enabled, time, send)
     return Deployment(notifier, outbox, sink, alerts, store, time, commands)
 
 
@@ -235,3 +239,58 @@ async def test_a_target_that_names_no_one_gives_a_failed_record_saying_so(db: Da
     assert deployment.paged == []
     assert records[0]["status"] == "failed"
     assert records[0]["reason"].startswith("no one on duty: ")
+
+
+def with_fallback(org: Organisation | None = None) -> Organisation:
+    """The small district whose roster names the district office's duty officer as the fallback."""
+    org = org or small_org()
+    return replace(org, roster=replace(org.roster, fallback="district_office:duty_officer"))
+
+
+async def test_an_unknown_town_pages_the_district_duty_officer_and_records_who_was_not_reached(db: Database) -> None:
+    deployment = deploy(db, org=with_fallback())
+    event = incident_event(
+        EventType.ACTIONS_PLANNED, {"items": [step("unit_report", "task", owner="town_office")]}, town="青石镇"
+    )
+    records = await deployment.deliveries(event)
+    assert deployment.paged == ["office-officer"]
+    failed = [r for r in records if r["status"] == "failed"]
+    assert [(r["recipient_id"], r["unreachable"], r["fallback_to"]) for r in failed] == [
+        ("town_office", True, "OFFICE-OFFICER")
+    ]
+    assert "'青石镇' is not a known town" in failed[0]["reason"]
+    sent = [r for r in records if r["status"] == "delivered"]
+    assert [(r["recipient_id"], r["fallback_for"]) for r in sent] == [("office-officer", "town_office")]
+    assert "'青石镇' is not a known town" in sent[0]["reason"]
+    assert "【转值班】town_office 无法送达" in deployment.outbox.sent[0][1].body
+
+
+async def test_an_empty_shift_pages_the_fallback_instead_of_no_one(db: Database) -> None:
+    deployment = deploy(db, org=with_fallback())
+    # district_office has no supervisor, rostered or standing
+    records = await deployment.deliveries(planned(step("notify_office", recipients=("district_office:supervisor",))))
+    assert deployment.paged == ["office-officer"]
+    assert by_recipient(records) == {"district_office:supervisor": "failed", "office-officer": "delivered"}
+
+
+async def test_a_person_without_a_contact_on_an_enabled_channel_is_covered_by_the_fallback(db: Database) -> None:
+    # only e-mail is enabled; cdc's duty officer has an SMS number only, the district office's has an address
+    org = update_contacts(with_fallback(), "office-officer", {"email": "office@example.gov.cn"})
+    deployment = deploy(db, ScriptedChannel("email"), org=org)
+    records = await deployment.deliveries(planned(step("sample", "task")))
+    assert deployment.paged == ["office@example.gov.cn"]
+    failed = next(r for r in records if r["status"] == "failed")
+    assert (failed["recipient_id"], failed["reason"]) == ("cdc-a", "no contact on an enabled channel (email)")
+    sent = next(r for r in records if r["status"] == "delivered")
+    assert (sent["recipient_id"], sent["channel"], sent["fallback_for"]) == ("office-officer", "email", "CDC-A")
+
+
+async def test_without_a_fallback_the_unreached_record_says_so(db: Database) -> None:
+    deployment = deploy(db)  # the small district's roster names no fallback
+    event = incident_event(
+        EventType.ACTIONS_PLANNED, {"items": [step("unit_report", "task", owner="town_office")]}, town="青石镇"
+    )
+    records = await deployment.deliveries(event)
+    assert deployment.paged == []
+    assert [r["status"] for r in records] == ["failed"]
+    assert "names no fallback" in records[0]["fallback_error"]
