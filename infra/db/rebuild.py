@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import gc
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -46,6 +46,10 @@ PROJECTED_TABLES: tuple[type[Base], ...] = (
 log = structlog.get_logger("tocsin.rebuild")
 
 
+class NoSuchTopic(LookupError):
+    """The topic to replay does not exist (yet)."""
+
+
 BATCH_EVENTS = 5000
 """Events applied per transaction during a replay (the bulk upserts of infra.db.projection make each one cheap)."""
 REPLAY_FETCH_BYTES = 8 << 20
@@ -62,55 +66,68 @@ async def replay(
 ) -> int:
     """Apply every event on `topic` (or on each of several topics, in turn), from the beginning to the current
     end, to `db`, `batch` events per transaction; return how many. With several topics, those that do not exist
-    yet are skipped (an older deployment has no `drill-events`); LookupError when none exists."""
+    yet are skipped (an older deployment has no `drill-events`); NoSuchTopic when none exists."""
     topics = [topic] if isinstance(topic, str) else list(topic)
     applied, found = 0, 0
     for name in topics:
         try:
             applied = await _replay_topic(bootstrap, name, db, applied, progress, batch)
             found += 1
-        except LookupError:
+        except NoSuchTopic:  # not any LookupError: a KeyError from a malformed event must not skip a topic
             if len(topics) == 1:
                 raise
     if not found:
-        raise LookupError(f"none of the topics {', '.join(topics)} exists on {bootstrap}: nothing to replay")
+        raise NoSuchTopic(f"none of the topics {', '.join(topics)} exists on {bootstrap}: nothing to replay")
     return applied
 
 
 async def _replay_topic(
     bootstrap: str, topic: str, db: Database, applied: int, progress: Callable[[int, int], None] | None, batch: int
 ) -> int:
-    """Replay one topic in batches of up to `batch` events across its partitions (each partition in its order);
-    return the running count of applied events.
+    """Replay one topic, a batch per transaction; return the running count of applied events.
 
     While one batch is written, the next is read and decoded: the replay goes at the pace of the slower side.
     """
-    async with from_start(bootstrap, topic, fetch_bytes=REPLAY_FETCH_BYTES) as (consumer, partitions):
-        if not partitions:
-            raise LookupError(f"topic {topic} does not exist on {bootstrap}: nothing to replay")
-        ends = await consumer.end_offsets(partitions)
-        total = applied + sum(ends.values())
-        remaining = {tp for tp in partitions if ends[tp] > 0}
-        writing: asyncio.Task[None] | None = None
-        try:
-            while remaining:
-                messages = await _next_batch(consumer, remaining, ends, batch)
+    start, total = applied, applied
+    writing: asyncio.Task[None] | None = None
+    try:
+        async with contextlib.aclosing(read_log(bootstrap, topic, batch)) as batches:
+            async for messages, held in batches:
+                total = start + held
                 if writing is not None:
                     await writing
                     if progress is not None:
                         progress(applied, total)
-                writing = asyncio.create_task(apply_any(db, messages)) if messages else None
+                writing = asyncio.create_task(apply_any(db, messages))
                 applied += len(messages)
-            if writing is not None:
+        if writing is not None:
+            await writing
+    finally:
+        if writing is not None and not writing.done():
+            writing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
                 await writing
-        finally:
-            if writing is not None and not writing.done():
-                writing.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await writing
-        if progress is not None:
-            progress(applied, total)
+    if progress is not None:
+        progress(applied, total)
     return applied
+
+
+async def read_log(
+    bootstrap: str, topic: str, batch: int = BATCH_EVENTS
+) -> AsyncGenerator[tuple[list[Any], int], None]:
+    """`topic` from its first offsets up to its end offsets as of now, in decoded batches of up to `batch` records
+    across its partitions (each partition in order), each with how many records the topic held; NoSuchTopic when
+    there is no such topic. Use it under `contextlib.aclosing`."""
+    async with from_start(bootstrap, topic, fetch_bytes=REPLAY_FETCH_BYTES) as (consumer, partitions):
+        if not partitions:
+            raise NoSuchTopic(f"topic {topic} does not exist on {bootstrap}: nothing to replay")
+        ends = await consumer.end_offsets(partitions)
+        held = sum(ends.values())
+        remaining = {tp for tp in partitions if ends[tp] > 0}
+        while remaining:
+            messages = await _next_batch(consumer, remaining, ends, batch)
+            if messages:
+                yield messages, held
 
 
 async def _next_batch(
