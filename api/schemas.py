@@ -104,6 +104,15 @@ class IncidentDetail(IncidentSummary):
     verified: dict[str, Any] | None = Field(
         None, description="a duty officer's verified figures: facts, by, reason, at"
     )
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="what the reports name that the district does not know, e.g. a town not in the district",
+    )
+    routing_warnings: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="who a step could not reach and why, and who was paged instead: "
+        "action_key, who, reason, fallback_to (the district duty officer), fallback_error, at",
+    )
 
 
 class IncidentList(BaseModel):
@@ -164,6 +173,8 @@ class NotificationOut(BaseModel):
     attempts: list[Any]
     subject: str
     at: Instant
+    reason: str = Field("", description="why the delivery failed, or why this page went to the fallback")
+    fallback_for: str = Field("", description="who this fallback page stands in for; empty for an ordinary page")
 
 
 class AuditEntryOut(BaseModel):

@@ -245,6 +245,7 @@
       { title: "Subject", cell: (n) => n.subject },
       { title: "Step", cell: (n) => n.action_key },
       { title: "Delivery", cell: (n) => ui.state(n.status) },
+      { title: "Reason", cell: (n) => [n.fallback_for ? h("strong", "for " + n.fallback_for + ": ") : null, n.reason || ""] },
       { title: "Attempts", cell: (n) => [String((n.attempts || []).length), " ", h("small.muted", lastAttempt(n))] },
     ];
 
@@ -265,6 +266,15 @@
     fill(root, banner, head, h("div.columns", h("div.col", facts.el, history.el, actions.el),
       h("div.col.wide", tasks.el, notifications.el, timeline.el)));
 
+    /** Who a step could not reach and why, and what the reports name that the district does not know. */
+    function routingWarnings(d) {
+      const lines = (d.warnings || []).map((w) => h("li", w)).concat((d.routing_warnings || []).map((w) =>
+        h("li", h("code", w.action_key), " could not reach " + w.who + ": " + w.reason +
+          (w.fallback_to ? " — paged " + w.fallback_to + " instead" : "") +
+          (w.fallback_error ? " — no fallback: " + w.fallback_error : ""))));
+      return lines.length ? h("div.error", h("strong", "Routing warnings"), h("ul", lines)) : null;
+    }
+
     function renderDetail(d) {
       fill(banner, d.mode === "exercise"
         ? h("div.exercise-banner", ui.exerciseMark(d.exercise_id), " Exercise " + (d.exercise_id || "") +
@@ -280,7 +290,8 @@
           h("dt", "First report"), h("dd", ui.timeCell(d.first_report_at)),
           h("dt", "Opened"), h("dd", ui.timeCell(d.opened_at)),
           h("dt", "Updated"), h("dd", ui.timeCell(d.updated_at))),
-        h("p.explanation", d.rule_id ? h("code", d.rule_id) : null, d.rule_id ? " " : null, d.explanation));
+        h("p.explanation", d.rule_id ? h("code", d.rule_id) : null, d.rule_id ? " " : null, d.explanation),
+        routingWarnings(d));
       fill(facts.body, factsTable(d));
       fill(history.body, ui.table(historyColumns, (d.level_history || []).slice().reverse(), "No level change yet."));
     }

@@ -109,6 +109,8 @@ async def get_incident(incident_id: IncidentId, db: ReadDb, identity: CurrentUse
         level_history=[LevelChangeOut.model_validate(h) for h in found.level_history],
         aggregated_facts=aggregated,
         verified=verified,
+        warnings=list(row.warnings or []),
+        routing_warnings=list(row.routing_warnings or []),
     )
 
 

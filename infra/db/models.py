@@ -36,6 +36,10 @@ class IncidentRow(Base):
     facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     facts_basis: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     """For each figure a case list can give, `case_list` or `sources` (or `verified`): how it was derived."""
+    warnings: Mapped[list[Any] | None] = mapped_column(JSON)
+    """What the reports name that the district does not know (e.g. a town not in the district)."""
+    routing_warnings: Mapped[list[Any] | None] = mapped_column(JSON)
+    """Who a step could not reach, why, and who was paged instead (action_key, who, reason, fallback_to, at)."""
     report_count: Mapped[int] = mapped_column(Integer, default=0)
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     first_report_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -145,6 +149,10 @@ class NotificationRow(Base):
     mode: Mapped[str] = mapped_column(String(16))
     exercise_id: Mapped[str | None] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    """Why a delivery failed, or why the district duty officer was paged instead (with `fallback_for`)."""
+    fallback_for: Mapped[str] = mapped_column(Text, default="")
+    """Who this fallback page stands in for (someone the step could not reach); empty for an ordinary page."""
 
 
 class CommandResultRow(Base):
