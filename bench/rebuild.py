@@ -9,7 +9,8 @@ acknowledgements), writes them to a fresh topic on the broker, then times a rebu
 what the CLI runs) into an empty database: a new SQLite file by default, or the database `--database-url` names,
 which must hold no projected rows (`--clear` deletes them first). It prints events/s, and the CPU seconds this
 process spent (the machine is shared: a low rate with little CPU means the process waited for a core).
-`--repeat N` replays the same topic N times, each into an emptied database. Figures, not assertions.
+Each rebuild is preceded by a pass that only reads and decodes the topic, the ceiling a rebuild can reach on this
+machine at this moment. `--repeat N` does it N times, each into an emptied database. Figures, not assertions.
 
 `measure_rebuild(bootstrap, events, database_url)` is the same measurement for other benchmarks (bench/pipeline.py).
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import tempfile
@@ -49,9 +51,10 @@ from infra.channels import (
 from infra.db.engine import Database
 from infra.db.migrate import upgrade
 from infra.db.models import Base, CommandResultRow
-from infra.db.rebuild import PROJECTED_TABLES, replay
+from infra.db.rebuild import PROJECTED_TABLES, read_log, replay
 from infra.district import load_organisation
 from infra.kafka.admin import ensure_topics
+from infra.kafka.security import client_options
 from infra.logs import configure_logging
 from infra.wire import Envelope, stable_id
 from infra.wire.incident import command_envelope
@@ -245,7 +248,7 @@ async def make_events(count: int) -> list[Envelope]:
 async def write_events(bootstrap: str, topic: str, events: list[Envelope]) -> None:
     """Create `topic` and put `events` on it, keyed by incident id as the writer does."""
     await ensure_topics(bootstrap, [topic], PARTITIONS)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20, max_batch_size=1 << 20)
+    producer = AIOKafkaProducer(**client_options(bootstrap), acks="all", linger_ms=20, max_batch_size=1 << 20)
     await producer.start()
     try:
         for event in events:
@@ -257,7 +260,7 @@ async def write_events(bootstrap: str, topic: str, events: list[Envelope]) -> No
 
 async def delete_topic(bootstrap: str, topic: str) -> None:
     """Remove the benchmark's topic from the broker."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**client_options(bootstrap))
     await admin.start()
     try:
         await admin.delete_topics([topic])
@@ -299,19 +302,35 @@ async def time_rebuild(bootstrap: str, topic: str, database_url: str, *, clear: 
         await db.dispose()
 
 
+async def time_read(bootstrap: str, topic: str) -> Rebuilt:
+    """Time reading and decoding `topic` as a rebuild does, writing nothing: the ceiling a rebuild can reach."""
+    started, cpu, count = time.perf_counter(), time.process_time(), 0
+    async with contextlib.aclosing(read_log(bootstrap, topic)) as batches:
+        async for messages, _ in batches:
+            count += len(messages)
+    return Rebuilt(count, time.perf_counter() - started, time.process_time() - cpu)
+
+
 async def rebuilds(
-    bootstrap: str, events: list[Envelope], database_url: str | None, *, repeat: int = 1, clear: bool = False
-) -> list[Rebuilt]:
-    """Write `events` to a fresh topic and time `repeat` rebuilds from it (into a new SQLite file each when
-    `database_url` is None); the topic is deleted after."""
+    bootstrap: str,
+    events: list[Envelope],
+    database_url: str | None,
+    *,
+    repeat: int = 1,
+    clear: bool = False,
+    ceiling: bool = True,
+) -> list[tuple[Rebuilt | None, Rebuilt]]:
+    """Write `events` to a fresh topic, then `repeat` times: time reading it alone (`ceiling`), and a rebuild from
+    it (into a new SQLite file each when `database_url` is None). The topic is deleted after."""
     topic = f"bench.rebuild.{uuid.uuid4().hex[:8]}.incident-events"
     await write_events(bootstrap, topic, events)
-    results: list[Rebuilt] = []
+    results: list[tuple[Rebuilt | None, Rebuilt]] = []
     try:
         for number in range(repeat):
+            read = await time_read(bootstrap, topic) if ceiling else None
             with tempfile.TemporaryDirectory() as tmp:
                 url = database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'rebuild.db'}"
-                results.append(await time_rebuild(bootstrap, topic, url, clear=clear or number > 0))
+                results.append((read, await time_rebuild(bootstrap, topic, url, clear=clear or number > 0)))
     finally:
         await delete_topic(bootstrap, topic)
     return results
@@ -322,7 +341,7 @@ async def measure_rebuild(bootstrap: str, events: int, database_url: str | None 
     (`database_url`, which must hold no projected rows; None: a new SQLite file)."""
     if not structlog.is_configured():
         configure_logging("WARNING", json=False)  # the notifier logs every page at info
-    (result,) = await rebuilds(bootstrap, await make_events(events), database_url)
+    ((_, result),) = await rebuilds(bootstrap, await make_events(events), database_url, ceiling=False)
     return result.rate
 
 
@@ -337,19 +356,27 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     print(f"made {len(log):,} events in {time.perf_counter() - started:.1f} s (mean {size:,.0f} bytes): {dict(mix)}")
     backend = make_url(args.database_url).get_backend_name() if args.database_url else "sqlite"
     results = await rebuilds(bootstrap, log, args.database_url or None, repeat=args.repeat, clear=args.clear)
-    for result in results:
+    runs = [(read, result) for read, result in results if read is not None]
+    for read, result in runs:
         print(
+            f"read alone (consume + decode): {read.rate:,.0f} events/s (cpu {read.cpu_seconds:.2f} s); "
             f"rebuild into empty {backend}: {result.events:,} events in {result.seconds:.2f} s "
-            f"= {result.rate:,.0f} events/s (cpu {result.cpu_seconds:.2f} s)"
+            f"= {result.rate:,.0f} events/s (cpu {result.cpu_seconds:.2f} s), {result.rate / read.rate:.0%} of reading"
         )
-    best = max(results, key=lambda r: r.rate)
+    best = max((result for _, result in runs), key=lambda r: r.rate)
     return {
         "rebuild_eps": round(best.rate, 1),
         "backend": backend,
         "events": best.events,
         "runs": [
-            {"eps": round(r.rate, 1), "seconds": round(r.seconds, 3), "cpu_seconds": round(r.cpu_seconds, 3)}
-            for r in results
+            {
+                "eps": round(result.rate, 1),
+                "seconds": round(result.seconds, 3),
+                "cpu_seconds": round(result.cpu_seconds, 3),
+                "read_eps": round(read.rate, 1),
+                "read_cpu_seconds": round(read.cpu_seconds, 3),
+            }
+            for read, result in runs
         ],
     }
 
