@@ -292,7 +292,7 @@ def change_level(  # noqa: PLR0913 - the level change's facts, keyword-only
 
 def to_dict(incident: Incident) -> JsonObject:
     """Serialise the full state (for the agent's changelog-backed table)."""
-    data = asdict(incident)
+    data = asdict(replace(incident, cases={}, items={}, sources={}))  # those three are written compactly below
     data["status"] = incident.status.value
     data["level"] = incident.level.value
     data["automatic_level"] = incident.automatic_level.value
