@@ -84,3 +84,20 @@ def test_ids_follow_the_derivation_the_drill_driver_matches_answers_by() -> None
     accepted_id = stable_id("accepted", SOURCE)
     assert outcome.message.causation == accepted_id
     assert outcome.message.id == stable_id("receive", accepted_id, "INC-9")
+
+
+def test_a_malformed_case_list_is_a_dead_letter_naming_the_item_and_field() -> None:
+    person = {"person_key": "h:0001", "onset": "2026-11-29T06:00:00+08:00", "town": "城关街道", "status": "ill"}
+    others = [{**person, "person_key": f"h:000{n}"} for n in (2, 3)]
+    broken = [person, *others, {**person, "person_key": "h:0004", "onset": "2026-11-29 06:00"}]  # no offset
+    assert "case_list[3].onset: " in rejection(raw(case_list=broken))
+
+
+def test_an_unknown_venue_type_is_a_dead_letter_listing_the_accepted_ones() -> None:
+    reason = rejection(raw(venue_type="太空站"))
+    assert "'太空站' is not a known venue type" in reason
+    assert "rural_collective_dinner (农村集体聚餐)" in reason
+
+
+def test_a_venue_type_alias_is_routed_as_its_code() -> None:
+    assert routed(raw(venue_type="托幼机构")).message.payload["venue_type"] == "kindergarten"
