@@ -43,6 +43,7 @@ __all__ = [
     "WORKER_APP_IDS",
     "Acl",
     "KafkaAdminError",
+    "ResourceNotFound",
     "SecurityDisabled",
     "acls_for",
     "create_acls",
@@ -83,6 +84,8 @@ _ANY_PERMISSION = 1
 _SCRAM_SHA_512 = 2
 SCRAM_ITERATIONS = 4096
 _SECURITY_DISABLED = 54
+_RESOURCE_NOT_FOUND = 91
+_ERRORS: dict[int, type[KafkaAdminError]] = {}
 
 COMPONENTS = ("api", "worker", "drill")
 """The platform's own principals, made when the local broker is formatted."""
@@ -132,6 +135,13 @@ class KafkaAdminError(RuntimeError):
 
 class SecurityDisabled(KafkaAdminError):
     """The broker has no authorizer (or no SASL): there are no ACLs or SCRAM users to manage."""
+
+
+class ResourceNotFound(KafkaAdminError):
+    """What was to be deleted does not exist (e.g. a SCRAM credential)."""
+
+
+_ERRORS.update({_SECURITY_DISABLED: SecurityDisabled, _RESOURCE_NOT_FOUND: ResourceNotFound})
 
 
 @dataclass(frozen=True)
@@ -249,7 +259,7 @@ def _raise_for(code: int, message: str | None, what: str) -> None:
     if code == 0:
         return
     error = f"{what}: {for_code(code).__name__}{f' ({message})' if message else ''}"
-    raise (SecurityDisabled if code == _SECURITY_DISABLED else KafkaAdminError)(error)
+    raise _ERRORS.get(code, KafkaAdminError)(error)
 
 
 async def create_acls(admin: AIOKafkaAdminClient, acls: Iterable[Acl]) -> int:

@@ -13,6 +13,7 @@ import structlog
 from infra.kafka.acls import (
     COMPONENTS,
     KafkaAdminError,
+    ResourceNotFound,
     acls_for,
     create_acls,
     delete_acls_of,
@@ -36,7 +37,6 @@ log = structlog.get_logger(__name__)
 
 RESERVED = (ADMIN, BROKER, *COMPONENTS)
 """Principals the platform owns: `user add` and `user remove` refuse them."""
-_RESOURCE_NOT_FOUND = "ResourceNotFoundError"
 
 
 class UserExists(KafkaAdminError):
@@ -92,9 +92,7 @@ async def remove_user(bootstrap: str, admin: KafkaSecurity, directory: Path, nam
         try:
             await delete_scram_user(client, name)
             had_user = True
-        except KafkaAdminError as exc:
-            if _RESOURCE_NOT_FOUND not in str(exc):
-                raise
+        except ResourceNotFound:
             had_user = False
     had_files = remove_credentials(directory, name)
     log.info("kafka.user.removed", user=name, acls=deleted)

@@ -207,3 +207,18 @@ async def test_the_controller_listener_refuses_an_unauthenticated_client(platfor
             await admin.start()
     finally:
         await admin.close()
+
+
+async def test_a_removed_reporter_can_no_longer_sign_in(platform: Platform, secured: None) -> None:
+    name = f"reporter-gone-{uuid.uuid4().hex[:8]}"
+    platform.tocsin("kafka", "user", "add", name)  # --role reporter is the default
+    credentials = read_credentials(credentials_dir(Settings()), name)
+    assert credentials is not None
+    report = report_dict()
+    await send(platform, as_user(credentials), platform.topic("reports"), json.dumps(report).encode(), "r")
+
+    platform.tocsin("kafka", "user", "remove", name)
+
+    assert read_credentials(credentials_dir(Settings()), name) is None
+    with pytest.raises(KafkaConnectionError):
+        await send(platform, as_user(credentials), platform.topic("reports"), json.dumps(report).encode(), "r")
