@@ -172,13 +172,13 @@ class LocalBroker:
         return read_broker_secrets(self.credentials_dir) is not None
 
     def admin_security(self) -> KafkaSecurity:
-        """How the operator (`admin`) connects to this broker; PLAINTEXT for an unsecured one."""
+        """How the operator connects: as admin (as the broker itself if admin.json is lost); PLAINTEXT if unsecured."""
         admin = read_credentials(self.credentials_dir, ADMIN)
-        if admin is None:
-            return PLAINTEXT
-        return KafkaSecurity(
-            protocol=admin.protocol, mechanism=admin.mechanism, username=ADMIN, password=admin.password
-        )
+        if admin is not None:
+            return KafkaSecurity(
+                protocol=admin.protocol, mechanism=admin.mechanism, username=ADMIN, password=admin.password
+            )
+        return self._broker_security() if self.secured else PLAINTEXT
 
     # ---- classpath -------------------------------------------------------------------------------
 
