@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from playbooks.commands import Delivery, ReceiveReport, RecordDelivery
 from playbooks.handlers import Context, handle, receive_report
+from playbooks.incident import from_dict, to_dict
 from tests.unit.domain.factories import T0, food_safety, report
 from tests.unit.organisation.factories import sample
 
@@ -55,3 +56,14 @@ def test_an_ordinary_failed_delivery_is_no_routing_warning() -> None:
     failed = replace(unreached(), recipient_id="cdc-a", channel="sms", reason="gateway down", extra={})
     handle(incident, RecordDelivery(deliveries=(failed,)), Context(food_safety(), T0))
     assert incident.snapshot()["routing_warnings"] == []
+
+
+def test_the_warnings_survive_the_writers_stored_state() -> None:
+    unknown = replace(report(40), location={"venue": "青石镇中心小学食堂", "town": "青石镇"})
+    incident = receive_report(
+        None, "INC-1", ReceiveReport(report=unknown), Context(food_safety(), T0, sample())
+    ).incident
+    handle(incident, RecordDelivery(deliveries=(unreached(),)), Context(food_safety(), T0))
+    again = from_dict(to_dict(incident)).snapshot()
+    assert (again["warnings"], again["routing_warnings"]) == (incident.warnings, incident.routing_warnings)
+    assert again["warnings"] and again["routing_warnings"]
