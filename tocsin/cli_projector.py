@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from infra.db.engine import Database
 from infra.db.migrate import upgrade
-from infra.db.rebuild import BATCH_EVENTS, replay
+from infra.db.rebuild import BATCH_EVENTS, REPLAY_PROCESSES, replay
 from infra.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="The read model's projector.")
@@ -21,6 +21,9 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help="The read mod
 def rebuild(
     database_url: Annotated[str | None, typer.Option(help="Target database (default: TOCSIN_DATABASE_URL)")] = None,
     batch: Annotated[int, typer.Option(min=1, help="Events applied per transaction")] = BATCH_EVENTS,
+    processes: Annotated[
+        int, typer.Option(min=1, help="Worker processes sharing each topic's partitions (default: the cores, up to 4)")
+    ] = REPLAY_PROCESSES,
 ) -> None:
     """Replay tocsin.incident-events from the beginning into a database (upserts: safe on a live one too)."""
     settings = Settings()
@@ -44,7 +47,7 @@ def rebuild(
                 bar.update(task, completed=done, total=total, rate=f"{rate:,.0f} events/s")
 
             topics = [settings.topic("incident-events"), settings.topic("drill-events")]
-            count = await replay(settings.kafka_bootstrap, topics, db, progress=show, batch=batch)
+            count = await replay(settings.kafka_bootstrap, topics, db, progress=show, batch=batch, processes=processes)
         await db.dispose()
         return count, time.perf_counter() - started
 

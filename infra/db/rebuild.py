@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import json
-from collections.abc import AsyncGenerator, Callable, Sequence
+import multiprocessing
+import os
+from collections.abc import AsyncGenerator, Callable, Collection, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,6 +35,7 @@ from infra.db.models import (
     TimelineRow,
 )
 from infra.db.projection import apply_events
+from infra.kafka.admin import partition_count
 from infra.kafka.reading import from_start
 
 PROJECTED_TABLES: tuple[type[Base], ...] = (
@@ -52,6 +57,8 @@ class NoSuchTopic(LookupError):
 
 BATCH_EVENTS = 5000
 """Events applied per transaction during a replay (the bulk upserts of infra.db.projection make each one cheap)."""
+REPLAY_PROCESSES = max(1, min(4, os.cpu_count() or 1))
+"""Worker processes `tocsin projector rebuild` shares a topic's partitions among by default (the cores, up to 4)."""
 REPLAY_FETCH_BYTES = 8 << 20
 """Bytes a replay fetches per partition and request (the consumer's default is 1 MiB)."""
 
@@ -63,15 +70,22 @@ async def replay(
     *,
     progress: Callable[[int, int], None] | None = None,
     batch: int = BATCH_EVENTS,
+    processes: int = 1,
 ) -> int:
     """Apply every event on `topic` (or on each of several topics, in turn), from the beginning to the current
     end, to `db`, `batch` events per transaction; return how many. With several topics, those that do not exist
-    yet are skipped (an older deployment has no `drill-events`); NoSuchTopic when none exists."""
+    yet are skipped (an older deployment has no `drill-events`); NoSuchTopic when none exists.
+
+    `processes` > 1: each topic's partitions are shared among that many worker processes (see `replay_shared`)."""
     topics = [topic] if isinstance(topic, str) else list(topic)
     applied, found = 0, 0
     for name in topics:
+        shown = None if progress is None else functools.partial(_shifted, progress, applied)
         try:
-            applied = await _replay_topic(bootstrap, name, db, applied, progress, batch)
+            if processes > 1 and not _in_memory(db):
+                applied += await replay_shared(bootstrap, name, db, progress=shown, batch=batch, processes=processes)
+            else:
+                applied += await replay_topic(bootstrap, name, db, progress=shown, batch=batch)
             found += 1
         except NoSuchTopic:  # not any LookupError: a KeyError from a malformed event must not skip a topic
             if len(topics) == 1:
@@ -81,19 +95,30 @@ async def replay(
     return applied
 
 
-async def _replay_topic(
-    bootstrap: str, topic: str, db: Database, applied: int, progress: Callable[[int, int], None] | None, batch: int
+def _shifted(progress: Callable[[int, int], None], before: int, done: int, total: int) -> None:
+    """Report a topic's progress after the `before` events of the topics replayed earlier."""
+    progress(before + done, before + total)
+
+
+async def replay_topic(
+    bootstrap: str,
+    topic: str,
+    db: Database,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    batch: int = BATCH_EVENTS,
+    only: Collection[int] | None = None,
 ) -> int:
-    """Replay one topic, a batch per transaction; return the running count of applied events.
+    """Replay one topic (`only`: these partitions of it), a batch per transaction; return how many events.
 
     While one batch is written, the next is read and decoded: the replay goes at the pace of the slower side.
     """
-    start, total = applied, applied
+    applied, total = 0, 0
     writing: asyncio.Task[None] | None = None
     try:
-        async with contextlib.aclosing(read_log(bootstrap, topic, batch)) as batches:
+        async with contextlib.aclosing(read_log(bootstrap, topic, batch, only=only)) as batches:
             async for messages, held in batches:
-                total = start + held
+                total = held
                 if writing is not None:
                     await writing
                     if progress is not None:
@@ -112,14 +137,89 @@ async def _replay_topic(
     return applied
 
 
+async def replay_shared(
+    bootstrap: str,
+    topic: str,
+    db: Database,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    batch: int = BATCH_EVENTS,
+    processes: int = 2,
+) -> int:
+    """Replay one topic with worker processes, each replaying its share of the partitions (`replay_topic`) into
+    the same database; return how many events.
+
+    The shares never write the same row: an incident's events (or a drill's) are all in one partition, keyed by
+    its id, and every projected row belongs to one incident or one drill. Decoding and projecting are CPU-bound
+    Python, so a replay goes about as many times faster as there are idle cores, up to the partition count; on
+    SQLite the writers take turns on the file's lock, each for a short executemany.
+    """
+    count = await partition_count(bootstrap, topic)
+    if not count:
+        raise NoSuchTopic(f"topic {topic} does not exist on {bootstrap}: nothing to replay")
+    shares = [list(range(first, count, processes)) for first in range(min(processes, count))]
+    context = multiprocessing.get_context("spawn")
+    done: Any = context.Array("q", len(shares))  # events applied, one slot per share
+    held: Any = context.Array("q", len(shares))  # events the share's partitions held
+    url = db.url.render_as_string(hide_password=False)
+    loop = asyncio.get_running_loop()
+    with ProcessPoolExecutor(len(shares), mp_context=context, initializer=_counters, initargs=(done, held)) as pool:
+        work = asyncio.gather(
+            *(
+                loop.run_in_executor(pool, _replay_share, url, bootstrap, topic, share, batch, number)
+                for number, share in enumerate(shares)
+            )
+        )
+        while not work.done():
+            await asyncio.wait([work], timeout=0.5)
+            if progress is not None:
+                progress(sum(done[:]), sum(held[:]))
+        counts = await work
+    if progress is not None:
+        progress(sum(counts), sum(held[:]))
+    return sum(counts)
+
+
+_shared_counts: tuple[Any, Any] | None = None
+"""In a worker process of `replay_shared`: the shared arrays of events applied and held, one slot per share."""
+
+
+def _counters(done: Any, held: Any) -> None:
+    """Worker process start-up: keep the shared progress arrays."""
+    global _shared_counts
+    _shared_counts = (done, held)
+
+
+def _replay_share(url: str, bootstrap: str, topic: str, partitions: list[int], batch: int, number: int) -> int:
+    """In a worker process: replay `partitions` of `topic` into the database at `url`; return how many events."""
+
+    def shown(applied: int, total: int) -> None:
+        if _shared_counts is not None:
+            _shared_counts[0][number], _shared_counts[1][number] = applied, total
+
+    async def go() -> int:
+        db = Database(url)
+        try:
+            return await replay_topic(bootstrap, topic, db, progress=shown, batch=batch, only=partitions)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(go())
+
+
+def _in_memory(db: Database) -> bool:
+    """True for an in-memory SQLite database, which other processes cannot open."""
+    return db.is_sqlite and db.url.database in (None, "", ":memory:")
+
+
 async def read_log(
-    bootstrap: str, topic: str, batch: int = BATCH_EVENTS
+    bootstrap: str, topic: str, batch: int = BATCH_EVENTS, *, only: Collection[int] | None = None
 ) -> AsyncGenerator[tuple[list[Any], int], None]:
     """`topic` from its first offsets up to its end offsets as of now, in decoded batches of up to `batch` records
-    across its partitions (each partition in order), each with how many records the topic held; NoSuchTopic when
-    there is no such topic. Use it under `contextlib.aclosing`."""
-    async with from_start(bootstrap, topic, fetch_bytes=REPLAY_FETCH_BYTES) as (consumer, partitions):
-        if not partitions:
+    across its partitions (each partition in order; `only`: just these partition numbers), each with how many
+    records those partitions held; NoSuchTopic when there is no such topic. Use it under `contextlib.aclosing`."""
+    async with from_start(bootstrap, topic, fetch_bytes=REPLAY_FETCH_BYTES, only=only) as (consumer, partitions):
+        if not partitions and only is None:
             raise NoSuchTopic(f"topic {topic} does not exist on {bootstrap}: nothing to replay")
         ends = await consumer.end_offsets(partitions)
         held = sum(ends.values())

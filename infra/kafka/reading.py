@@ -4,7 +4,7 @@ followers)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -15,12 +15,12 @@ from infra.kafka.security import client_options
 
 @asynccontextmanager
 async def from_start(
-    bootstrap: str, topic: str, *, fetch_bytes: int | None = None
+    bootstrap: str, topic: str, *, fetch_bytes: int | None = None, only: Collection[int] | None = None
 ) -> AsyncIterator[tuple[AIOKafkaConsumer, list[TopicPartition]]]:
     """A consumer assigned every partition of `topic` at its first offset (no partitions: no such topic).
 
     `fetch_bytes`: how much to fetch per partition and request (default: the consumer's 1 MiB); a long replay
-    reads faster with more.
+    reads faster with more. `only`: assign just these partition numbers (those the topic has).
     """
     sizes = {} if fetch_bytes is None else {"max_partition_fetch_bytes": fetch_bytes}
     consumer = AIOKafkaConsumer(
@@ -28,7 +28,8 @@ async def from_start(
     )
     await consumer.start()
     try:
-        partitions = [TopicPartition(topic, p) for p in range(await partition_count(bootstrap, topic))]
+        numbers = range(await partition_count(bootstrap, topic))
+        partitions = [TopicPartition(topic, p) for p in numbers if only is None or p in only]
         if partitions:
             consumer.assign(partitions)
             await consumer.seek_to_beginning(*partitions)
