@@ -10,8 +10,9 @@ Phases, in order (`--phases` picks some):
 - baseline: `baseline_rps`, a relay process (aiokafka: consume, parse the JSON report, produce a ReportReceived
   envelope) between two fresh topics; timed from the first report written to the last event read back.
 - intake: `intake_rps`, Tocsin's worker processes (`--workers N` per role: intake, writer, notifier, projector;
-  `--workers 0` runs the single `all` process); non-graded reports at distinct venues, timed the same way,
-  from the first report written to the last ReportReceived read back from incident-events.
+  `--workers 0` runs the single `all` process); reports at distinct venues that grade no level and page nobody
+  (QUIET_TYPE; the baseline relays the same bodies), timed the same way, from the first report written to the
+  last ReportReceived read back from incident-events.
 - api: `api_get`, `GET /api/v1/incidents/{id}` at a fixed open-loop rate on the idle platform (bench/api.py).
 - first_page: `first_page`, level-IV reports at a fixed rate from scheduled send times; latency from each
   report's scheduled time to the first page for its incident on a local webhook receiver (bench/receivers.py),
@@ -64,8 +65,10 @@ from tocsin.cli_platform import sample_reports
 PHASES = ("baseline", "intake", "api", "first_page", "rebuild")
 VENUE = re.compile(r"】(\S+) ")
 """A page's subject reads '【level】<venue> <incident type>：<action>'; bench venues have no spaces."""
-NON_GRADED_CASES = 3
-"""A restaurant with 3 cases grades no level: the incident opens, nobody is paged."""
+QUIET_TYPE = "sampling_recall"
+"""Intake's reports: a sampling result with no hazard and no cases grades no level and plans nothing, so nobody is
+paged. (A non-graded food-safety outbreak is not quiet: its playbook's non_graded level plans a minimal response
+that pages about four people; `--intake-type food_safety` measures that.)"""
 LEVEL_IV_CASES = 35
 """A restaurant with 35 cases and no deaths is level IV (IV.cases): about 26 people of the sample district paged."""
 SAMPLE = sample_reports()[0]
@@ -88,17 +91,24 @@ def load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
-def bench_report(cases: int) -> dict[str, Any]:
-    """The sample report made into a new restaurant outbreak of `cases` cases at a venue of its own."""
+def bench_report(cases: int, incident_type: str = "food_safety") -> dict[str, Any]:
+    """The sample report made into a new restaurant report of `incident_type` with `cases` cases at a venue of
+    its own."""
     unique = uuid.uuid4().hex[:12]
     return {
         **SAMPLE,
         "report_id": f"bench-{unique}",
+        "incident_type": incident_type,
         "reported_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
         "location": {**SAMPLE["location"], "venue": f"bench-{unique}"},
         "venue_type": "restaurant",
         "facts": {"cases": cases},
     }
+
+
+def intake_report(incident_type: str) -> dict[str, Any]:
+    """One report of the intake phase (and of the baseline): graded nothing, paging nobody (QUIET_TYPE)."""
+    return bench_report(0 if incident_type == QUIET_TYPE else 3, incident_type)
 
 
 def encoded(report: dict[str, Any]) -> tuple[bytes, bytes]:
@@ -231,7 +241,7 @@ async def relay(bootstrap: str, source: str, sink: str, count: int, limit: float
     return relayed
 
 
-async def baseline(bootstrap: str, count: int, partitions: int, limit: float) -> Throughput:
+async def baseline(bootstrap: str, count: int, partitions: int, limit: float, incident_type: str) -> Throughput:
     """Reports/s through a bare relay in its own process (as a worker is), written and read back by this one."""
     run = uuid.uuid4().hex[:8]
     source, sink = f"bench-relay-{run}.reports", f"bench-relay-{run}.events"
@@ -243,7 +253,7 @@ async def baseline(bootstrap: str, count: int, partitions: int, limit: float) ->
         line = await asyncio.wait_for(process.stdout.readline(), timeout=60)
         if line.strip() != b"ready":
             raise RuntimeError(f"the relay did not start (exit {process.returncode})")
-        reports = [bench_report(NON_GRADED_CASES) for _ in range(count)]
+        reports = [intake_report(incident_type) for _ in range(count)]
         return await write_and_read_back(bootstrap, source, sink, reports, limit, "baseline")
     finally:
         if process.returncode is None:
@@ -513,7 +523,7 @@ async def run_intake(bootstrap: str, args: argparse.Namespace, workers: int) -> 
         platform = platform_for(bootstrap, Path(tmp), receiver, args.partitions)
         try:
             await start_platform(platform, workers)
-            reports = [bench_report(NON_GRADED_CASES) for _ in range(args.reports)]
+            reports = [intake_report(args.intake_type) for _ in range(args.reports)]
             return await write_and_read_back(
                 bootstrap,
                 platform.topic("reports"),
@@ -549,7 +559,7 @@ async def full_run(bootstrap: str, args: argparse.Namespace, figures: dict[str, 
         try:
             figures["processes"] = await timed(figures, "startup", lambda: start_platform(platform, args.workers))
             if "intake" in phases:
-                reports = [bench_report(NON_GRADED_CASES) for _ in range(args.reports)]
+                reports = [intake_report(args.intake_type) for _ in range(args.reports)]
                 intake = await timed(
                     figures,
                     "intake",
@@ -635,11 +645,14 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "cpus": os.cpu_count(),
         "load_before": load(),
         "worker_log_level": "WARNING",
+        "intake_type": args.intake_type,
         "code": code_version(),
     }
     if "baseline" in args.phases.split(",") or args.compare_workers:
         base = await timed(
-            figures, "baseline", lambda: baseline(bootstrap, args.baseline_reports, args.partitions, args.limit)
+            figures,
+            "baseline",
+            lambda: baseline(bootstrap, args.baseline_reports, args.partitions, args.limit, args.intake_type),
         )
         figures["baseline_rps"] = round(base.rps, 1)
         figures["baseline"] = {"written": base.written, "read_back": base.read_back, "seconds": base.seconds}
@@ -658,6 +671,12 @@ def parser() -> argparse.ArgumentParser:
     cli.add_argument("--workers", type=int, default=1, help="processes per role (0: one `all` process)")
     cli.add_argument("--partitions", type=int, default=6, help="partitions of every topic (≥ --workers)")
     cli.add_argument("--reports", type=int, default=5000, help="reports of the intake phase")
+    cli.add_argument(
+        "--intake-type",
+        default=QUIET_TYPE,
+        choices=(QUIET_TYPE, "food_safety"),
+        help="incident type of intake's reports",
+    )
     cli.add_argument("--baseline-reports", type=int, default=20000, help="reports of the baseline relay")
     cli.add_argument("--rate", type=float, default=20.0, help="first page: level-IV reports per second")
     cli.add_argument("--seconds", type=float, default=60.0, help="first page: how long to send")
