@@ -58,6 +58,7 @@ from bench.rebuild import time_rebuild
 from bench.receivers import HttpReceiver, ReceivedRequest
 from infra.kafka.admin import ensure_topics
 from infra.kafka.reading import read_from_end
+from infra.kafka.security import client_options
 from infra.wire import Envelope, EventType
 from streams.roles import ROLES
 from tocsin.cli_platform import sample_reports
@@ -156,8 +157,8 @@ async def write_and_read_back(
     ReportReceived events; time from the first write to the last matching event read (at most `limit` s)."""
     wanted = {r["report_id"] for r in reports}
     payloads = [encoded(r) for r in reports]
-    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    reader = AIOKafkaConsumer(**client_options(bootstrap), group_id=None, enable_auto_commit=False)
+    producer = AIOKafkaProducer(**client_options(bootstrap), acks="all", linger_ms=5)
     await reader.start()
     await producer.start()
     try:
@@ -206,12 +207,12 @@ async def relay(bootstrap: str, source: str, sink: str, count: int, limit: float
     Says "ready" on `ready` once it has joined its group; stops after `count` reports or `limit` seconds."""
     consumer = AIOKafkaConsumer(
         source,
-        bootstrap_servers=bootstrap,
+        **client_options(bootstrap),
         group_id=f"bench-relay-{uuid.uuid4().hex[:8]}",
         auto_offset_reset="earliest",
         enable_auto_commit=True,
     )
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    producer = AIOKafkaProducer(**client_options(bootstrap), acks="all", linger_ms=5)
     await consumer.start()
     await producer.start()
     relayed, announced = 0, False
@@ -288,8 +289,8 @@ async def start_platform(platform: Platform, workers: int) -> list[str]:
 
 async def settle(platform: Platform, workers: int, limit: float = SETTLE_SECONDS) -> float:
     """Wait until every role's group has committed all it was sent and its topics stopped growing; seconds."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=platform.bootstrap)
-    ends_reader = AIOKafkaConsumer(bootstrap_servers=platform.bootstrap, group_id=None, enable_auto_commit=False)
+    admin = AIOKafkaAdminClient(**client_options(platform.bootstrap))
+    ends_reader = AIOKafkaConsumer(**client_options(platform.bootstrap), group_id=None, enable_auto_commit=False)
     await admin.start()
     await ends_reader.start()
     started = time.monotonic()
@@ -376,7 +377,7 @@ async def first_page(
     tracker.update()
     before = tracker.pages
     scheduled: dict[str, float] = {}
-    producer = AIOKafkaProducer(bootstrap_servers=platform.bootstrap, acks="all", linger_ms=1)
+    producer = AIOKafkaProducer(**client_options(platform.bootstrap), acks="all", linger_ms=1)
     await producer.start()
     late = 0.0
     try:
