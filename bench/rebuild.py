@@ -6,7 +6,7 @@ It makes N realistic incident events with the real domain on a fixed clock (repo
 correlation to the incident writer; each event through the notifier, over a channel that accepts everything,
 so deliveries come back as NotificationSent events; a second report, a deadline sweep that escalates, task
 acknowledgements), writes them to a fresh topic of 6 partitions on the broker, then times a rebuild
-(`infra.db.rebuild.replay` with the CLI's default worker processes, or `--processes N`) into an empty database: a
+(`infra.db.rebuild.replay`, in one process as the CLI by default, or `--processes N`) into an empty database: a
 new SQLite file by default, or the database `--database-url` names, which must hold no projected rows (`--clear`
 deletes them first). It prints events/s and the CPU seconds spent (the machine is shared: a low rate with little
 CPU means the work waited for a core). Each rebuild is preceded by a pass that only reads and decodes the topic in
@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import gc
 import json
 import os
@@ -62,7 +63,7 @@ from infra.kafka.security import client_options
 from infra.logs import configure_logging
 from infra.wire import Envelope, stable_id
 from infra.wire.incident import command_envelope
-from playbooks import Playbook, load_library
+from playbooks import Playbook, PlaybookLibrary, load_library
 from playbooks.commands import AcknowledgeTask, Actor, CheckDeadlines, CompleteTask, Role
 from streams.correlation import Correlator
 from streams.delivery import Delivery, Notifier, NotifierSettings
@@ -75,7 +76,6 @@ PARTITIONS = 6
 """Partitions of the benchmark's topic, as a deployment's incident-events has by default (TOCSIN_PARTITIONS)."""
 PROJECTED: tuple[type[Base], ...] = (*PROJECTED_TABLES, CommandResultRow)
 DUTY_OFFICER = Actor("值班员", frozenset({Role.DUTY_OFFICER}))
-LIBRARY = load_library()
 STORIES: tuple[tuple[str, int, int], ...] = (
     ("restaurant", 5, 12),
     ("school", 35, 70),
@@ -113,17 +113,21 @@ class NothingLogged:
         return None
 
 
+@functools.cache
+def library() -> PlaybookLibrary:
+    """The playbook library (loaded on first use: a worker process of the replay imports this module too)."""
+    return load_library()
+
+
+@functools.cache
 def sample_report() -> dict[str, Any]:
     """The product's sample report (infra/sample/reports.json), the base of every benchmark report."""
     reports: list[dict[str, Any]] = json.loads(resources.files("infra.sample").joinpath("reports.json").read_text())
     return {k: v for k, v in reports[0].items() if k != "reported_minutes_ago"}
 
 
-SAMPLE = sample_report()
-
-
 async def _playbook_for(incident_type: str, version: str | None, rule_set: str | None) -> Playbook:
-    found = LIBRARY.get(incident_type, version)
+    found = library().get(incident_type, version)
     return found.with_rule_set(rule_set) if rule_set and rule_set != found.rule_set else found
 
 
@@ -175,7 +179,7 @@ class District:
     async def report(self, number: int, report: dict[str, Any]) -> str:
         """Take a report in as the intake and correlation agents do; return its incident id."""
         raw = json.dumps(report, ensure_ascii=False).encode()
-        routed = take_in(raw, source=f"bench.reports:0:{number}", library=LIBRARY, now=self.clock.now())
+        routed = take_in(raw, source=f"bench.reports:0:{number}", library=library(), now=self.clock.now())
         if not isinstance(routed, Routed):
             raise RuntimeError(f"the bench report was rejected: {routed.reason}")
         if routed.destination is Destination.INCIDENT_COMMANDS:
@@ -192,7 +196,7 @@ class District:
         venue_type, cases, later_cases = STORIES[number % len(STORIES)]
         start = T0 + timedelta(minutes=17 * number)
         self.clock.at = start
-        base = SAMPLE
+        base = sample_report()
         first = {
             **base,
             "report_id": f"bench-rebuild-{number}",

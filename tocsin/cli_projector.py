@@ -22,7 +22,7 @@ def rebuild(
     database_url: Annotated[str | None, typer.Option(help="Target database (default: TOCSIN_DATABASE_URL)")] = None,
     batch: Annotated[int, typer.Option(min=1, help="Events applied per transaction")] = BATCH_EVENTS,
     processes: Annotated[
-        int, typer.Option(min=1, help="Worker processes sharing each topic's partitions (default: the cores, up to 4)")
+        int, typer.Option(min=1, help="Worker processes sharing each topic's partitions (more pay off on idle cores)")
     ] = REPLAY_PROCESSES,
 ) -> None:
     """Replay tocsin.incident-events from the beginning into a database (upserts: safe on a live one too)."""

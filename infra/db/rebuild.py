@@ -12,7 +12,6 @@ import functools
 import gc
 import json
 import multiprocessing
-import os
 from collections.abc import AsyncGenerator, Callable, Collection, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
@@ -57,8 +56,9 @@ class NoSuchTopic(LookupError):
 
 BATCH_EVENTS = 5000
 """Events applied per transaction during a replay (the bulk upserts of infra.db.projection make each one cheap)."""
-REPLAY_PROCESSES = max(1, min(4, os.cpu_count() or 1))
-"""Worker processes `tocsin projector rebuild` shares a topic's partitions among by default (the cores, up to 4)."""
+REPLAY_PROCESSES = 1
+"""Worker processes `tocsin projector rebuild` uses by default. More pay off on a host with idle cores (1.6x with
+two here when a core was free); on a saturated one they only add their start-up, so more is opt-in."""
 REPLAY_FETCH_BYTES = 8 << 20
 """Bytes a replay fetches per partition and request (the consumer's default is 1 MiB)."""
 
