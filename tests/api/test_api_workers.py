@@ -82,7 +82,11 @@ def fresh_get(platform: Platform, path: str, **params: str) -> httpx.Response:
 
 
 def test_every_worker_process_starts_its_own_app(platform: Platform) -> None:
-    log = (platform.workdir / "api.log").read_text(errors="replace")
+    def both_started() -> str | None:  # /readyz answers as soon as one of them is up
+        text = (platform.workdir / "api.log").read_text(errors="replace")
+        return text if text.count("Application startup complete") >= WORKERS else None
+
+    log = platform.wait_for(both_started, timeout=120, what=f"{WORKERS} API processes to start")
     started = set(re.findall(r"Started server process \[(\d+)\]", log))
     assert len(started) == WORKERS, log[-3000:]
     assert log.count("Application startup complete") == WORKERS
