@@ -108,6 +108,8 @@ class Settings(BaseSettings):
     """What a `tocsin worker` process runs: all, intake, writer, notifier or projector (docs/operations.md)."""
     worker_id: str = ""
     """Tells apart processes of one role on one machine (their state directories and ready markers)."""
+    worker_session_timeout: float = 15.0
+    """Seconds without a heartbeat before Kafka gives a dead worker's partitions to the others (faust: 60)."""
     notify_concurrency: int = 32
     """Deliveries in flight at once per channel in one notifier process."""
     log_level: str = "INFO"

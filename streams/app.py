@@ -67,6 +67,8 @@ def create_app(config: Settings) -> faust.App:
         web_enabled=False,
         autodiscover=False,
         consumer_metadata_max_age_ms=5_000,
+        broker_session_timeout=config.worker_session_timeout,
+        broker_heartbeat_interval=min(3.0, config.worker_session_timeout / 5),
         producer_metadata_max_age_ms=5_000,
         producer_acks=-1,
         broker_commit_every=100,
