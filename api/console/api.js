@@ -11,6 +11,7 @@
     timeline: "GET /api/v1/incidents/{incident_id}/timeline",
     tasks: "GET /api/v1/incidents/{incident_id}/tasks",
     notifications: "GET /api/v1/incidents/{incident_id}/notifications",
+    cases: "GET /api/v1/incidents/{incident_id}/cases",
     exportTimelineCsv: "GET /api/v1/incidents/{incident_id}/export/timeline.csv",
     exportIcs214: "GET /api/v1/incidents/{incident_id}/export/ics214",
     ackAlert: "POST /api/v1/incidents/{incident_id}/alerts/{action_key}/ack",

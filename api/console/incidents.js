@@ -10,6 +10,8 @@
   const LEVELS = ["I", "II", "III", "IV", "non_graded"];
   const PAGE = 100;
   const MAX_PAGE = 500;
+  // Roles that may see personal data (the case line list); the API's api/routers/cases.py has the same list.
+  const PERSONAL_DATA_ROLES = ["duty_officer", "commander"];
 
   function listLink(filters) {
     const search = new URLSearchParams();
@@ -128,6 +130,8 @@
     const history = ui.section("Level history");
     const tasks = ui.section("Tasks and alerts");
     const notifications = ui.section("Notifications");
+    const cases = ui.section("Cases (line list)");
+    const me = api.call("whoami").catch(() => null); // who may see the case list; unknown: ask the API
     const timeline = ui.section("Timeline");
     const actions = ui.section("Commands");
     let openSteps = [];
@@ -264,7 +268,7 @@
     ];
 
     fill(root, banner, head, h("div.columns", h("div.col", facts.el, history.el, actions.el),
-      h("div.col.wide", tasks.el, notifications.el, timeline.el)));
+      h("div.col.wide", tasks.el, cases.el, notifications.el, timeline.el)));
 
     /** Who a step could not reach and why, and what the reports name that the district does not know. */
     function routingWarnings(d) {
@@ -273,6 +277,42 @@
           (w.fallback_to ? " — paged " + w.fallback_to + " instead" : "") +
           (w.fallback_error ? " — no fallback: " + w.fallback_error : ""))));
       return lines.length ? h("div.error", h("strong", "Routing warnings"), h("ul", lines)) : null;
+    }
+
+    const caseColumns = [
+      { title: "Person", cell: (c) => h("code", { title: "from " + c.source + " (report " + c.report_id + ")" }, c.person_key) },
+      { title: "Onset", cell: (c) => ui.timeCell(c.onset) },
+      { title: "Town", cell: (c) => c.town },
+      { title: "Village", cell: (c) => c.village },
+      { title: "Status", cell: (c) => ui.state(c.status) },
+      { title: "Age", cell: (c) => c.age == null ? "" : String(c.age), class: "num" },
+      { title: "Sex", cell: (c) => c.sex || "" },
+      { title: "Symptoms", cell: (c) => (c.symptoms || []).join(", ") },
+    ];
+
+    /** Which figures come from the case list and which are summed per source (`facts_basis`). */
+    function factsBasis(basis) {
+      const entries = Object.entries(basis || {});
+      return entries.length ? h("dl.facts-line", entries.map(([fact, how]) => [h("dt", fact), h("dd", how)])) : null;
+    }
+
+    /** The case line list: personal data, so only for the roles that may see it; others get a note, not an error. */
+    async function loadCases() {
+      const who = await me;
+      const restricted = h("p.note", "The case line list holds personal data: only a duty officer or a commander sees it.");
+      if (who && !(who.roles || []).some((r) => PERSONAL_DATA_ROLES.includes(r))) return restricted;
+      try {
+        const list = await api.call("cases", { params: params });
+        return [
+          h("p", String(list.count) + " person" + (list.count === 1 ? "" : "s") + " listed · ",
+            h("button.link", { type: "button", onclick: (e) => ui.act(e.target, () => api.download("cases", params, { format: "csv" }, id + "-cases.csv")) }, "export CSV")),
+          factsBasis(list.facts_basis),
+          ui.table(caseColumns, list.cases, "No case list reported: the figures are the sources' own counts."),
+        ];
+      } catch (err) {
+        if (err.status === 403) return restricted;
+        return h("p.error", err.message);
+      }
     }
 
     function renderDetail(d) {
@@ -297,9 +337,9 @@
     }
 
     const reload = ui.reloader(async function () {
-      const [detail, taskList, sent, events] = await Promise.allSettled([
+      const [detail, taskList, sent, events, caseList] = await Promise.allSettled([
         api.call("incident", { params: params }), api.call("tasks", { params: params }),
-        api.call("notifications", { params: params }), api.call("timeline", { params: params }),
+        api.call("notifications", { params: params }), api.call("timeline", { params: params }), loadCases(),
       ]);
       if (detail.status === "fulfilled") renderDetail(detail.value);
       else fill(head, h("h1", id), h("p.error", detail.reason.message));
@@ -314,6 +354,7 @@
       } else {
         fill(tasks.body, h("p.error", taskList.reason.message));
       }
+      fill(cases.body, caseList.status === "fulfilled" ? caseList.value : h("p.error", String(caseList.reason)));
       fill(notifications.body, sent.status === "fulfilled"
         ? ui.table(notificationColumns, sent.value, "No notifications sent.") : h("p.error", sent.reason.message));
       fill(timeline.body, events.status === "fulfilled"

@@ -15,6 +15,7 @@ import httpx
 from fastapi import FastAPI
 
 from api.console import CONSOLE_DIR
+from api.routers.cases import PERSONAL_DATA_ROLES
 from drills.result import INJECT_TRANSITIONS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -156,3 +157,12 @@ def test_the_console_files_are_package_data() -> None:
     for path in CONSOLE_DIR.iterdir():
         relative = path.relative_to(CONSOLE_DIR.parent).as_posix()
         assert any(fnmatch(relative, p) for p in patterns), f"{relative} would be missing from the wheel"
+
+
+def test_the_console_shows_the_case_list_to_the_roles_the_api_lets_read_it() -> None:
+    text = (CONSOLE_DIR / "incidents.js").read_text(encoding="utf-8")
+    match = re.search(r"const PERSONAL_DATA_ROLES = (\[.*?\]);", text)
+    assert match, "incidents.js has no one-line PERSONAL_DATA_ROLES list"
+    assert tuple(json.loads(match.group(1))) == PERSONAL_DATA_ROLES
+    assert ("GET", "/api/v1/incidents/{incident_id}/cases") in js_operations()
+    assert 'api.download("cases", params, { format: "csv" }' in text, "the case list's CSV export"
