@@ -10,13 +10,13 @@ import asyncio
 import contextlib
 import functools
 import gc
-import json
 import multiprocessing
 from collections.abc import AsyncGenerator, Callable, Collection, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy import select
@@ -254,7 +254,7 @@ def decode(values: Sequence[bytes]) -> list[Any]:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return [json.loads(value) for value in values]
+        return [orjson.loads(value) for value in values]
     finally:
         if collecting:
             gc.enable()
