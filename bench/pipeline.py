@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import functools
 import json
 import math
 import os
@@ -518,21 +517,23 @@ async def timed(
     return result
 
 
-async def run_intake(bootstrap: str, args: argparse.Namespace, workers: int) -> Throughput:
-    """Start a platform with `workers` per role, measure intake only, stop it."""
+async def run_intake(
+    bootstrap: str, args: argparse.Namespace, workers: int, figures: dict[str, Any], phase: str
+) -> Throughput:
+    """Start a platform with `workers` per role, measure intake only (as `phase` of the figures), stop it."""
     with tempfile.TemporaryDirectory(prefix="bench-pipeline-") as tmp, HttpReceiver() as receiver:
         platform = platform_for(bootstrap, Path(tmp), receiver, args.partitions)
         try:
             await start_platform(platform, workers)
             reports = [intake_report(args.intake_type) for _ in range(args.reports)]
-            return await write_and_read_back(
-                bootstrap,
-                platform.topic("reports"),
-                platform.topic("incident-events"),
-                reports,
-                args.limit,
-                f"intake w{workers}",
+            source, sink = platform.topic("reports"), platform.topic("incident-events")
+            result: Throughput = await timed(
+                figures,
+                phase,
+                lambda: write_and_read_back(bootstrap, source, sink, reports, args.limit, phase),
+                platform,
             )
+            return result
         finally:
             platform.stop_all()
 
@@ -542,7 +543,7 @@ async def compare(bootstrap: str, args: argparse.Namespace, figures: dict[str, A
     counts = [int(c) for c in args.compare_workers.split(",")]
     found: dict[str, Any] = {}
     for workers in counts:
-        result = await timed(figures, f"intake_w{workers}", functools.partial(run_intake, bootstrap, args, workers))
+        result = await run_intake(bootstrap, args, workers, figures, f"intake_w{workers}")
         found[str(workers)] = {"rps": round(result.rps, 1), "read_back": result.read_back, "written": result.written}
         print(f"intake with --workers {workers}: {result.rps:,.0f} reports/s", flush=True)
     first, last = found[str(counts[0])]["rps"], found[str(counts[-1])]["rps"]
