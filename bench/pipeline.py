@@ -367,6 +367,29 @@ def percentile_ms(latencies: Sequence[float], sent: int, pct: float) -> float | 
     return round(ordered[max(rank, 1) - 1] * 1000, 1)
 
 
+def by_send_time(
+    scheduled: dict[str, float], first: dict[str, float], start: float, width: float
+) -> list[dict[str, Any]]:
+    """Per `width` seconds of sending: incidents sent, paged, and p50/p99 first-page latency (unpaged: null)."""
+    buckets: dict[int, list[float]] = {}
+    sent: Counter[int] = Counter()
+    for venue, at in scheduled.items():
+        bucket = int((at - start) // width)
+        sent[bucket] += 1
+        if venue in first:
+            buckets.setdefault(bucket, []).append(first[venue] - at)
+    return [
+        {
+            "from_s": bucket * width,
+            "sent": sent[bucket],
+            "paged": len(buckets.get(bucket, [])),
+            "p50_ms": percentile_ms(buckets.get(bucket, []), sent[bucket], 50),
+            "p99_ms": percentile_ms(buckets.get(bucket, []), sent[bucket], 99),
+        }
+        for bucket in sorted(sent)
+    ]
+
+
 async def first_page(
     platform: Platform, receiver: HttpReceiver, rate: float, seconds: float, drain: float
 ) -> tuple[dict[str, Any], str | None]:
@@ -426,6 +449,7 @@ async def first_page(
         "pages_received": tracker.pages - before,
         "drain_seconds": drain,
         "max_send_lag_ms": round(late * 1000, 1),
+        "by_10s": by_send_time(scheduled, tracker.first, start, 10.0),
         "unpaged_as": "nearest-rank percentiles over all `sent` incidents; an unpaged one counts as infinite, "
         "so a percentile (or max) that falls on one is null",
     }
@@ -616,7 +640,8 @@ async def full_run(bootstrap: str, args: argparse.Namespace, figures: dict[str, 
                     f"p95 {_ms(page['p95_ms'])}  p99 {_ms(page['p99_ms'])}  ({page['pages_received']} pages)",
                     flush=True,
                 )
-                await timed(figures, "settle_first_page", lambda: settle(platform, args.workers), platform)
+                if "rebuild" in phases:  # the log is complete once the notifier has recorded every page
+                    await timed(figures, "settle_first_page", lambda: settle(platform, args.workers), platform)
             if "rebuild" in phases:
                 built = await timed(figures, "rebuild", lambda: rebuild(platform, args.limit), platform)
                 figures["rebuild_eps"] = built["eps"]
