@@ -71,6 +71,7 @@ def create_app(config: Settings) -> faust.App:
         broker_heartbeat_interval=min(3.0, config.worker_session_timeout / 5),
         producer_metadata_max_age_ms=5_000,
         producer_acks=-1,
+        producer_linger=0.005,  # batch a burst's messages into one produce request (was one request per message)
         broker_commit_every=100,
         broker_commit_interval=1.0,
         table_standby_replicas=0,

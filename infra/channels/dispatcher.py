@@ -179,7 +179,9 @@ class Dispatcher:
         if self._scheduler is None:
             yield
             return
-        async with self._scheduler.slot(channel.name, recipient_id, decision.message.priority):
+        # per-person order holds within one incident; across incidents the more urgent page goes first
+        queue = f"{decision.message.incident_id}|{recipient_id}"
+        async with self._scheduler.slot(channel.name, queue, decision.message.priority):
             yield
 
     async def _attempt(

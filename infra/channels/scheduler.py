@@ -2,14 +2,18 @@
 
 A page waits for a slot on its channel. Free slots go to the waiting page with the lowest priority number
 (the first pages of a new or raised level-I/II incident before a level IV's, those before bulk pages,
-reminders last), then the earliest; a page never overtakes an earlier page to the same recipient on the
-same channel, so each person receives their pages in the order they were planned.
+reminders last), then the earliest; a page never overtakes an earlier page in the same queue on the same
+channel. The Dispatcher names a queue per incident and person, so each person receives an incident's pages in
+the order they were planned, while a new level-II incident's first page is not held behind the same person's
+reminders about an older level-IV one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import itertools
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -45,8 +49,28 @@ class _Waiter:
 class _Channel:
     active: int = 0
     waiting: list[_Waiter] = field(default_factory=list)
+    """Waiting pages, kept sorted by (priority, seq)."""
+    queued: dict[str, deque[int]] = field(default_factory=dict)
+    """Each recipient's waiting pages' seq numbers, oldest first."""
     busy_recipients: dict[str, int] = field(default_factory=dict)
     """Recipients with a page in flight on this channel, and how many."""
+
+    def enqueue(self, waiter: _Waiter) -> None:
+        """Add a waiting page in priority order and at the end of its recipient's queue."""
+        bisect.insort(self.waiting, waiter)
+        self.queued.setdefault(waiter.recipient, deque()).append(waiter.seq)
+
+    def dequeue(self, waiter: _Waiter) -> None:
+        """Take a page out of the waiting list and its recipient's queue."""
+        self.waiting.remove(waiter)
+        seqs = self.queued[waiter.recipient]
+        seqs.remove(waiter.seq)
+        if not seqs:
+            del self.queued[waiter.recipient]
+
+    def eligible(self, waiter: _Waiter) -> bool:
+        """True when no earlier page to the same recipient is waiting or in flight."""
+        return waiter.recipient not in self.busy_recipients and self.queued[waiter.recipient][0] == waiter.seq
 
 
 class PageScheduler:
@@ -66,15 +90,15 @@ class PageScheduler:
         """Wait for a slot on `channel` for a page to `recipient`, hold it while the body runs."""
         state = self._channels.setdefault(channel, _Channel())
         waiter = _Waiter(priority, next(self._seq), recipient, asyncio.get_running_loop().create_future())
-        state.waiting.append(waiter)
+        state.enqueue(waiter)
         self._grant(channel, state)
         try:
             await waiter.granted
         except BaseException:
-            if waiter in state.waiting:
-                state.waiting.remove(waiter)
-            elif waiter.granted.done() and not waiter.granted.cancelled():
+            if waiter.granted.done() and not waiter.granted.cancelled():
                 self._release(channel, state, recipient)
+            elif waiter in state.waiting:
+                state.dequeue(waiter)
             raise
         try:
             yield
@@ -94,15 +118,15 @@ class PageScheduler:
         """Start waiting pages, most urgent first, while the channel has free slots."""
         if state.active >= self.per_channel or not state.waiting:
             return
-        earliest: dict[str, int] = {}
-        for waiter in state.waiting:
-            earliest[waiter.recipient] = min(earliest.get(waiter.recipient, waiter.seq), waiter.seq)
-        for waiter in sorted(state.waiting):
+        for waiter in tuple(state.waiting):
             if state.active >= self.per_channel:
                 break
-            if waiter.recipient in state.busy_recipients or earliest[waiter.recipient] != waiter.seq:
+            if waiter.granted.done():  # cancelled while waiting; its task has not cleaned up yet
+                state.dequeue(waiter)
+                continue
+            if not state.eligible(waiter):
                 continue  # an earlier page to this person is waiting or in flight
-            state.waiting.remove(waiter)
+            state.dequeue(waiter)
             state.active += 1
             state.busy_recipients[waiter.recipient] = state.busy_recipients.get(waiter.recipient, 0) + 1
             self.granted.append((channel, waiter.recipient, waiter.priority))
