@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 import faust
 
 from infra.district import load_organisation
@@ -9,7 +11,7 @@ from infra.wire import Envelope
 from streams import topics
 from streams.app import app, clock, settings
 from streams.playbooks_cache import playbook_for
-from streams.records import Sendable, envelopes, send
+from streams.records import Sendable, envelopes, send, send_tracked
 from streams.writer import IncidentWriter, WriterTopics, deadline_checks
 
 incidents = app.Table("incidents", default=None, partitions=settings.partitions)
@@ -20,9 +22,9 @@ _ROUTES: dict[str, Sendable] = {
 }
 
 
-async def publish(topic: str, key: str, message: Envelope) -> None:
-    """Send an envelope on one of the writer's topics, by name."""
-    await send(_ROUTES[topic], key, message)
+async def publish(topic: str, key: str, message: Envelope) -> Awaitable[object]:
+    """Send an envelope on one of the writer's topics, by name; return what completes once it is written."""
+    return await send_tracked(_ROUTES[topic], key, message)
 
 
 writer = IncidentWriter(

@@ -7,8 +7,8 @@ worker on it.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Protocol
+from collections.abc import AsyncIterator, Awaitable
+from typing import Protocol, cast
 
 import faust
 import structlog
@@ -27,8 +27,14 @@ class Sendable(Protocol):
 
 
 async def send(topic: Sendable, key: str, message: Envelope) -> None:
-    """Publish an envelope on a topic under `key`."""
+    """Publish an envelope on a topic under `key` (buffered: it returns before the broker has it)."""
     await topic.send(key=key.encode("utf-8"), value=message.to_json())
+
+
+async def send_tracked(topic: Sendable, key: str, message: Envelope) -> Awaitable[object]:
+    """Publish an envelope under `key`; return what completes once the broker has durably written it."""
+    pending = await topic.send(key=key.encode("utf-8"), value=message.to_json())
+    return cast(Awaitable[object], pending)
 
 
 async def send_dead_letter(topic: Sendable, letter: DeadLetter) -> None:

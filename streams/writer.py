@@ -11,6 +11,7 @@ a `CommandRejected` event on the incident's timeline; it never stops the writer.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -62,8 +63,9 @@ class StateStore(Protocol):
 
 PlaybookLookup = Callable[[str, str | None, str | None], Awaitable[Playbook]]
 """`(incident_type, version, rule_set)` → the playbook an incident runs under."""
-Publish = Callable[[str, str, Envelope], Awaitable[None]]
-"""`(topic name, key, envelope)`: put one message on a topic."""
+Publish = Callable[[str, str, Envelope], Awaitable[Awaitable[object] | None]]
+"""`(topic name, key, envelope)`: put one message on a topic; may return an awaitable that completes once the
+broker has durably written it (the writer awaits those before it stores the new state)."""
 
 
 @dataclass(frozen=True)
@@ -169,14 +171,25 @@ class IncidentWriter:
             self._store(envelope, outcome.incident, stored, next_attention=deadline.isoformat() if deadline else None)
 
     async def _emit(self, envelope: Envelope, outcome: Outcome) -> None:
-        """Publish the events, numbered and with deterministic ids, under the incident's key."""
+        """Publish the events, numbered and with deterministic ids, under the incident's key; return once written.
+
+        The new state is stored only after its events are durably on the log: stored first, a crash could leave a
+        state that already holds a report (or a command id the writer skips as a repeat) whose events were lost
+        with the producer's buffer, and the replayed command would then change nothing.
+        """
         incident = outcome.incident
+        written: list[Awaitable[object]] = []
         for event in outcome.events:
             seq = incident.next_seq()
-            await self.publish(self.topics.events, incident.id, event_envelope(event, incident, seq, envelope.id))
+            sent = await self.publish(
+                self.topics.events, incident.id, event_envelope(event, incident, seq, envelope.id)
+            )
+            written.extend([sent] if sent is not None else [])
             if isinstance(event, IncidentClosed):
                 marker = correlation_closed(incident, at=event.at, causation=envelope.id)
-                await self.publish(self.topics.accepted, incident.correlation_key, marker)
+                sent = await self.publish(self.topics.accepted, incident.correlation_key, marker)
+                written.extend([sent] if sent is not None else [])
+        await asyncio.gather(*written)
 
     def _store(
         self, envelope: Envelope, incident: Incident, stored: StoredState | None, *, next_attention: str | None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -242,3 +243,29 @@ async def test_the_sweep_asks_only_incidents_whose_deadline_is_due_and_the_write
     escalated = [e for e in rig.events[before:] if e.payload["event"].get("change") == "escalated"]
     assert escalated, "an overdue step escalates when the sweep asks"
     assert datetime.fromisoformat(rig.store[INCIDENT][NEXT_ATTENTION]) > due_at
+
+
+async def test_the_new_state_is_stored_only_once_its_events_are_written_to_the_log() -> None:
+    """A crash between the two must never leave a state that already holds a report whose events were lost."""
+    store: dict[str, StoredState] = {}
+    written = asyncio.Event()
+    seen_store_before_ack: list[bool] = []
+
+    async def publish(topic: str, key: str, message: Envelope) -> asyncio.Task[bool]:
+        seen_store_before_ack.append(INCIDENT in store)
+        return asyncio.create_task(written.wait())  # the broker's acknowledgement, held back
+
+    writer = IncidentWriter(store, playbook_for, FakeTime(START), publish, TOPICS)
+    payload = report_dict(report_id="hotline-1", reported_at=START.isoformat(), facts={"cases": 60})
+    command = Envelope.new(
+        CommandType.RECEIVE_REPORT, at=START, mode="actual", payload=payload, incident_id=INCIDENT, id_="c-1"
+    )
+    applying = asyncio.create_task(writer.apply(command))
+    for _ in range(20):
+        await asyncio.sleep(0)
+
+    assert seen_store_before_ack and not any(seen_store_before_ack)
+    assert INCIDENT not in store  # events published, not yet acknowledged: nothing stored
+    written.set()
+    await applying
+    assert INCIDENT in store
