@@ -67,11 +67,10 @@ def test_an_unknown_town_pages_the_district_duty_officer_and_shows_the_warning(p
     assert {r["channel"] for r in pages} == {"email", "webhook"}
     rows: list[dict[str, Any]] = read(platform, f"{path}/notifications")
     failed = [r for r in rows if r["action_key"] == "unit_report" and r["status"] == "failed"]
-    # the step's own page to the town office failed, naming why; an escalation of the overdue step (to the town
-    # office's duty officer) may have failed the same way by now, depending on when the sweep ran
-    reasons = {(r["recipient_id"], "'青石镇' is not a known town" in r["reason"]) for r in failed}
-    assert ("town_office", True) in reasons
-    assert reasons <= {("town_office", True), ("duty_officer", True)}
+    # the step's own page to the town office failed, naming why; escalations of the overdue step (to the town
+    # office's duty officer, then its leader) may have failed the same way by now, depending on the sweep
+    assert "town_office" in {r["recipient_id"] for r in failed}
+    assert all("'青石镇' is not a known town" in r["reason"] for r in failed), failed
 
 
 @pytest.fixture(scope="module")
