@@ -20,10 +20,12 @@ from api.drill_catalog import ScenarioCatalog
 from api.guard import EdgeGuard
 from api.publisher import KafkaPublisher, Publisher
 from api.routers import (
+    attention,
     audit,
     cap,
     cases,
     commands,
+    decisions,
     drills,
     events,
     exports,
@@ -134,6 +136,8 @@ def create_app(  # noqa: PLR0913 - the composition root: settings, then one opti
         drills,
         me,
         vocabulary,
+        attention,
+        decisions,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(health.router)

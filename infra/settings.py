@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import PrivateAttr, SecretStr, model_validator
+from pydantic import PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from infra.channels.outbound import DEFAULT_ROBOT_HOSTS, parse_networks, parse_rules
@@ -67,6 +68,8 @@ class Settings(BaseSettings):
     """Reports at the same place within this window join the same incident."""
     district_dir: Path | None = None
     """Directory of the district's organisation and duty roster files; the sample district when unset."""
+    district_timezone: str = "Asia/Shanghai"
+    """IANA time zone of the district: the console shows every time in it, labelled (docs/console.md)."""
     notify_channels: str = "outbox"
     """Enabled delivery channels, comma-separated: outbox, email, sms, webhook, dingtalk, wecom, feishu."""
     smtp_host: str = "127.0.0.1"
@@ -116,6 +119,16 @@ class Settings(BaseSettings):
     log_json: bool = True
 
     _channel_secrets: ChannelSecrets = PrivateAttr(default_factory=ChannelSecrets)
+
+    @field_validator("district_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        """The zone must be one the IANA database knows (e.g. Asia/Shanghai, Asia/Urumqi)."""
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"TOCSIN_DISTRICT_TIMEZONE {value!r} is not an IANA zone like Asia/Shanghai") from exc
+        return value
 
     @model_validator(mode="after")
     def _secrets_and_rules(self) -> Self:

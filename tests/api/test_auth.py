@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from api.auth import use_token_cache
 from infra.db import users
 from infra.db.engine import Database
+from infra.settings import Settings
 from tests.api.conftest import Tokens
 from tests.integration.db import seed
 
@@ -59,10 +61,21 @@ async def test_a_valid_token_reads(client: httpx.AsyncClient, tokens: Tokens) ->
 async def test_whoami_names_the_caller_with_roles_and_scope(client: httpx.AsyncClient, tokens: Tokens) -> None:
     responder = (await client.get("/api/v1/whoami", headers=tokens.headers("cdc1"))).json()
     controller = (await client.get("/api/v1/whoami", headers=tokens.headers("controller"))).json()
-    assert responder == {"name": "cdc1", "roles": ["unit_responder"], "unit": "cdc", "exercise_id": None}
+    assert responder == {
+        "name": "cdc1",
+        "roles": ["unit_responder"],
+        "unit": "cdc",
+        "exercise_id": None,
+        "time_zone": "Asia/Shanghai",
+    }
     assert (controller["roles"], controller["unit"]) == (["drill_controller"], None)
     assert controller["exercise_id"] is not None
 
 
 async def test_whoami_needs_a_token(client: httpx.AsyncClient, tokens: Tokens) -> None:
     assert (await client.get("/api/v1/whoami")).status_code == 401
+
+
+def test_an_unknown_district_time_zone_is_refused_at_start_up() -> None:
+    with pytest.raises(ValueError, match="not an IANA zone"):
+        Settings(district_timezone="Asia/Nowhere")

@@ -1,0 +1,107 @@
+"""GET /attention: what needs a person now, most urgent first, across the open incidents they may see."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from infra.db.engine import Database
+from infra.db.models import NotificationRow
+from tests.api.conftest import EXERCISE, Tokens
+from tests.integration.db import seed
+
+
+def failed(incident_id: str, at: datetime, *, reason: str = "SMS gateway answered 503") -> NotificationRow:
+    row = seed.notification(incident_id, "x", status="failed", channel="sms")
+    row.recipient_name, row.reason, row.at = "王芳", reason, at
+    return row
+
+
+async def attention(client: httpx.AsyncClient, headers: dict[str, str]) -> dict[str, Any]:
+    reply = await client.get("/api/v1/attention", headers=headers)
+    assert reply.status_code == 200, reply.text
+    body: dict[str, Any] = reply.json()
+    return body
+
+
+async def test_overdue_steps_and_unacknowledged_alerts_come_first_with_counts(
+    client: httpx.AsyncClient, tokens: Tokens, db: Database
+) -> None:
+    now = datetime.now(UTC)
+    await seed.add(
+        db,
+        seed.incident("inc-a", level="II", opened_at=now - timedelta(days=1)),
+        seed.action("inc-a", "sampling", due_at=now - timedelta(minutes=20)),
+        seed.action("inc-a", "treatment", due_at=now + timedelta(hours=2)),
+        seed.action("inc-a", "notify_leading_group", kind="notify", due_at=now + timedelta(minutes=10)),
+        seed.action("inc-a", "done_step", status="completed", due_at=now - timedelta(hours=3)),
+        failed("inc-a", now - timedelta(minutes=5)),
+    )
+    body = await attention(client, tokens.role("duty_officer"))
+    kinds = [(i["kind"], i.get("key")) for i in body["items"]]
+    assert kinds == [("overdue", "sampling"), ("alert", "notify_leading_group"), ("failed_delivery", "notify")]
+    assert body["counts"]["overdue"] == 1
+    assert body["counts"]["alert"] == 1
+    assert body["counts"]["failed_delivery"] == 1
+    assert body["counts"]["draft"] == 0
+    delivery = body["items"][2]
+    assert (delivery["recipient"], delivery["channel"]) == ("王芳", "sms")
+    assert delivery["reason"] == "SMS gateway answered 503"
+
+
+async def test_an_incident_raised_within_the_hour_is_listed_with_its_levels(
+    client: httpx.AsyncClient, tokens: Tokens, db: Database
+) -> None:
+    now = datetime.now(UTC)
+    change = seed.level_change("inc-r", 2, "IV", "II", explanation="≥50 harmed at a school")
+    change.at = now - timedelta(minutes=10)
+    old = seed.level_change("inc-old", 2, "IV", "III")
+    old.at = now - timedelta(hours=3)
+    await seed.add(
+        db,
+        seed.incident("inc-r", level="II", opened_at=now - timedelta(hours=5)),
+        seed.incident("inc-old", level="III", opened_at=now - timedelta(hours=5)),
+        seed.incident("inc-new", level="IV", opened_at=now - timedelta(minutes=3)),
+        change,
+        old,
+    )
+    body = await attention(client, tokens.role("duty_officer"))
+    recent = [(i["kind"], i["incident_id"], i.get("to_level")) for i in body["items"]]
+    assert recent == [("raised", "inc-r", "II"), ("opened", "inc-new", None)]
+
+
+async def test_closed_incidents_and_other_scopes_ask_for_nothing(
+    client: httpx.AsyncClient, tokens: Tokens, db: Database
+) -> None:
+    now = datetime.now(UTC)
+    await seed.add(
+        db,
+        seed.incident("inc-closed", status="closed", opened_at=now - timedelta(days=1)),
+        seed.action("inc-closed", "sampling", due_at=now - timedelta(hours=1)),
+        seed.incident("inc-drill", mode="exercise", exercise_id=EXERCISE, opened_at=now - timedelta(days=1)),
+        seed.action("inc-drill", "sampling", due_at=now - timedelta(hours=1), mode="exercise"),
+    )
+    assert (await attention(client, tokens.role("duty_officer")))["items"] == []
+    drill = await attention(client, tokens.headers("drill_duty"))
+    assert [(i["incident_id"], i["mode"]) for i in drill["items"]] == [("inc-drill", "exercise")]
+
+
+async def test_a_unit_responder_sees_only_its_unit_s_steps_and_no_deliveries(
+    client: httpx.AsyncClient, tokens: Tokens, db: Database
+) -> None:
+    now = datetime.now(UTC)
+    await seed.add(
+        db,
+        seed.incident("inc-u", opened_at=now - timedelta(days=1)),
+        seed.action("inc-u", "sampling", owner="cdc", due_at=now - timedelta(minutes=5)),
+        seed.action("inc-u", "sealing", owner="market_regulation", due_at=now - timedelta(minutes=5)),
+        failed("inc-u", now),
+    )
+    body = await attention(client, tokens.role("unit_responder"))
+    assert [(i["kind"], i["key"], i["owner_name"]) for i in body["items"]] == [("overdue", "sampling", "区疾控中心")]
+
+
+async def test_attention_needs_a_token(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/api/v1/attention")).status_code == 401
