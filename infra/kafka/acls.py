@@ -48,7 +48,6 @@ __all__ = [
     "acls_for",
     "create_acls",
     "delete_acls_of",
-    "delete_scram_user",
     "upsert_scram_user",
 ]
 
@@ -293,10 +292,3 @@ async def upsert_scram_user(admin: AIOKafkaAdminClient, username: str, password:
     response: Any = await admin._send_request(_AlterScram([], [upsertion]))
     for _user, code, message, _tags in response.results:
         _raise_for(code, message, f"SCRAM credential of {username}")
-
-
-async def delete_scram_user(admin: AIOKafkaAdminClient, username: str) -> None:
-    """Delete user `username`'s SCRAM-SHA-512 credential (it can no longer sign in)."""
-    response: Any = await admin._send_request(_AlterScram([(username, _SCRAM_SHA_512, {})], []))
-    for _user, code, message, _tags in response.results:
-        _raise_for(code, message, f"deleting the SCRAM credential of {username}")

@@ -13,11 +13,9 @@ import structlog
 from infra.kafka.acls import (
     COMPONENTS,
     KafkaAdminError,
-    ResourceNotFound,
     acls_for,
     create_acls,
     delete_acls_of,
-    delete_scram_user,
     upsert_scram_user,
 )
 from infra.kafka.admin import admin_client
@@ -83,17 +81,20 @@ async def add_user(
 
 
 async def remove_user(bootstrap: str, admin: KafkaSecurity, directory: Path, name: str) -> bool:
-    """Delete user `name`: its SCRAM credential, its ACLs and its stored files. True if any of them existed."""
+    """Retire user `name`: its ACLs go, its SCRAM password becomes one nobody knows, its files go. True if it existed.
+
+    The credential is overwritten, not deleted: on Kafka 4.4 a RemoveUserScramCredentialRecord in the metadata log
+    makes the restarted broker refuse every SCRAM login, its own principals' included (ADR 0022, reproduced by
+    tests/e2e/test_kafka_security.py). A retired name can be added again with `user add`.
+    """
     check_user_name(name)
     if name in RESERVED:
         raise ValueError(f"{name!r} is one of the platform's own principals ({', '.join(RESERVED)})")
+    had_files = (directory / f"{name}.json").exists()
     async with admin_client(bootstrap, admin) as client:
         deleted = await delete_acls_of(client, name)
-        try:
-            await delete_scram_user(client, name)
-            had_user = True
-        except ResourceNotFound:
-            had_user = False
-    had_files = remove_credentials(directory, name)
+        if deleted or had_files:
+            await upsert_scram_user(client, name, new_password())  # never stored: nobody can sign in as `name`
+    remove_credentials(directory, name)
     log.info("kafka.user.removed", user=name, acls=deleted)
-    return bool(deleted) or had_user or had_files
+    return bool(deleted) or had_files
