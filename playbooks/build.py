@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from string import Template
 
+from playbooks.assessment import Decision
 from playbooks.conditions import STANDARD_FACTS, Condition, FactSpec, Path, parse_condition
 from playbooks.duration import Duration, parse_duration
 from playbooks.errors import Problem
 from playbooks.json_types import JsonValue
 from playbooks.levels import Level
 from playbooks.model import ActionSpec, Criterion, Group, LevelPlan, Playbook, Rule, RuleSet
+from playbooks.public_info import TEMPLATE_NAMES as BULLETIN_NAMES
+from playbooks.public_info import BulletinTemplate, CapFields, PublicInfoSpec, WarningLevel
 from playbooks.yaml_source import Located, as_mapping, format_path
 
 TEMPLATE_NAMES = frozenset(
@@ -69,6 +72,10 @@ class Builder:
             after_response=after,
             parameters=parameters,
             termination=self._criteria(parameters),
+            public_info=self._public_info(levels, after),
+            assessment_required=frozenset(
+                Decision(d) for d in as_mapping(data.get("expert_assessment")).get("required_for", [])
+            ),
             description=data.get("description", ""),
             declared_version=data["version"],
             content_hash=f"sha256:{digest}",
@@ -183,6 +190,45 @@ class Builder:
             repeat=repeat,
         )
 
+    def _public_info(self, levels: Mapping[Level, LevelPlan], after: tuple[ActionSpec, ...]) -> PublicInfoSpec | None:
+        """The `public_info` section: required as soon as a step is of kind public_info."""
+        spec = as_mapping(self.data.get("public_info"))
+        steps = [a for plan in levels.values() for a in plan.actions] + list(after)
+        if not spec:
+            for action in steps:
+                if action.kind == "public_info":
+                    self.issue(
+                        ("public_info",),
+                        f"step {action.id!r} is of kind public_info, so the playbook needs a public_info section "
+                        "(sender, hotline, next_update and the bulletin templates)",
+                    )
+                    break
+            return None
+        templates = {}
+        for kind, text in as_mapping(spec.get("templates")).items():
+            for part in ("headline", "description", "instruction"):
+                self._bulletin_template(text[part], ("public_info", "templates", kind, part))
+            templates[kind] = BulletinTemplate(text["headline"], text["description"], text["instruction"])
+        return PublicInfoSpec(
+            event=spec["event"],
+            sender=spec["sender"],
+            hotline=str(spec["hotline"]),
+            next_update=self._duration(spec["next_update"], ("public_info", "next_update")),
+            templates=templates,
+            by_level={Level.parse(k): _cap(v) for k, v in as_mapping(spec.get("cap")).items()},
+            by_warning={WarningLevel(k): _cap(v) for k, v in as_mapping(spec.get("warnings")).items()},
+            category=spec.get("category", "Health"),
+        )
+
+    def _bulletin_template(self, text: str, path: Path) -> None:
+        template = Template(text)
+        if not template.is_valid():
+            self.issue(path, f"{text!r} is not a valid template (write $$ for a dollar sign)")
+            return
+        for name in template.get_identifiers():
+            if name not in BULLETIN_NAMES:
+                self.issue(path, f"${{{name}}} is not a bulletin template name ({', '.join(sorted(BULLETIN_NAMES))})")
+
     def _repeat(self, text: JsonValue, path: Path, level: Level | None) -> Duration | None:
         """A recurring step's period: positive, at least an hour, and only for steps of the response."""
         if text is None:
@@ -258,3 +304,8 @@ class Builder:
                 duration = self._duration(at_least, ("termination", "criteria", i, "at_least"))
             criteria.append(Criterion(spec["id"], spec["title"], spec.get("since"), duration, spec.get("confirmed")))
         return tuple(criteria)
+
+
+def _cap(data: Mapping[str, str]) -> CapFields:
+    """CAP urgency, severity and certainty from a schema-valid mapping."""
+    return CapFields(data["urgency"], data["severity"], data["certainty"])

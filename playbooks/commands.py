@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from playbooks.assessment import Recommendation
 from playbooks.facts import Facts
 from playbooks.json_types import JsonObject, JsonValue
 from playbooks.levels import Level
+from playbooks.public_info import BulletinEdit, BulletinKind
 from playbooks.report import Report
 
 
@@ -25,9 +27,11 @@ class Role(StrEnum):
     UNIT_RESPONDER = "unit_responder"
     DRILL_CONTROLLER = "drill_controller"
     OBSERVER = "observer"
+    PUBLICITY = "publicity"
+    """The publicity department (宣传部): drafts, edits and approves public information and warnings."""
 
 
-WIDE_ROLES = frozenset({Role.DUTY_OFFICER, Role.COMMANDER, Role.DRILL_CONTROLLER, Role.OBSERVER})
+WIDE_ROLES = frozenset({Role.DUTY_OFFICER, Role.COMMANDER, Role.DRILL_CONTROLLER, Role.OBSERVER, Role.PUBLICITY})
 """Roles that act district-wide; a unit responder without one of them acts only for their unit."""
 
 
@@ -151,6 +155,55 @@ class ApproveTermination(PersonCommand):
     """A commander approves ending the response: the incident closes."""
 
     reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class DraftPublicInfo(PersonCommand):
+    """Draft public information, a rumour refutation or a warning (an `Update` when `updates` names a publication).
+
+    Fields the person leaves empty come from the playbook's template.
+    """
+
+    draft_id: str
+    kind: BulletinKind
+    edit: BulletinEdit = field(default_factory=BulletinEdit)
+    updates: str | None = None
+    rumour: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class EditPublicInfo(PersonCommand):
+    """Change a draft's text, area or CAP fields (publicity or commander)."""
+
+    draft_id: str
+    edit: BulletinEdit
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApprovePublicInfo(PersonCommand):
+    """Approve a draft for publication (publicity or commander); the notifier then publishes it."""
+
+    draft_id: str
+    note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class WithdrawPublicInfo(PersonCommand):
+    """Discard a draft, or draft the `Cancel` of a publication (publicity or commander), with a reason."""
+
+    draft_id: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordAssessment(PersonCommand):
+    """Record the expert group's assessment (专家组研判): who, conclusion, recommendation, when."""
+
+    experts: tuple[str, ...]
+    conclusion: str
+    recommendation: Recommendation
+    level: Level | None = None
+    assessed_at: datetime | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

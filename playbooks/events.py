@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from playbooks.assessment import Assessment
 from playbooks.cases import Case
 from playbooks.commands import Delivery, SignalValue
 from playbooks.facts import Facts
 from playbooks.json_types import JsonObject
 from playbooks.levels import Level
+from playbooks.public_info import Bulletin
 from playbooks.response import Item
 from playbooks.termination import TerminationStatus
 
@@ -266,6 +268,88 @@ class CommandRejected(Event):
         return {"command_id": self.command_id, "command": self.command, "reason": self.reason, "by": self.by}
 
 
+@dataclass(frozen=True, kw_only=True)
+class PublicInfoEvent(Event):
+    """Something happened to a bulletin (public information, a refutation or a warning); `bulletin` is it afterwards."""
+
+    bulletin: Bulletin
+    by: str | None
+
+    def bulletin_data(self) -> JsonObject:
+        """`draft_id`, `by`, `state`, `bulletin` (its full JSON): the keys every PublicInfo* event has."""
+        return {
+            "draft_id": self.bulletin.id,
+            "by": self.by,
+            "state": self.bulletin.state.value,
+            "bulletin": self.bulletin.to_dict(),
+        }
+
+    def to_data(self) -> JsonObject:
+        """The bulletin's keys (subclasses add their own)."""
+        return self.bulletin_data()
+
+
+@dataclass(frozen=True, kw_only=True)
+class PublicInfoDrafted(PublicInfoEvent):
+    """A draft was written: by a person, for a `public_info` step (`by` None), or as the Cancel of a publication."""
+
+    cause: str
+
+    def to_data(self) -> JsonObject:
+        """The bulletin's keys and `cause` (`person`, `step <key>`, `withdraw <id>`)."""
+        return {**self.bulletin_data(), "cause": self.cause}
+
+
+@dataclass(frozen=True, kw_only=True)
+class PublicInfoEdited(PublicInfoEvent):
+    """A person changed a draft."""
+
+    fields: tuple[str, ...]
+
+    def to_data(self) -> JsonObject:
+        """The bulletin's keys and `fields` (the names changed)."""
+        return {**self.bulletin_data(), "fields": list(self.fields)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class PublicInfoApproved(PublicInfoEvent):
+    """A person with the publicity or commander role approved a draft: the notifier publishes it."""
+
+    note: str = ""
+
+    def to_data(self) -> JsonObject:
+        """The bulletin's keys and `note`."""
+        return {**self.bulletin_data(), "note": self.note}
+
+
+@dataclass(frozen=True, kw_only=True)
+class PublicInfoPublished(PublicInfoEvent):
+    """An approved bulletin is on its CAP feed (the notifier's record came back)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PublicInfoWithdrawn(PublicInfoEvent):
+    """A draft was discarded, or a publication withdrawn by its published Cancel."""
+
+    reason: str
+
+    def to_data(self) -> JsonObject:
+        """The bulletin's keys and `reason`."""
+        return {**self.bulletin_data(), "reason": self.reason}
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssessmentRecorded(Event):
+    """The expert group's assessment (专家组研判) was recorded."""
+
+    assessment: Assessment
+
+    def to_data(self) -> JsonObject:
+        """The assessment: `id`, `experts`, `conclusion`, `recommendation`, `level`, `assessed_at`, `recorded_by`,
+        `recorded_at`."""
+        return self.assessment.to_dict()
+
+
 EVENT_CLASSES: tuple[type[Event], ...] = (
     IncidentOpened,
     ReportReceived,
@@ -280,5 +364,11 @@ EVENT_CLASSES: tuple[type[Event], ...] = (
     NotificationSent,
     NotificationFailed,
     CommandRejected,
+    PublicInfoDrafted,
+    PublicInfoEdited,
+    PublicInfoApproved,
+    PublicInfoPublished,
+    PublicInfoWithdrawn,
+    AssessmentRecorded,
 )
 """Every event of the incident aggregate (the wire contract maps each to an `EventType`)."""

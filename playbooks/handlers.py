@@ -21,19 +21,25 @@ from playbooks.commands import (
     AcknowledgeTask,
     Actor,
     AddNote,
+    ApprovePublicInfo,
     ApproveTermination,
     CheckDeadlines,
     Command,
     CompleteTask,
     DecideLevel,
     Delivery,
+    DraftPublicInfo,
+    EditPublicInfo,
     ProposeTermination,
     ReceiveReport,
+    RecordAssessment,
     RecordDelivery,
     Role,
     SetVerifiedFacts,
     UpdateTerminationSignals,
+    WithdrawPublicInfo,
 )
+from playbooks.context import CommandRefused, Context
 from playbooks.errors import LevelDecisionError
 from playbooks.events import (
     ActionsPlanned,
@@ -60,8 +66,18 @@ from playbooks.incident import (
 from playbooks.level_change import LevelChange, decide_level, raise_level
 from playbooks.levels import Level
 from playbooks.model import Playbook
-from playbooks.organisation import Organisation
 from playbooks.planning import PlannedAction, plan_additions, plan_post_incident
+from playbooks.publishing import (
+    approve_public_info,
+    check_lowering,
+    check_termination,
+    draft_public_info,
+    drafts_for_steps,
+    edit_public_info,
+    publications,
+    record_assessment,
+    withdraw_public_info,
+)
 from playbooks.response import (
     DEFAULT_ESCALATION_INTERVAL,
     ItemStatus,
@@ -72,22 +88,16 @@ from playbooks.response import (
 )
 from playbooks.termination import Signal, TerminationStatus, termination_check
 
-
-class CommandRefused(ValueError):
-    """The command does not apply to the incident as it is, or its actor may not send it; the text says why."""
-
-
-@dataclass(frozen=True)
-class Context:
-    """What a handler needs besides the state and the command: the incident's playbook and the time.
-
-    `district`, when given, is checked against each report's location (a town not in the district is accepted
-    and flagged in the incident's `warnings`).
-    """
-
-    playbook: Playbook
-    now: datetime
-    district: Organisation | None = None
+__all__ = [
+    "COMMAND_HANDLERS",
+    "CommandRefused",
+    "Context",
+    "Outcome",
+    "escalation_interval",
+    "handle",
+    "receive_report",
+    "regrade",
+]
 
 
 @dataclass
@@ -195,7 +205,8 @@ def _plan(incident: Incident, actions: tuple[PlannedAction, ...], ctx: Context, 
         return []
     for action in fresh:
         incident.items[action.key] = item_from_plan(action, now=ctx.now)
-    return [ActionsPlanned(at=ctx.now, cause=cause, items=tuple(incident.items[a.key] for a in fresh))]
+    items = tuple(incident.items[a.key] for a in fresh)
+    return [ActionsPlanned(at=ctx.now, cause=cause, items=items), *drafts_for_steps(incident, items, ctx)]
 
 
 def _item_event(  # noqa: PLR0913 - the step's change and its details, keyword-only
@@ -288,6 +299,7 @@ def decide(incident: Incident, command: DecideLevel, ctx: Context) -> list[Event
         )
     except LevelDecisionError as exc:
         raise CommandRefused(str(exc)) from exc
+    check_lowering(incident, command, ctx)
     return _apply_level_change(incident, change, ctx)
 
 
@@ -354,6 +366,7 @@ def approve_termination(incident: Incident, command: ApproveTermination, ctx: Co
     status = _termination(incident, ctx, approved=True)
     if not status.ready:
         raise CommandRefused(f"termination criteria do not hold: {', '.join(status.missing)}")
+    check_termination(incident, command, ctx)
     try:
         incident.move_to(IncidentStatus.CLOSED)
     except InvalidTransition as exc:
@@ -405,10 +418,29 @@ def record_delivery(incident: Incident, command: RecordDelivery, ctx: Context) -
     for delivery in command.deliveries:
         if delivery.extra.get("unreachable"):
             _routing_warning(incident, delivery, ctx)
-    return [
+    events: list[Event] = [
         NotificationSent(at=ctx.now, delivery=d) if d.delivered else NotificationFailed(at=ctx.now, delivery=d)
         for d in command.deliveries
     ]
+    published, informed = publications(incident, command.deliveries, ctx)
+    events.extend(published)
+    if informed:
+        events.extend(_complete_public_info_steps(incident, ctx))
+    return events
+
+
+def _complete_public_info_steps(incident: Incident, ctx: Context) -> list[Event]:
+    """Published information completes every open `public_info` step (the publication is their result)."""
+    events: list[Event] = []
+    for key, item in list(incident.items.items()):
+        if item.kind != "public_info" or item.done:
+            continue
+        result = "权威信息已审核发布 (public information approved and published)"
+        incident.items[key] = replace(
+            item.moved(ItemStatus.COMPLETED), completed_at=ctx.now, completed_by=None, result=result
+        )
+        events.append(_item_event(incident, key, ItemChange.COMPLETED, ctx, by=None, result=result))
+    return events
 
 
 def _routing_warning(incident: Incident, delivery: Delivery, ctx: Context) -> None:
@@ -455,6 +487,11 @@ COMMAND_HANDLERS: dict[type[Command], Handler] = dict(
         _route(ApproveTermination, approve_termination),
         _route(CheckDeadlines, check_deadlines),
         _route(RecordDelivery, record_delivery),
+        _route(DraftPublicInfo, draft_public_info),
+        _route(EditPublicInfo, edit_public_info),
+        _route(ApprovePublicInfo, approve_public_info),
+        _route(WithdrawPublicInfo, withdraw_public_info),
+        _route(RecordAssessment, record_assessment),
     ]
 )
 """Every command except ReceiveReport (which may open the incident), by class."""

@@ -7,11 +7,13 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime
 from enum import StrEnum
 
+from playbooks.assessment import Assessment
 from playbooks.cases import Case, count_cases, merge_cases
 from playbooks.events import IncidentOpened, LevelChanged, ReportReceived
 from playbooks.facts import Facts, Regions, aggregate
 from playbooks.json_types import JsonObject
 from playbooks.levels import Level
+from playbooks.public_info import Bulletin
 from playbooks.report import Report
 from playbooks.response import Item
 
@@ -129,6 +131,15 @@ class Incident:
     """What the reports name that the district does not know (e.g. a town not in the district)."""
     routing_warnings: list[JsonObject] = field(default_factory=list)
     """Who a step could not reach, why, and who was paged instead (DESIGN.md invariant 10)."""
+    bulletins: dict[str, Bulletin] = field(default_factory=dict)
+    """Public information, refutations and warnings by id: drafts and publications (playbooks/public_info.py)."""
+    assessments: list[Assessment] = field(default_factory=list)
+    """The expert group's recorded assessments (playbooks/assessment.py)."""
+
+    @property
+    def level_changed_at(self) -> datetime | None:
+        """When the level last changed (None while it never has)."""
+        return datetime.fromisoformat(self.level_history[-1]["at"]) if self.level_history else None
 
     @property
     def aggregated_facts(self) -> Facts:
@@ -194,6 +205,8 @@ class Incident:
             "seq": self.seq,
             "warnings": list(self.warnings),
             "routing_warnings": [dict(w) for w in self.routing_warnings],
+            "public_info_drafts": sum(1 for b in self.bulletins.values() if b.open),
+            "assessment_count": len(self.assessments),
         }
 
 
@@ -292,7 +305,8 @@ def change_level(  # noqa: PLR0913 - the level change's facts, keyword-only
 
 def to_dict(incident: Incident) -> JsonObject:
     """Serialise the full state (for the agent's changelog-backed table)."""
-    data = asdict(replace(incident, cases={}, items={}, sources={}))  # those three are written compactly below
+    # those five are written compactly below
+    data = asdict(replace(incident, cases={}, items={}, sources={}, bulletins={}, assessments=[]))
     data["status"] = incident.status.value
     data["level"] = incident.level.value
     data["automatic_level"] = incident.automatic_level.value
@@ -310,6 +324,8 @@ def to_dict(incident: Incident) -> JsonObject:
         for k, s in incident.sources.items()
     }
     data["cases"] = [case.to_row() for case in incident.cases.values()]
+    data["bulletins"] = {k: b.to_dict() for k, b in incident.bulletins.items()}
+    data["assessments"] = [a.to_dict() for a in incident.assessments]
     return data
 
 
@@ -333,4 +349,6 @@ def from_dict(data: JsonObject) -> Incident:
         for k, s in data["sources"].items()
     }
     fields_["cases"] = {row[0]: Case.from_row(row) for row in data.get("cases") or []}
+    fields_["bulletins"] = {k: Bulletin.from_dict(b) for k, b in (data.get("bulletins") or {}).items()}
+    fields_["assessments"] = [Assessment.from_dict(a) for a in data.get("assessments") or []]
     return Incident(**fields_)

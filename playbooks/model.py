@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from playbooks.assessment import Decision
 from playbooks.conditions import Condition, FactSpec
 from playbooks.duration import WEEKDAYS, Duration, WorkingCalendar
 from playbooks.json_types import JsonObject
 from playbooks.levels import Level
+from playbooks.public_info import PublicInfoSpec
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,10 @@ class Playbook:
     source: str = field(default="", repr=False, compare=False)
     calendar: WorkingCalendar = field(default=WEEKDAYS, repr=False, compare=False)
     """Which days count as working days for `N working days` deadlines (the deployment passes its calendar)."""
+    public_info: PublicInfoSpec | None = None
+    """Who speaks to the public, the bulletin templates and their CAP fields (None: no public information)."""
+    assessment_required: frozenset[Decision] = frozenset()
+    """Decisions that need a recorded expert assessment first (`expert_assessment.required_for`)."""
 
     @property
     def rules(self) -> tuple[Rule, ...]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from playbooks.conditions import FACT_TYPES, OPERATORS
 from playbooks.duration import DURATION_PATTERN
 from playbooks.json_types import JsonObject
+from playbooks.public_info import CATEGORIES, CERTAINTIES, SEVERITIES, TEMPLATE_KINDS, URGENCIES, WarningLevel
 
 ACTION_KINDS = ("notify", "task", "report_up", "public_info", "recall", "insurance_claim")
 ANCHORS = ("activation", "first_report", "termination")
@@ -87,6 +88,16 @@ SCHEMA: JsonObject = {
             "additionalProperties": {"$ref": "#/$defs/level"},
         },
         "after_response": {"type": "array", "items": {"$ref": "#/$defs/action"}},
+        "public_info": {"$ref": "#/$defs/public_info"},
+        "expert_assessment": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["required_for"],
+            "properties": {
+                "title": _TEXT,
+                "required_for": {"type": "array", "items": {"enum": ["lower_level", "termination"]}},
+            },
+        },
         "termination": {
             "type": "object",
             "additionalProperties": False,
@@ -199,6 +210,50 @@ SCHEMA: JsonObject = {
                 "message": {"type": "string"},
                 "repeat": {"$ref": "#/$defs/duration"},
             },
+        },
+        "public_info": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["event", "sender", "hotline", "next_update", "templates"],
+            "properties": {
+                "event": _TEXT,
+                "sender": _TEXT,
+                "hotline": _TEXT,
+                "next_update": {"$ref": "#/$defs/duration"},
+                "category": {"enum": sorted(CATEGORIES)},
+                "cap": {
+                    "type": "object",
+                    "propertyNames": {"enum": [*_LEVEL_NAMES, "non_graded"]},
+                    "additionalProperties": {"$ref": "#/$defs/cap_fields"},
+                },
+                "warnings": {
+                    "type": "object",
+                    "propertyNames": {"enum": [w.value for w in WarningLevel]},
+                    "additionalProperties": {"$ref": "#/$defs/cap_fields"},
+                },
+                "templates": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": list(TEMPLATE_KINDS),
+                    "properties": {kind: {"$ref": "#/$defs/bulletin_template"} for kind in TEMPLATE_KINDS},
+                },
+            },
+        },
+        "cap_fields": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["urgency", "severity", "certainty"],
+            "properties": {
+                "urgency": {"enum": sorted(URGENCIES)},
+                "severity": {"enum": sorted(SEVERITIES)},
+                "certainty": {"enum": sorted(CERTAINTIES)},
+            },
+        },
+        "bulletin_template": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["headline", "description", "instruction"],
+            "properties": {"headline": _TEXT, "description": _TEXT, "instruction": _TEXT},
         },
         "criterion": {
             "type": "object",

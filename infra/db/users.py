@@ -31,7 +31,7 @@ __all__ = [
     "revoke_tokens",
 ]
 
-ROLES = ("duty_officer", "commander", "unit_responder", "drill_controller", "observer")
+ROLES = ("duty_officer", "commander", "unit_responder", "drill_controller", "observer", "publicity")
 """The roles a user can hold (docs/api.md has what each may do)."""
 TOKEN_PREFIX = "tocsin_"
 """Every token starts with this, so a leaked one is easy to recognise (e.g. by secret scanners)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import fields
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
@@ -18,33 +19,43 @@ from pydantic import ValidationError
 from infra.wire.envelope import Envelope, Payload, WireError, stable_id
 from infra.wire.report import FactsIn, ReportIn, describe_errors
 from infra.wire.types import CommandType, EventType
+from playbooks.assessment import Recommendation
 from playbooks.commands import (
     SYSTEM,
     AcknowledgeAlert,
     AcknowledgeTask,
     Actor,
     AddNote,
+    ApprovePublicInfo,
     ApproveTermination,
     CheckDeadlines,
     Command,
     CompleteTask,
     DecideLevel,
     Delivery,
+    DraftPublicInfo,
+    EditPublicInfo,
     PersonCommand,
     ProposeTermination,
     ReceiveReport,
+    RecordAssessment,
     RecordDelivery,
     SetVerifiedFacts,
     SignalValue,
     UpdateTerminationSignals,
+    WithdrawPublicInfo,
 )
 from playbooks.events import Event
 from playbooks.facts import Facts
 from playbooks.incident import Incident
 from playbooks.levels import Level
+from playbooks.public_info import BulletinEdit, BulletinKind, WarningLevel
 from playbooks.report import Report
 
 _SIGNAL_TYPES = (bool, str, int, float, type(None))
+_EDIT_TEXTS = ("headline", "description", "instruction", "urgency", "severity", "certainty", "hazard")
+"""The text fields of a bulletin edit (DraftPublicInfo, EditPublicInfo); absent or null leaves a field as it is."""
+E = TypeVar("E", bound=StrEnum)
 _DELIVERY_KNOWN = frozenset(f.name for f in fields(Delivery)) - {"extra"}
 AnyCommand = TypeVar("AnyCommand", bound=Command)
 
@@ -133,6 +144,40 @@ class _Fields:
             return datetime.fromisoformat(value)
         except ValueError:
             raise self.fail(name, f"{value!r} is not an ISO-8601 time") from None
+
+    def texts(self, name: str, *, required: bool = False) -> tuple[str, ...] | None:
+        """A list of strings; absent or null is None unless `required`."""
+        value = self.data.get(name)
+        if value is None and not required:
+            return None
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(name, f"{value!r} is not a list of strings")
+        return tuple(value)
+
+    def choice(self, name: str, enum: type[E]) -> E:
+        """One of an enumeration's values."""
+        value = self.data.get(name)
+        for member in enum:
+            if value == member.value:
+                return member
+        raise self.fail(name, f"{value!r} is not one of {', '.join(m.value for m in enum)}")
+
+    def optional_choice(self, name: str, enum: type[E]) -> E | None:
+        """One of an enumeration's values, or None when absent or null."""
+        return None if self.data.get(name) is None else self.choice(name, enum)
+
+    def optional_level(self, name: str) -> Level | None:
+        """A response level, or None when absent or null."""
+        return None if self.data.get(name) is None else self.level(name)
+
+    def bulletin_edit(self) -> BulletinEdit:
+        """The bulletin fields a person set: texts, `areas`, `warning_level`."""
+        texts = {name: self.optional_text(name) for name in _EDIT_TEXTS}
+        return BulletinEdit(
+            **texts,
+            areas=self.texts("areas"),
+            warning_level=self.optional_choice("warning_level", WarningLevel),
+        )
 
     def delivery(self) -> Delivery:
         """This object as the notifier's delivery record."""
@@ -229,6 +274,40 @@ def _record_delivery(p: _Fields) -> Command:
     return RecordDelivery(deliveries=p.deliveries())
 
 
+def _draft_public_info(p: _Fields) -> Command:
+    return DraftPublicInfo(
+        draft_id=p.text("draft_id", required=True),
+        kind=p.choice("kind", BulletinKind),
+        edit=p.bulletin_edit(),
+        updates=p.optional_text("updates"),
+        rumour=p.text("rumour"),
+        actor=p.actor(),
+    )
+
+
+def _edit_public_info(p: _Fields) -> Command:
+    return EditPublicInfo(draft_id=p.text("draft_id", required=True), edit=p.bulletin_edit(), actor=p.actor())
+
+
+def _approve_public_info(p: _Fields) -> Command:
+    return ApprovePublicInfo(draft_id=p.text("draft_id", required=True), note=p.text("note"), actor=p.actor())
+
+
+def _withdraw_public_info(p: _Fields) -> Command:
+    return WithdrawPublicInfo(draft_id=p.text("draft_id", required=True), reason=p.text("reason"), actor=p.actor())
+
+
+def _record_assessment(p: _Fields) -> Command:
+    return RecordAssessment(
+        experts=p.texts("experts", required=True) or (),
+        conclusion=p.text("conclusion"),
+        recommendation=p.choice("recommendation", Recommendation),
+        level=p.optional_level("level"),
+        assessed_at=p.moment("assessed_at"),
+        actor=p.actor(),
+    )
+
+
 _READERS: dict[CommandType, Callable[[_Fields], Command]] = {
     CommandType.RECEIVE_REPORT: _receive_report,
     CommandType.ACKNOWLEDGE_ALERT: _acknowledge_alert,
@@ -242,6 +321,11 @@ _READERS: dict[CommandType, Callable[[_Fields], Command]] = {
     CommandType.APPROVE_TERMINATION: _approve_termination,
     CommandType.CHECK_DEADLINES: _check_deadlines,
     CommandType.RECORD_DELIVERY: _record_delivery,
+    CommandType.DRAFT_PUBLIC_INFO: _draft_public_info,
+    CommandType.EDIT_PUBLIC_INFO: _edit_public_info,
+    CommandType.APPROVE_PUBLIC_INFO: _approve_public_info,
+    CommandType.WITHDRAW_PUBLIC_INFO: _withdraw_public_info,
+    CommandType.RECORD_ASSESSMENT: _record_assessment,
 }
 """How each incident command's payload becomes its dataclass."""
 
@@ -291,6 +375,33 @@ def _report_payload(report: Report) -> Payload:
     }
 
 
+def _edit_payload(edit: BulletinEdit) -> Payload:
+    """The fields an edit sets (the inverse of `_Fields.bulletin_edit`)."""
+    payload: Payload = {}
+    for name, value in edit.changes().items():
+        payload[name] = list(value) if isinstance(value, tuple) else str(value)
+    return payload
+
+
+def _draft_payload(command: DraftPublicInfo) -> Payload:
+    payload: Payload = {"draft_id": command.draft_id, "kind": command.kind.value, **_edit_payload(command.edit)}
+    if command.updates:
+        payload["updates"] = command.updates
+    if command.rumour:
+        payload["rumour"] = command.rumour
+    return payload
+
+
+def _assessment_payload(command: RecordAssessment) -> Payload:
+    return {
+        "experts": list(command.experts),
+        "conclusion": command.conclusion,
+        "recommendation": command.recommendation.value,
+        "level": command.level.value if command.level else None,
+        "assessed_at": command.assessed_at.isoformat() if command.assessed_at else None,
+    }
+
+
 def _writer(
     cls: type[AnyCommand], write: Callable[[AnyCommand], Payload]
 ) -> tuple[type[Command], Callable[[Any], Payload]]:
@@ -312,6 +423,11 @@ _WRITERS: dict[type[Command], Callable[[Any], Payload]] = dict(
         _writer(ApproveTermination, lambda c: {"reason": c.reason}),
         _writer(CheckDeadlines, lambda c: {"now": c.now.isoformat()} if c.now is not None else {}),
         _writer(RecordDelivery, lambda c: {"deliveries": [d.to_data() for d in c.deliveries]}),
+        _writer(DraftPublicInfo, _draft_payload),
+        _writer(EditPublicInfo, lambda c: {"draft_id": c.draft_id, **_edit_payload(c.edit)}),
+        _writer(ApprovePublicInfo, lambda c: {"draft_id": c.draft_id, "note": c.note}),
+        _writer(WithdrawPublicInfo, lambda c: {"draft_id": c.draft_id, "reason": c.reason}),
+        _writer(RecordAssessment, _assessment_payload),
     ]
 )
 """How each incident command becomes its JSON payload (without the actor): the inverse of `_READERS`."""

@@ -24,6 +24,11 @@ class CommandType(StrEnum):
     APPROVE_TERMINATION = "ApproveTermination"
     CHECK_DEADLINES = "CheckDeadlines"
     RECORD_DELIVERY = "RecordDelivery"
+    DRAFT_PUBLIC_INFO = "DraftPublicInfo"
+    EDIT_PUBLIC_INFO = "EditPublicInfo"
+    APPROVE_PUBLIC_INFO = "ApprovePublicInfo"
+    WITHDRAW_PUBLIC_INFO = "WithdrawPublicInfo"
+    RECORD_ASSESSMENT = "RecordAssessment"
     ASSIGN_SHIFT = "AssignShift"
     UPDATE_CONTACTS = "UpdateContacts"
 
@@ -51,6 +56,12 @@ class EventType(StrEnum):
     NOTIFICATION_SENT = "NotificationSent"
     NOTIFICATION_FAILED = "NotificationFailed"
     COMMAND_REJECTED = "CommandRejected"
+    PUBLIC_INFO_DRAFTED = "PublicInfoDrafted"
+    PUBLIC_INFO_EDITED = "PublicInfoEdited"
+    PUBLIC_INFO_APPROVED = "PublicInfoApproved"
+    PUBLIC_INFO_PUBLISHED = "PublicInfoPublished"
+    PUBLIC_INFO_WITHDRAWN = "PublicInfoWithdrawn"
+    ASSESSMENT_RECORDED = "AssessmentRecorded"
 
 
 class DrillCommandType(StrEnum):

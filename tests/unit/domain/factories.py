@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from playbooks import Playbook, load_library
-from playbooks.commands import Actor, ReceiveReport, Role
+from playbooks.assessment import Recommendation
+from playbooks.commands import Actor, ReceiveReport, RecordAssessment, Role
 from playbooks.facts import Facts
-from playbooks.handlers import Context, Outcome, receive_report
+from playbooks.handlers import Context, Outcome, handle, receive_report
 from playbooks.incident import Incident, IncidentStatus
 from playbooks.report import Report
 
@@ -75,3 +76,14 @@ def incident_with(*reports: Report) -> Incident:
         state = receive(state, item).incident
     assert state is not None
     return state
+
+
+def assessed(state: Incident, recommendation: Recommendation, minutes: float = 0) -> Incident:
+    """The incident after the expert group's assessment recommending `recommendation`, `minutes` after T0."""
+    command = RecordAssessment(
+        experts=("食品安全专家委员会 王专家",),
+        conclusion="专家组研判：病例已得到控制",
+        recommendation=recommendation,
+        actor=DUTY_OFFICER,
+    )
+    return handle(state, command, ctx(minutes)).incident

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from playbooks.assessment import Recommendation
 from playbooks.commands import (
     SYSTEM,
     AcknowledgeTask,
@@ -20,7 +21,17 @@ from playbooks.handlers import CommandRefused, handle
 from playbooks.incident import Incident, IncidentStatus
 from playbooks.levels import Level
 from playbooks.response import ItemStatus
-from tests.unit.domain.factories import COMMANDER, DUTY_OFFICER, T0, ctx, incident_with, report, responder, status_of
+from tests.unit.domain.factories import (
+    COMMANDER,
+    DUTY_OFFICER,
+    T0,
+    assessed,
+    ctx,
+    incident_with,
+    report,
+    responder,
+    status_of,
+)
 
 WEEK = 7 * 24 * 60
 
@@ -64,7 +75,7 @@ def test_a_command_without_an_actor_cannot_lower_the_level() -> None:
 
 
 def test_a_commander_lowers_the_level() -> None:
-    state = level_two()
+    state = assessed(level_two(), Recommendation.LOWER_LEVEL, 5)
     handle(state, DecideLevel(level=Level.IV, reason="专家组核实", actor=COMMANDER), ctx(10))
     assert state.level is Level.IV
 
@@ -113,5 +124,6 @@ def test_only_a_commander_approves_termination() -> None:
         handle(state, ApproveTermination(reason="达到终止条件", actor=DUTY_OFFICER), ctx(WEEK))
     assert str(refused.value) == "only a commander approves termination; 值班员 (duty_officer) is not one"
     assert status_of(state) is IncidentStatus.TERMINATION_PROPOSED
+    assessed(state, Recommendation.TERMINATE, WEEK)
     handle(state, ApproveTermination(reason="达到终止条件", actor=COMMANDER), ctx(WEEK))
     assert status_of(state) is IncidentStatus.CLOSED

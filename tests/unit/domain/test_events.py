@@ -11,11 +11,13 @@ from datetime import timedelta
 import pytest
 
 from infra.wire import CommandType
+from playbooks.assessment import Assessment, Recommendation
 from playbooks.commands import Delivery
 from playbooks.events import (
     EVENT_CLASSES,
     ActionsPlanned,
     ActionUpdated,
+    AssessmentRecorded,
     CommandRejected,
     Event,
     FactsVerified,
@@ -26,12 +28,18 @@ from playbooks.events import (
     NoteAdded,
     NotificationFailed,
     NotificationSent,
+    PublicInfoApproved,
+    PublicInfoDrafted,
+    PublicInfoEdited,
+    PublicInfoPublished,
+    PublicInfoWithdrawn,
     ReportReceived,
     TerminationProposed,
     TerminationSignalsUpdated,
 )
 from playbooks.facts import Facts
 from playbooks.levels import Level
+from playbooks.public_info import Bulletin, BulletinKind, BulletinState, MsgType
 from playbooks.response import Item
 from playbooks.termination import CriterionStatus, TerminationStatus
 from tests.unit.domain.factories import T0
@@ -86,6 +94,33 @@ DELIVERY_KEYS = {
     "subject",
     "attempts",
 }
+
+BULLETIN = Bulletin(
+    id="step-public_information",
+    kind=BulletinKind.INFORMATION,
+    msg_type=MsgType.ALERT,
+    state=BulletinState.DRAFT,
+    headline="关于城关街道一起食品安全事件的情况通报",
+    description="…",
+    instruction="…",
+    event="食品安全事故",
+    areas=("城关街道",),
+    urgency="Expected",
+    severity="Minor",
+    certainty="Observed",
+    created_at=T0,
+    created_by=None,
+)
+BULLETIN_KEYS = {"draft_id", "by", "state", "bulletin"}
+ASSESSMENT = Assessment(
+    id="assessment-1",
+    experts=("王专家",),
+    conclusion="病例已控制",
+    recommendation=Recommendation.LOWER_LEVEL,
+    assessed_at=T0,
+    recorded_by="值班员",
+    recorded_at=T0,
+)
 
 PINNED: list[tuple[Event, set[str]]] = [
     (
@@ -156,6 +191,15 @@ PINNED: list[tuple[Event, set[str]]] = [
             "reason",
             "by",
         },
+    ),
+    (PublicInfoDrafted(at=T0, bulletin=BULLETIN, by=None, cause="step x"), BULLETIN_KEYS | {"cause"}),
+    (PublicInfoEdited(at=T0, bulletin=BULLETIN, by="宣传", fields=("headline",)), BULLETIN_KEYS | {"fields"}),
+    (PublicInfoApproved(at=T0, bulletin=BULLETIN, by="宣传", note=""), BULLETIN_KEYS | {"note"}),
+    (PublicInfoPublished(at=T0, bulletin=BULLETIN, by=None), BULLETIN_KEYS),
+    (PublicInfoWithdrawn(at=T0, bulletin=BULLETIN, by="宣传", reason="r"), BULLETIN_KEYS | {"reason"}),
+    (
+        AssessmentRecorded(at=T0, assessment=ASSESSMENT),
+        {"id", "experts", "conclusion", "recommendation", "level", "assessed_at", "recorded_by", "recorded_at"},
     ),
 ]
 

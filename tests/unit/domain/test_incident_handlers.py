@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from playbooks.assessment import Recommendation
 from playbooks.commands import (
     AcknowledgeAlert,
     AddNote,
@@ -33,7 +34,17 @@ from playbooks.facts import Facts
 from playbooks.handlers import CommandRefused, handle
 from playbooks.incident import IncidentStatus
 from playbooks.levels import Level
-from tests.unit.domain.factories import COMMANDER, DUTY_OFFICER, T0, ctx, incident_with, receive, report, status_of
+from tests.unit.domain.factories import (
+    COMMANDER,
+    DUTY_OFFICER,
+    T0,
+    assessed,
+    ctx,
+    incident_with,
+    receive,
+    report,
+    status_of,
+)
 
 
 def test_sixty_pupils_at_a_school_canteen_grade_level_two_and_plan_the_response() -> None:
@@ -119,7 +130,7 @@ def test_lowering_needs_a_reason() -> None:
 
 
 def test_a_commander_lowers_the_level_and_the_same_facts_do_not_raise_it_again() -> None:
-    state = incident_with(report(60))
+    state = assessed(incident_with(report(60)), Recommendation.LOWER_LEVEL, 5)
     handle(state, DecideLevel(level=Level.III, reason="专家组核实", actor=COMMANDER), ctx(10))
     assert state.level is Level.III
     assert state.level_history[-1]["decided_by"] == COMMANDER.user
@@ -170,6 +181,7 @@ def test_termination_closes_the_incident_and_plans_the_after_response_steps() ->
     week_later = 7 * 24 * 60
     events = handle(state, CheckDeadlines(), ctx(week_later)).events
     assert status_of(state) is IncidentStatus.TERMINATION_PROPOSED, [e.type for e in events]
+    assessed(state, Recommendation.TERMINATE, week_later)
     events = handle(state, ApproveTermination(reason="达到终止条件", actor=COMMANDER), ctx(week_later)).events
     assert status_of(state) is IncidentStatus.CLOSED
     assert any(isinstance(e, ActionsPlanned) and e.cause == "termination" for e in events)

@@ -12,7 +12,15 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 import pytest
 
 from playbooks import load_library
-from playbooks.commands import ApproveTermination, CheckDeadlines, CompleteTask, SignalValue, UpdateTerminationSignals
+from playbooks.assessment import Recommendation
+from playbooks.commands import (
+    ApproveTermination,
+    CheckDeadlines,
+    CompleteTask,
+    RecordAssessment,
+    SignalValue,
+    UpdateTerminationSignals,
+)
 from playbooks.duration import CalendarRangeError, parse_duration
 from playbooks.errors import PlaybookError
 from playbooks.events import ActionsPlanned, ActionUpdated, ItemChange
@@ -71,6 +79,7 @@ def test_a_step_past_the_calendar_is_still_planned_with_a_warning_naming_the_yea
     week = 7 * 24 * 60
     handle(state, UpdateTerminationSignals(signals=signals, actor=DUTY_OFFICER), ctx(60, playbook=playbook))
     handle(state, CheckDeadlines(), ctx(week, playbook=playbook))
+    handle(state, _terminate_assessment(), ctx(week, playbook=playbook))
     handle(state, ApproveTermination(reason="达到终止条件", actor=COMMANDER), ctx(week, playbook=playbook))
     claim = state.items["insurance_claim"]  # 20 working days from 6 December 2026 reach into 2027
     assert "2027" in claim.warning
@@ -134,6 +143,7 @@ def test_no_occurrence_after_the_response_ends() -> None:
     handle(state, UpdateTerminationSignals(signals=signals, actor=DUTY_OFFICER), ctx(60))
     week = 7 * 24 * 60
     handle(state, CheckDeadlines(), ctx(week))
+    handle(state, _terminate_assessment(), ctx(week))
     handle(state, ApproveTermination(reason="达到终止条件", actor=COMMANDER), ctx(week))
     assert state.status is IncidentStatus.CLOSED
     before = _progress(state.items)
@@ -167,3 +177,10 @@ def test_a_bad_repeat_is_a_located_error(text: str, where: str, message: str) ->
     problems = [p for p in caught.value.problems if p.path.endswith(".repeat")]
     assert problems and message in problems[0].message
     assert problems[0].line > 0
+
+
+def _terminate_assessment() -> RecordAssessment:
+    """The expert group's assessment that the response may end (the food-safety plan requires it)."""
+    return RecordAssessment(
+        experts=("专家组",), conclusion="已达终止条件", recommendation=Recommendation.TERMINATE, actor=DUTY_OFFICER
+    )

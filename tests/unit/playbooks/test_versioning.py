@@ -12,7 +12,7 @@ from tests.unit.playbooks.factories import food_safety_text
 
 def test_version_is_semver_plus_content_hash() -> None:
     playbook = parse_playbook(food_safety_text(), "food_safety.yaml")
-    assert re.fullmatch(r"1\.0\.0\+[0-9a-f]{12}", playbook.version)
+    assert re.fullmatch(r"1\.1\.0\+[0-9a-f]{12}", playbook.version)
     assert playbook.content_hash.startswith("sha256:" + playbook.version.split("+")[1])
 
 

@@ -11,31 +11,39 @@ from infra.db.users import ROLES
 from infra.wire import ROSTER_COMMANDS, CommandType, Envelope, EventType, WireError, stable_id
 from infra.wire.incident import command_envelope, command_from_envelope, command_from_payload, command_payload
 from infra.wire.incident import event_envelope as to_envelope
+from playbooks.assessment import Recommendation
 from playbooks.commands import (
     SYSTEM,
     AcknowledgeAlert,
     AcknowledgeTask,
     Actor,
     AddNote,
+    ApprovePublicInfo,
     ApproveTermination,
     CheckDeadlines,
     Command,
     CompleteTask,
     DecideLevel,
     Delivery,
+    DraftPublicInfo,
+    EditPublicInfo,
     ProposeTermination,
     ReceiveReport,
+    RecordAssessment,
     RecordDelivery,
     Role,
     SetVerifiedFacts,
     UpdateTerminationSignals,
+    WithdrawPublicInfo,
 )
 from playbooks.events import EVENT_CLASSES, NoteAdded
 from playbooks.facts import Facts, Regions
 from playbooks.levels import Level
+from playbooks.public_info import BulletinEdit, BulletinKind, WarningLevel
 from tests.unit.domain.factories import COMMANDER, DUTY_OFFICER, incident_with, report
 
 T = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
+PUBLICITY = Actor("宣传干事", frozenset({"publicity"}), None)
 EVERY_COMMAND: list[Command] = [
     ReceiveReport(report=report(12)),
     AcknowledgeAlert(action_key="notify_leading_group", actor=DUTY_OFFICER),
@@ -60,6 +68,30 @@ EVERY_COMMAND: list[Command] = [
                 attempts=({"number": 1, "at": T.isoformat(), "outcome": "ok", "error": None},),
             ),
         )
+    ),
+    DraftPublicInfo(
+        draft_id="d-1",
+        kind=BulletinKind.WARNING,
+        edit=BulletinEdit(
+            headline="预警", areas=("城关街道", "东城街道"), warning_level=WarningLevel.ORANGE, hazard="毒蘑菇"
+        ),
+        actor=PUBLICITY,
+    ),
+    DraftPublicInfo(
+        draft_id="d-2", kind=BulletinKind.REFUTATION, updates="d-0", rumour="食堂死了三个学生", actor=DUTY_OFFICER
+    ),
+    EditPublicInfo(
+        draft_id="d-1", edit=BulletinEdit(instruction="请勿采食野生蘑菇", severity="Severe"), actor=PUBLICITY
+    ),
+    ApprovePublicInfo(draft_id="d-1", note="核稿无误", actor=COMMANDER),
+    WithdrawPublicInfo(draft_id="d-1", reason="情况已变化", actor=PUBLICITY),
+    RecordAssessment(
+        experts=("王专家", "李专家"),
+        conclusion="病例已控制",
+        recommendation=Recommendation.LOWER_LEVEL,
+        level=Level.IV,
+        assessed_at=T,
+        actor=DUTY_OFFICER,
     ),
 ]
 

@@ -9,12 +9,14 @@ from typing import Any
 from infra.wire import CommandType, Envelope, EventType, stable_id
 from infra.wire.incident import command_envelope
 from playbooks import Playbook, load_library
+from playbooks.assessment import Recommendation
 from playbooks.commands import (
     AddNote,
     ApproveTermination,
     Command,
     DecideLevel,
     ProposeTermination,
+    RecordAssessment,
     SignalValue,
     UpdateTerminationSignals,
 )
@@ -24,6 +26,12 @@ from streams.writer import NEXT_ATTENTION, IncidentWriter, StoredState, WriterTo
 from tests.factories import report_dict
 from tests.unit.channels.fakes import START, FakeTime
 from tests.unit.domain.factories import COMMANDER, DUTY_OFFICER
+
+
+def assessment(recommendation: Recommendation) -> RecordAssessment:
+    """The expert group's assessment the food-safety plan asks for before lowering or ending the response."""
+    return RecordAssessment(experts=("专家组",), conclusion="研判", recommendation=recommendation, actor=DUTY_OFFICER)
+
 
 TOPICS = WriterTopics(events="test.incident-events", accepted="test.reports.accepted")
 INCIDENT = "INC-20261129-0001"
@@ -103,6 +111,7 @@ class Rig:
         self.time.current += timedelta(days=8)
         if self.state().status is IncidentStatus.ACTIVE:
             await self.command(ProposeTermination(reason="无新增病例", actor=DUTY_OFFICER))
+        await self.command(assessment(Recommendation.TERMINATE))
         await self.command(ApproveTermination(reason="同意终止", actor=COMMANDER))
         assert self.state().status is IncidentStatus.CLOSED
 
@@ -165,6 +174,7 @@ async def test_a_forged_lowering_by_a_duty_officer_is_rejected_and_the_level_sta
 async def test_a_commanders_lowering_is_applied() -> None:
     rig = Rig()
     await rig.report(60)
+    await rig.command(assessment(Recommendation.LOWER_LEVEL))
     before = len(rig.events)
     await rig.command(DecideLevel(level=Level.IV, reason="专家组意见", actor=COMMANDER))
     assert rig.events[before].type == EventType.LEVEL_CHANGED
