@@ -20,7 +20,7 @@ from streams.records import envelopes, letter_for, raw_of, send, send_dead_lette
 
 log = structlog.get_logger("tocsin.streams")
 
-correlations = app.Table("correlations", default=None, partitions=settings.partitions)
+correlations = app.Table(topics.CORRELATIONS_TABLE, default=None, partitions=settings.partitions)
 correlator = Correlator(correlations, timedelta(hours=settings.correlation_window_hours))
 
 ROUTES = {

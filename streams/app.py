@@ -43,6 +43,11 @@ def process_dir(config: Settings) -> Path:
     return base / "-".join(p for p in (config.worker_role, config.worker_id) if p)
 
 
+def changelog_topic(config: Settings, table: str) -> str:
+    """The changelog topic of worker table `table`: named after the whole worker, not the role's app id."""
+    return config.topic(f"worker-{table}-changelog")
+
+
 class SharedChangelogTable(faust.Table[Any, Any]):
     """A table whose changelog is named after the whole worker (`<prefix>worker-<table>-changelog`).
 
@@ -51,7 +56,7 @@ class SharedChangelogTable(faust.Table[Any, Any]):
     """
 
     def _changelog_topic_name(self) -> str:
-        return f"{settings.topic_prefix}worker-{self.name}-changelog"
+        return changelog_topic(settings, self.name)
 
 
 def create_app(config: Settings) -> faust.App:

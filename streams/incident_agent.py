@@ -14,7 +14,7 @@ from streams.playbooks_cache import playbook_for
 from streams.records import Sendable, envelopes, send, send_tracked
 from streams.writer import IncidentWriter, WriterTopics, deadline_checks
 
-incidents = app.Table("incidents", default=None, partitions=settings.partitions)
+incidents = app.Table(topics.INCIDENTS_TABLE, default=None, partitions=settings.partitions)
 
 _ROUTES: dict[str, Sendable] = {
     topics.INCIDENT_EVENTS: topics.incident_events,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import faust
 
-from streams.app import app, settings
+from streams.app import app, changelog_topic, settings
 
 REPORTS = settings.topic("reports")
 REPORTS_DLQ = settings.topic("reports.dlq")
@@ -27,7 +27,17 @@ ALL_TOPICS = (
     DRILL_COMMANDS,
     DRILL_EVENTS,
 )
-"""Topics the platform creates at start-up (faust creates its own changelog topics)."""
+"""Topics the platform creates at start-up."""
+
+INCIDENTS_TABLE = "incidents"
+"""The writer's table: each incident's state (streams/incident_agent.py)."""
+CORRELATIONS_TABLE = "correlations"
+"""Correlation's table: the open incident per correlation key (streams/agents.py)."""
+CHANGELOG_TOPICS = tuple(changelog_topic(settings, table) for table in (INCIDENTS_TABLE, CORRELATIONS_TABLE))
+"""The tables' changelogs, created (compacted) before a worker starts: left to faust, two processes of a role
+starting together race, and the one that looks first sees a changelog with 0 partitions and crashes."""
+CHANGELOG_CONFIG = {"cleanup.policy": "compact"}
+"""What faust would give a changelog it creates."""
 
 
 def _raw(name: str) -> faust.TopicT:

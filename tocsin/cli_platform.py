@@ -72,13 +72,16 @@ def worker(
     from infra.db.migrate import upgrade_shared
     from infra.playbook_archive import with_archive
     from streams import playbooks_cache
-    from streams.topics import ALL_TOPICS
+    from streams.topics import ALL_TOPICS, CHANGELOG_CONFIG, CHANGELOG_TOPICS
     from streams.worker import TocsinWorker
     from streams.worker import app as faust_app
 
     if role in ("all", "notifier", "projector"):  # the roles that write the database migrate it first
         asyncio.run(upgrade_shared(settings.database_url))
     created = asyncio.run(ensure_topics(settings.kafka_bootstrap, ALL_TOPICS, settings.partitions))
+    created += asyncio.run(
+        ensure_topics(settings.kafka_bootstrap, CHANGELOG_TOPICS, settings.partitions, configs=CHANGELOG_CONFIG)
+    )
     if created:
         typer.echo(f"created topics: {', '.join(created)}", err=True)
     playbooks_cache.install(
