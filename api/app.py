@@ -33,6 +33,7 @@ from api.routers import (
     incidents,
     me,
     playbooks,
+    public_info,
     reports,
     roster,
     vocabulary,
@@ -138,6 +139,7 @@ def create_app(  # noqa: PLR0913 - the composition root: settings, then one opti
         vocabulary,
         attention,
         decisions,
+        public_info,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(health.router)

@@ -13,8 +13,13 @@ from api.errors import Problem
 from infra.wire import DrillCommandType, EventType
 
 __all__ = [
+    "AssessmentList",
+    "AssessmentOut",
     "AuditEntryOut",
     "AuditPage",
+    "BulletinList",
+    "BulletinOut",
+    "DraftOutcome",
     "DrillCommandOut",
     "DrillDetail",
     "DrillList",
@@ -307,3 +312,92 @@ class ScenarioDetail(BaseModel):
 
     scenario: ScenarioSummary
     yaml: str
+
+
+class BulletinHistoryOut(BaseModel):
+    """One change of a bulletin: drafted, edited, approved, published or withdrawn; by whom, when, why."""
+
+    model_config = ConfigDict(extra="allow")
+
+    change: str = Field(examples=["approved"])
+    by: str | None = Field(None, description="the person; null for the platform (a step's draft, the feed)")
+    at: Instant
+    reason: str | None = None
+    fields: list[str] | None = Field(None, description="the fields an edit changed")
+
+
+class BulletinOut(BaseModel):
+    """Public information, a rumour refutation or a warning: a draft or a publication, with its CAP fields."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str = Field(examples=["step-public_information"], description="the draft id (stable through its life)")
+    incident_id: str
+    mode: Literal["actual", "exercise"]
+    kind: Literal["information", "refutation", "warning"]
+    msg_type: Literal["Alert", "Update", "Cancel"] = Field(description="its CAP msgType")
+    state: Literal["draft", "approved", "published", "withdrawn"]
+    headline: str
+    description: str
+    instruction: str
+    event: str = Field(description="CAP event in words, e.g. 食品安全事故")
+    areas: list[str] = Field(description="CAP areaDesc of each affected area (the incident's towns)")
+    admin_code: str | None = None
+    urgency: str
+    severity: str
+    certainty: str
+    category: str
+    sender: str = Field(description="CAP senderName: who speaks to the public")
+    references: list[str] = Field(description="ids of the publications an Update or Cancel refers to")
+    warning_level: Literal["blue", "yellow", "orange", "red"] | None = None
+    hazard: str = ""
+    rumour: str = ""
+    action_key: str | None = Field(None, description="the public_info step it was drafted for")
+    revision: int
+    created_at: Instant
+    created_by: str | None = Field(None, description="null when a public_info step drafted it")
+    updated_at: Instant | None = None
+    updated_by: str | None = None
+    approved_at: Instant | None = None
+    approved_by: str | None = None
+    published_at: Instant | None = None
+    withdrawn_at: Instant | None = None
+    withdrawn_by: str | None = None
+    withdraw_reason: str = ""
+    superseded_by: str | None = Field(None, description="the Update or Cancel that replaced this publication")
+    cap_identifier: str = Field(description="its CAP identifier (on the feed once published)")
+    history: list[BulletinHistoryOut]
+
+
+class BulletinList(BaseModel):
+    """Bulletins, in the order they were drafted."""
+
+    items: list[BulletinOut]
+
+
+class DraftOutcome(CommandOutcome):
+    """The DraftPublicInfo command's outcome and the id the new draft has."""
+
+    draft_id: str = Field(examples=["pi-3f9a1c2b7d4e"])
+
+
+class AssessmentOut(BaseModel):
+    """A recorded expert assessment (专家组研判)."""
+
+    id: str
+    experts: list[str]
+    conclusion: str
+    recommendation: Literal["lower_level", "terminate", "maintain", "raise_level"]
+    level: str | None = None
+    assessed_at: Instant
+    recorded_by: str
+    recorded_at: Instant
+
+
+class AssessmentList(BaseModel):
+    """An incident's expert assessments, oldest first, and which decisions its playbook makes wait for one."""
+
+    items: list[AssessmentOut]
+    required_for: list[Literal["lower_level", "termination"]] = Field(
+        description="decisions the playbook allows only after an assessment recommending them"
+    )

@@ -316,10 +316,12 @@ class PublicInfoApproved(PublicInfoEvent):
     """A person with the publicity or commander role approved a draft: the notifier publishes it."""
 
     note: str = ""
+    referenced: tuple[Bulletin, ...] = ()
+    """The publications an Update or Cancel refers to (their CAP identifiers and times go in `references`)."""
 
     def to_data(self) -> JsonObject:
-        """The bulletin's keys and `note`."""
-        return {**self.bulletin_data(), "note": self.note}
+        """The bulletin's keys, `note` and `referenced` (each referred-to bulletin's full JSON)."""
+        return {**self.bulletin_data(), "note": self.note, "referenced": [b.to_dict() for b in self.referenced]}
 
 
 @dataclass(frozen=True, kw_only=True)

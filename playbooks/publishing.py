@@ -156,18 +156,23 @@ def approve_public_info(incident: Incident, command: ApprovePublicInfo, ctx: Con
     _require(command.actor, APPROVERS, "approves public information")
     current = _bulletin(incident, command.draft_id)
     for ref in current.references[:1]:
-        referenced = _bulletin(incident, ref)
-        if referenced.state is not BulletinState.PUBLISHED or referenced.superseded_by is not None:
+        earlier = _bulletin(incident, ref)
+        if earlier.state is not BulletinState.PUBLISHED or earlier.superseded_by is not None:
             raise CommandRefused(
-                f"{current.msg_type} {current.id!r} refers to {ref!r}, which is {referenced.state}"
-                + (f" and replaced by {referenced.superseded_by!r}" if referenced.superseded_by else "")
+                f"{current.msg_type} {current.id!r} refers to {ref!r}, which is {earlier.state}"
+                + (f" and replaced by {earlier.superseded_by!r}" if earlier.superseded_by else "")
             )
     try:
         bulletin = approved(current, by=command.actor.user, at=ctx.now, note=command.note)
     except PublicInfoError as exc:
         raise CommandRefused(str(exc)) from exc
     _store(incident, bulletin)
-    return [PublicInfoApproved(at=ctx.now, bulletin=bulletin, by=command.actor.user, note=command.note)]
+    referenced = tuple(incident.bulletins[ref] for ref in bulletin.references if ref in incident.bulletins)
+    return [
+        PublicInfoApproved(
+            at=ctx.now, bulletin=bulletin, by=command.actor.user, note=command.note, referenced=referenced
+        )
+    ]
 
 
 def withdraw_public_info(incident: Incident, command: WithdrawPublicInfo, ctx: Context) -> list[Event]:

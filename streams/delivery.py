@@ -18,7 +18,6 @@ from typing import Any, Protocol
 import httpx
 
 from infra.channels import (
-    CapDetails,
     DeliveryResult,
     DeliveryStatus,
     Dispatcher,
@@ -38,12 +37,15 @@ from infra.db.engine import Database
 from infra.district import load_organisation
 from infra.notify.cap_store import SqlCapAlertStore
 from infra.notify.factory import build_dispatcher
+from infra.notify.public_info import PUBLIC_FEED, bulletin_message
 from infra.notify.recipients import channels_for, recipient_of
 from infra.notify.stores import SENDING, SqlDeliveryStore, exercise_registry
 from infra.settings import Settings
 from infra.wire import CommandType, Envelope, EventType, stable_id
 from playbooks.levels import Level
 from playbooks.organisation import Organisation, OrganisationError, Person, Resolution
+from playbooks.public_info import Bulletin
+from playbooks.publishing import BULLETIN_FIELD
 
 # Event payloads and delivery records are JSON objects read from and written to the wire: Any is that boundary.
 JsonObject = dict[str, Any]
@@ -64,12 +66,6 @@ ESCALATION = MessageTemplate(
     body="${action_title} 已逾期（应于 ${deadline} 前完成，负责单位 ${owner}）。\n"
     "事件：${incident_title}（${incident_id}）\n请督促落实并回执。",
 )
-CAP_TEMPLATE = MessageTemplate(
-    name="cap",
-    subject="${incident_title}：${action_title}",
-    body="${action_title}（${level_name}）。${message}",
-)
-PUBLIC_FEED = Recipient(id="cap:public", name="公众（CAP 预警）", contacts={"cap": "public"})
 PUBLIC_PERSON = Person(id="cap:public", name="公众（CAP 预警）", unit="publicity", roles=())
 
 IN_DOUBT = "in_doubt"
@@ -105,12 +101,13 @@ class NotifierSettings:
 
     channels: tuple[str, ...]
     """The enabled channels, in order (TOCSIN_NOTIFY_CHANNELS)."""
-    cap_sender_name: str
+    cap_sender: str
+    """The CAP `sender` of published bulletins (TOCSIN_CAP_SENDER)."""
 
     @classmethod
     def of(cls, settings: Settings) -> NotifierSettings:
         """The notifier's part of the deployment settings."""
-        return cls(tuple(settings.notify_channel_list), settings.cap_sender_name)
+        return cls(tuple(settings.notify_channel_list), settings.cap_sender)
 
 
 @dataclass(frozen=True)
@@ -166,19 +163,16 @@ class Notifier:
         data: JsonObject = event.payload.get("event") or {}
         incident: JsonObject = event.payload.get("incident") or {}
         jobs = self._jobs(event, data, incident)
-        if not jobs:
+        approved = event.type == EventType.PUBLIC_INFO_APPROVED
+        if not jobs and not approved:
             return []
         if event.mode == "exercise" and event.exercise_id:
             participants = await self.delivery.participants(event.exercise_id)
             # the drill's own CAP feed ("exercise:<id>") is part of the exercise
             self.delivery.registry.register(event.exercise_id, {*participants, PUBLIC_FEED.id})
         work = [self._deliver_job(job, incident, event) for job in jobs]
-        if event.type == EventType.ACTIONS_PLANNED:
-            work.extend(
-                self._publish_cap(item, incident, event)
-                for item in data.get("items", [])
-                if item["kind"] == "public_info"
-            )
+        if approved:
+            work.append(self._publish(data, event))
         return [record for records in await asyncio.gather(*work) for record in records]
 
     def _jobs(self, event: Envelope, data: JsonObject, incident: JsonObject) -> list[_Job]:
@@ -194,31 +188,23 @@ class Notifier:
             return [_Job(item, [resolution], f"escalation-{data['step']}", ESCALATION, PageKind.REMINDER)]
         return []
 
-    async def _publish_cap(self, item: JsonObject, incident: JsonObject, event: Envelope) -> list[JsonObject]:
-        """A public-information step also publishes a CAP 1.2 alert (a drill's goes to its own feed)."""
-        location = incident.get("location") or {}
-        details = CapDetails(
-            event=str(incident.get("incident_type", "")),
-            category="Health",
-            sender_name=self.settings.cap_sender_name,
-            instruction=item.get("message") or "",
-            area_desc=str(location.get("town") or location.get("venue") or ""),
-            admin_code=location.get("admin_code"),
-        )
-        message = compose_message(
-            CAP_TEMPLATE,
-            _values(item, incident),
+    async def _publish(self, data: JsonObject, event: Envelope) -> list[JsonObject]:
+        """An approved bulletin is published as a CAP 1.2 alert (a drill's to its own feed only); the record names
+        the bulletin, so the writer marks it published (DESIGN.md invariant 9: nothing public before approval)."""
+        bulletin = Bulletin.from_dict(data["bulletin"])
+        referenced = {b["id"]: Bulletin.from_dict(b) for b in data.get("referenced") or ()}
+        message = bulletin_message(
+            bulletin,
             incident_id=str(event.incident_id),
-            action_key=item["key"],
-            recipient_id=PUBLIC_FEED.id,
-            created_at=datetime.fromisoformat(event.time),
+            sender=self.settings.cap_sender,
             mode=_mode(event),
             exercise_id=event.exercise_id,
-            level=incident.get("level"),
-            attempt_key="cap",
-            cap=details,
+            sent=bulletin.approved_at or datetime.fromisoformat(event.time),
+            referenced=referenced,
         )
-        return await self._deliver(message, PUBLIC_FEED, "cap", item, PUBLIC_PERSON)
+        item = {"key": message.action_key}
+        records = await self._deliver(message, PUBLIC_FEED, "cap", item, PUBLIC_PERSON)
+        return [{**record, BULLETIN_FIELD: bulletin.id} for record in records]
 
     def _targets(self, item: JsonObject, incident: JsonObject, event: Envelope) -> list[Resolution | Unreachable]:
         targets = item["recipients"] if item["kind"] == "notify" else [item["owner"]]

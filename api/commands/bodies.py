@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from infra.channels.outbound import OutboundPolicy, OutboundRefused, check_contacts
 from infra.wire.report import FactsIn
@@ -129,3 +129,116 @@ class UpdateContactsIn(_Body):
                 "ctx": {"rule": refused.rule},
             }
             raise RequestValidationError([error]) from None
+
+
+BulletinKindValue = Literal["information", "refutation", "warning"]
+WarningLevelValue = Literal["blue", "yellow", "orange", "red"]
+UrgencyValue = Literal["Immediate", "Expected", "Future", "Past", "Unknown"]
+SeverityValue = Literal["Extreme", "Severe", "Moderate", "Minor", "Unknown"]
+CertaintyValue = Literal["Observed", "Likely", "Possible", "Unlikely", "Unknown"]
+
+
+class BulletinFieldsIn(_Body):
+    """The fields of public information a person may write; a field left out keeps its value (or the template's)."""
+
+    headline: str | None = Field(
+        None, min_length=1, max_length=200, examples=["关于城关街道一起食品安全事件的情况通报"]
+    )
+    description: str | None = Field(None, min_length=1, max_length=4000)
+    instruction: str | None = Field(None, min_length=1, max_length=2000)
+    areas: list[str] | None = Field(None, min_length=1, max_length=30, examples=[["城关街道", "东城街道"]])
+    urgency: UrgencyValue | None = None
+    severity: SeverityValue | None = None
+    certainty: CertaintyValue | None = None
+    warning_level: WarningLevelValue | None = Field(None, description="a warning's colour (预警级别)")
+    hazard: str | None = Field(None, min_length=1, max_length=200, examples=["毒蘑菇中毒"])
+
+    @field_validator("areas")
+    @classmethod
+    def _area_names(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and not all(0 < len(area.strip()) <= 100 for area in value):
+            raise ValueError("each area is a name of 1 to 100 characters")
+        return value
+
+    def fields(self) -> dict[str, Any]:
+        """The fields set, as the command payload carries them."""
+        return self.model_dump(exclude_none=True, exclude={"kind", "updates", "rumour"})
+
+
+class DraftIn(BulletinFieldsIn):
+    """A new draft: authoritative information, a rumour refutation (辟谣) or a warning (预警).
+
+    Fields left out are written from the playbook's template. `updates` names a published bulletin of the same
+    kind: the draft is then its CAP `Update` (e.g. adjusting a warning's colour)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {"kind": "information"},
+                {"kind": "refutation", "rumour": "食堂已有学生死亡"},
+                {"kind": "warning", "warning_level": "orange", "hazard": "毒蘑菇中毒", "areas": ["城关街道"]},
+            ]
+        },
+    )
+
+    kind: BulletinKindValue = "information"
+    updates: str | None = Field(None, min_length=1, max_length=64, description="id of the publication it updates")
+    rumour: str | None = Field(None, min_length=1, max_length=500, description="the rumour a refutation answers")
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> DraftIn:
+        if self.kind == "warning" and self.updates is None and (self.warning_level is None or self.hazard is None):
+            raise ValueError("a warning needs warning_level (blue, yellow, orange or red) and hazard")
+        if self.kind == "refutation" and self.rumour is None:
+            raise ValueError("a rumour refutation needs the rumour it refutes")
+        if self.kind != "warning" and (self.warning_level is not None or self.hazard is not None):
+            raise ValueError("warning_level and hazard belong to a warning")
+        return self
+
+
+class EditIn(BulletinFieldsIn):
+    """Changes to a draft: only the fields given change."""
+
+    @model_validator(mode="after")
+    def _something(self) -> EditIn:
+        if not self.fields():
+            raise ValueError("give at least one field to change")
+        return self
+
+
+class ApproveIn(_Body):
+    """Approve a draft for publication, with an optional note."""
+
+    note: str = Field("", max_length=2000, examples=["已核稿，同意发布"])
+
+
+class WithdrawIn(_Body):
+    """Withdraw a draft, or (for a publication) draft its Cancel, with the reason."""
+
+    reason: str = Field(min_length=1, max_length=2000, examples=["情况已变化，以新通报为准"])
+
+
+class AssessmentIn(_Body):
+    """The expert group's assessment (专家组研判): who, conclusion, recommendation and when."""
+
+    experts: list[str] = Field(min_length=1, max_length=30, examples=[["王教授（市疾控中心）", "李主任（区人民医院）"]])
+    conclusion: str = Field(min_length=1, max_length=4000, examples=["病例已得到有效控制，72 小时无新发病例"])
+    recommendation: Literal["lower_level", "terminate", "maintain", "raise_level"]
+    level: LevelValue | None = Field(None, description="the level the experts recommend, if they name one")
+    assessed_at: datetime | None = Field(None, description="when the experts met (default: now)")
+
+    @field_validator("experts")
+    @classmethod
+    def _expert_names(cls, value: list[str]) -> list[str]:
+        if not all(0 < len(name.strip()) <= 200 for name in value):
+            raise ValueError("each expert is a name of 1 to 200 characters")
+        return value
+
+    @field_validator("assessed_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.utcoffset() is None:
+            raise ValueError("assessed_at needs a UTC offset")
+        return value

@@ -205,14 +205,17 @@ def cap_alert_from_message(message: OutboundMessage, sender: str) -> CapAlert:
     info = CapInfo(
         event=details.event,
         urgency=details.urgency,
-        severity=severity_for_level(message.level),
+        severity=details.severity or severity_for_level(message.level),
         certainty=details.certainty,
         category=(details.category,),
         sender_name=details.sender_name,
         headline=message.subject,
         description=message.body,
         instruction=details.instruction,
-        areas=(CapArea(details.area_desc, details.admin_code),) if details.area_desc else (),
+        areas=(
+            *((CapArea(details.area_desc, details.admin_code),) if details.area_desc else ()),
+            *(CapArea(area) for area in details.area_descs),
+        ),
     )
     exercise = message.is_exercise
     return CapAlert(

@@ -71,6 +71,10 @@ class CapDetails:
     instruction: str = ""
     area_desc: str = ""
     admin_code: str | None = None
+    severity: str | None = None
+    """The CAP severity when the message sets its own (a warning's colour); else the response level's."""
+    area_descs: tuple[str, ...] = ()
+    """Further affected areas (each its own <area>) besides `area_desc`."""
 
 
 @dataclass(frozen=True)

@@ -194,7 +194,7 @@ PINNED: list[tuple[Event, set[str]]] = [
     ),
     (PublicInfoDrafted(at=T0, bulletin=BULLETIN, by=None, cause="step x"), BULLETIN_KEYS | {"cause"}),
     (PublicInfoEdited(at=T0, bulletin=BULLETIN, by="宣传", fields=("headline",)), BULLETIN_KEYS | {"fields"}),
-    (PublicInfoApproved(at=T0, bulletin=BULLETIN, by="宣传", note=""), BULLETIN_KEYS | {"note"}),
+    (PublicInfoApproved(at=T0, bulletin=BULLETIN, by="宣传", note=""), BULLETIN_KEYS | {"note", "referenced"}),
     (PublicInfoPublished(at=T0, bulletin=BULLETIN, by=None), BULLETIN_KEYS),
     (PublicInfoWithdrawn(at=T0, bulletin=BULLETIN, by="宣传", reason="r"), BULLETIN_KEYS | {"reason"}),
     (

@@ -26,6 +26,7 @@ from infra.db.engine import Database
 from infra.notify.stores import SqlDeliveryStore, register_participants
 from infra.wire import CommandType, Envelope, EventType, stable_id
 from playbooks.organisation import Organisation, update_contacts
+from playbooks.public_info import Bulletin, BulletinKind, BulletinState, MsgType
 from streams.delivery import IN_DOUBT, Delivery, Notifier, NotifierSettings, sql_participants
 from tests.unit.channels import fakes
 from tests.unit.channels.fakes import FakeTime, ScriptedChannel
@@ -211,17 +212,54 @@ async def test_an_exercise_event_reaches_only_registered_participants(db: Databa
     assert all(message.subject.startswith("【演练】") for _, message in deployment.outbox.sent)
 
 
-async def test_a_drills_public_information_step_publishes_cap_only_to_its_own_feed(db: Database) -> None:
+def approved(exercise_id: str | None = None) -> Envelope:
+    """The PublicInfoApproved event of a public-information draft a publicity officer approved."""
+    draft = Bulletin(
+        id="step-public_information",
+        kind=BulletinKind.INFORMATION,
+        msg_type=MsgType.ALERT,
+        state=BulletinState.APPROVED,
+        headline="关于城关街道一起食品安全事件的情况通报",
+        description="城关实验小学食堂发生一起疑似食物中毒事件。",
+        instruction="出现症状请及时就医。咨询电话：12315。",
+        event="食品安全事故",
+        areas=("城关街道",),
+        urgency="Expected",
+        severity="Minor",
+        certainty="Observed",
+        created_at=AT,
+        created_by=None,
+        approved_at=AT,
+        approved_by="宣传干事",
+    )
+    data = {"draft_id": draft.id, "by": "宣传干事", "state": "approved", "bulletin": draft.to_dict(), "referenced": []}
+    return incident_event(EventType.PUBLIC_INFO_APPROVED, data, exercise_id=exercise_id, seq=9)
+
+
+async def test_a_planned_public_information_step_publishes_nothing(db: Database) -> None:
     deployment = deploy(db)
-    records = await deployment.deliveries(planned(step("warn_public", "public_info"), exercise_id="EX-1"))
+    records = await deployment.deliveries(planned(step("warn_public", "public_info")))
+    assert deployment.alerts.feeds == {}
+    assert {r["channel"] for r in records} == {"outbox"}, "only the task order to its owner goes out"
+
+
+async def test_an_approved_bulletin_is_published_to_the_public_feed_naming_it(db: Database) -> None:
+    deployment = deploy(db)
+    records = await deployment.deliveries(approved())
+    [alert] = deployment.alerts.feeds["public"].values()
+    assert (alert.status, alert.msg_type, alert.scope) == ("Actual", "Alert", "Public")
+    assert alert.infos[0].headline == "关于城关街道一起食品安全事件的情况通报"
+    assert [(r["channel"], r["status"], r["bulletin_id"]) for r in records] == [
+        ("cap", "delivered", "step-public_information")
+    ]
+
+
+async def test_a_drills_approved_bulletin_goes_only_to_its_own_feed(db: Database) -> None:
+    deployment = deploy(db)
+    records = await deployment.deliveries(approved(exercise_id="EX-1"))
     assert set(deployment.alerts.feeds) == {"exercise:EX-1"}
+    assert [alert.status for alert in deployment.alerts.feeds["exercise:EX-1"].values()] == ["Exercise"]
     assert ("cap", "cap:public", "delivered") in {(r["channel"], r["recipient_id"], r["status"]) for r in records}
-
-
-async def test_an_actual_public_information_step_publishes_cap_to_the_public_feed(db: Database) -> None:
-    deployment = deploy(db)
-    await deployment.deliveries(planned(step("warn_public", "public_info")))
-    assert set(deployment.alerts.feeds) == {"public"}
 
 
 async def test_an_owner_no_one_can_resolve_gives_a_failed_record_naming_why(db: Database) -> None:
