@@ -15,6 +15,7 @@ from mode import CrashingSupervisor
 from infra.clock import clock_for
 from infra.kafka.security import faust_credentials
 from infra.settings import Settings
+from streams.offsets import TocsinApp
 from streams.roles import ALL as ALL
 from streams.roles import ROLES as ROLES
 from streams.roles import check_role as check_role
@@ -61,7 +62,7 @@ class SharedChangelogTable(faust.Table[Any, Any]):
 
 def create_app(config: Settings) -> faust.App:
     """Build the worker app for one deployment; nothing here touches the network or the event loop."""
-    return faust.App(
+    return TocsinApp(
         group_id(config),
         broker=broker_urls(config.kafka_bootstrap),
         broker_credentials=faust_credentials(config),  # TOCSIN_KAFKA_* or the local broker's `worker` (ADR 0022)
