@@ -95,8 +95,13 @@ def test_an_exercise_incident_delivers_nothing_outside_the_exercise(
     to_people = [d for d in recorded if d["channel"] != "cap"]
     assert to_people
     assert {d["status"] for d in to_people} == {"diverted_to_exercise_sink"}
-    # a public-information step publishes a CAP alert, which for a drill goes to the drill's own feed only:
-    # a user scoped to the exercise reads it there, and the public feed does not have it
+    # a public-information step drafts a bulletin; once approved it is published as a CAP alert, which for a drill
+    # goes to the drill's own feed only: a user scoped to the exercise reads it there, the public feed never has it
+    with platform.client() as client:
+        path = f"/api/v1/incidents/{incident['id']}/public-info"
+        draft = platform.wait_for(lambda: client.get(path).json()["items"], what="the drill's draft")[0]
+        approved = client.post(f"{path}/{draft['id']}/approve", params={"wait": 20})
+        assert approved.status_code == 200, approved.text
     observer = platform.add_user(f"observer-{exercise}", "observer", exercise_id=exercise)
     with platform.client_as(observer) as client:
         published = platform.wait_for(
