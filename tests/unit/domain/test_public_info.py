@@ -28,6 +28,11 @@ PUBLICITY = Actor("宣传干事", frozenset({Role.PUBLICITY}))
 STEP_DRAFT = "step-public_information"
 
 
+def state_of(state: Incident, draft_id: str) -> BulletinState:
+    """A bulletin's state now (a call, so a test can check it again after a command changed it)."""
+    return state.bulletins[draft_id].state
+
+
 def published(state: Incident, draft_id: str, minutes: float) -> None:
     """Approve a draft and bring back the notifier's CAP record for it."""
     handle(state, ApprovePublicInfo(draft_id=draft_id, actor=PUBLICITY), ctx(minutes))
@@ -117,7 +122,7 @@ def test_a_warning_is_adjusted_by_an_update_and_lifted_by_an_approved_cancel() -
 
     events = handle(state, WithdrawPublicInfo(draft_id="w2", reason="风险解除", actor=PUBLICITY), ctx(10)).events
     assert [type(e) for e in events] == [PublicInfoDrafted]
-    assert state.bulletins["w2"].state is BulletinState.PUBLISHED, "a publication stays until its Cancel is out"
+    assert state_of(state, "w2") is BulletinState.PUBLISHED, "a publication stays until its Cancel is out"
     lift = state.bulletins["w2-cancel"]
     assert (lift.msg_type, lift.references, lift.headline) == (
         MsgType.CANCEL,
@@ -125,8 +130,8 @@ def test_a_warning_is_adjusted_by_an_update_and_lifted_by_an_approved_cancel() -
         "解除城关街道野生毒蘑菇橙色预警",
     )
     published(state, "w2-cancel", 11)
-    assert state.bulletins["w2"].state is BulletinState.WITHDRAWN
-    assert state.bulletins["w1"].state is BulletinState.WITHDRAWN
+    assert state_of(state, "w2") is BulletinState.WITHDRAWN
+    assert state_of(state, "w1") is BulletinState.WITHDRAWN
 
 
 def test_a_warning_without_its_colour_or_a_refutation_without_its_rumour_is_refused() -> None:
