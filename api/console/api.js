@@ -21,6 +21,11 @@
     addNote: "POST /api/v1/incidents/{incident_id}/notes",
     proposeTermination: "POST /api/v1/incidents/{incident_id}/termination/propose",
     approveTermination: "POST /api/v1/incidents/{incident_id}/termination/approve",
+    updateSignals: "POST /api/v1/incidents/{incident_id}/termination/signals",
+    termination: "GET /api/v1/incidents/{incident_id}/termination",
+    levelPreview: "GET /api/v1/incidents/{incident_id}/level-preview",
+    attention: "GET /api/v1/attention",
+    playbookNames: "GET /api/v1/playbooks/{playbook_id}/names",
     eventStream: "GET /api/v1/events/stream",
     scenarios: "GET /api/v1/drills/scenarios",
     startDrill: "POST /api/v1/drills",
@@ -133,7 +138,7 @@
       response = await fetch(url, init);
     } catch (err) {
       if (err && err.name === "AbortError") throw err;
-      throw new ApiError(0, "cannot reach the API (" + (err && err.message ? err.message : err) + ")", method, url);
+      throw new ApiError(0, T.ui.t("error.unreachable", { why: err && err.message ? err.message : err }), method, url);
     }
     if (!response.ok) {
       const error = await errorOf(response, method, url);
@@ -152,12 +157,13 @@
 
   /** What to tell the user about a command outcome ({status, type, detail}): {text, kind: "ok" | "info"}. */
   function outcomeMessage(outcome) {
-    if (!outcome || typeof outcome !== "object") return { text: "done", kind: "ok" };
-    const what = outcome.type || "command";
+    const t = T.ui.t;
+    if (!outcome || typeof outcome !== "object") return { text: t("outcome.done"), kind: "ok" };
+    const what = T.ui.word("command", outcome.type || "command");
     const detail = outcome.detail ? ": " + outcome.detail : "";
-    if (outcome.status === "applied") return { text: what + " applied", kind: "ok" };
-    if (outcome.status === "pending") return { text: what + " accepted, not applied yet" + detail, kind: "info" };
-    return { text: what + " " + (outcome.status || "accepted") + detail, kind: "info" };
+    if (outcome.status === "applied") return { text: t("outcome.applied", { what: what }), kind: "ok" };
+    if (outcome.status === "pending") return { text: t("outcome.pending", { what: what }) + detail, kind: "info" };
+    return { text: t("outcome.accepted", { what: what }) + detail, kind: "info" };
   }
 
   /** Fetch a file the API serves behind the token and hand it to the browser as a download. */

@@ -1,17 +1,22 @@
-/* Tocsin console: sign-in, the top bar, hash routes (#/incidents, #/incidents/{id}, #/drills, #/drills/{id}). */
+/* Tocsin console: sign-in, the top bar (language, time zone, feed state), hash routes (#/attention, #/incidents,
+ * #/incidents/{id}, #/drills, #/drills/{id}). */
 "use strict";
 
 (function (T) {
-  const { h, fill } = T.ui;
+  const { h, fill, t } = T.ui;
   const api = T.api;
   const main = document.getElementById("main");
   const who = document.getElementById("who");
   const live = document.getElementById("live");
   const nav = document.getElementById("nav");
   const signOutButton = document.getElementById("signout");
+  const zone = document.getElementById("zone");
+  const langSelect = document.getElementById("lang");
   let dispose = null;
+  let me = null;
 
   const ROUTES = [
+    [/^#\/attention\/?$/, () => T.views.attention(main)],
     [/^#\/incidents\/([^/?]+)$/, (m) => T.views.incident(main, decodeURIComponent(m[1]))],
     [/^#\/incidents(?:\?(.*))?$/, (m) => T.views.incidents(main, new URLSearchParams(m[1] || ""))],
     [/^#\/drills\/([^/?]+)$/, (m) => T.views.drill(main, decodeURIComponent(m[1]))],
@@ -47,33 +52,49 @@
         return;
       }
     }
-    window.location.replace("#/incidents");
+    window.location.replace("#/attention");
+  }
+
+  /** The fixed words of the page (data-t) in the chosen language. */
+  function showStaticText() {
+    for (const el of document.querySelectorAll("[data-t]")) el.textContent = t(el.getAttribute("data-t"));
+    langSelect.value = T.ui.lang();
+    zone.textContent = t("time.zone", { zone: T.ui.zoneLabel() });
+    zone.title = t("time.zoneTitle");
+    T.attention.showTitle(T.attention.watcher.data);
   }
 
   function markNav(hash) {
     for (const link of nav.querySelectorAll("a")) {
-      link.classList.toggle("current", hash.startsWith(link.getAttribute("href")));
+      const current = hash.startsWith(link.getAttribute("href"));
+      link.classList.toggle("current", current);
+      if (current) link.setAttribute("aria-current", "page");
+      else link.removeAttribute("aria-current");
     }
   }
 
   function showUser() {
     const token = api.getToken();
     // The token's recognisable prefix until GET /whoami answers with the user, roles and scope.
-    fill(who, token ? h("span", { title: "signed in with this bearer token" }, "token " + token.slice(0, 12) + "…") : "");
+    fill(who, token ? h("span", { title: t("who.tokenTitle") }, t("who.token", { prefix: token.slice(0, 12) })) : "");
     signOutButton.hidden = !token;
     nav.hidden = !token;
     if (!token) return;
-    api.call("whoami").then(function (me) {
-      const scope = [me.unit && "unit " + me.unit, me.exercise_id && "exercise " + me.exercise_id].filter(Boolean);
-      fill(who, h("span", { title: "signed in with this bearer token" },
-        me.name + " (" + me.roles.join(", ") + ")" + (scope.length ? " · " + scope.join(" · ") : "")));
+    api.call("whoami").then(function (found) {
+      me = found;
+      T.me = found;
+      if (found.time_zone) T.ui.setZone(found.time_zone);
+      showStaticText();
+      const scope = [found.unit && t("who.unit", { unit: found.unit }), found.exercise_id && t("who.exercise", { id: found.exercise_id })].filter(Boolean);
+      fill(who, h("span", { title: t("who.tokenTitle") },
+        found.name + " (" + found.roles.map((r) => T.ui.word("role", r)).join("、") + ")" + (scope.length ? " · " + scope.join(" · ") : "")));
     }).catch(function () { /* keep the prefix; the views report API errors */ });
   }
 
   function showFeedState(state) {
     const words = {
-      live: ["● live", "live: the live feed is connected"],
-      polling: ["○ polling every 5 s", "the live feed is down (" + (T.feed.problem || "connecting") + "); reconnecting"],
+      live: [t("feed.live"), t("feed.liveTitle")],
+      polling: [t("feed.polling"), t("feed.pollingTitle", { problem: T.feed.problem || t("feed.connecting") })],
       off: ["", ""],
     }[state] || ["", ""];
     live.textContent = words[0];
@@ -84,8 +105,9 @@
   function signIn(message) {
     leaveView();
     T.feed.stop();
+    T.attention.watcher.stop();
     showUser();
-    const error = h("p.error", message || "");
+    const error = h("p.error", { role: "alert" }, message || "");
     const form = h("form.signin", {
       onsubmit: async (e) => {
         e.preventDefault();
@@ -110,10 +132,10 @@
         }
       },
     },
-    h("h1", "Tocsin console"),
-    h("p", "Sign in with your API token (", h("code", "tocsin token issue USER"), "). It is kept in this browser tab only."),
-    h("label", "Bearer token ", h("input", { name: "token", type: "password", autocomplete: "off", spellcheck: "false", required: true, size: 50 })),
-    h("button", { type: "submit" }, "Sign in"),
+    h("h1", t("signin.title")),
+    h("p", t("signin.intro"), " ", h("code", "tocsin token issue USER")),
+    T.ui.field(t("signin.token"), h("input", { name: "token", type: "password", autocomplete: "off", spellcheck: "false", required: true })),
+    h("button", { type: "submit" }, t("signin.submit")),
     error);
     fill(main, form);
     form.elements.token.focus();
@@ -122,19 +144,27 @@
   function start() {
     showUser();
     T.feed.start();
-    if (!/^#\/(incidents|drills)/.test(window.location.hash)) window.location.hash = "#/incidents";
+    T.attention.watcher.start();
+    if (!/^#\/(attention|incidents|drills)/.test(window.location.hash)) window.location.hash = "#/attention";
     else route();
   }
 
   /** 401 from any call: the token expired or was revoked; ask for a new one, saying why. */
   T.onUnauthorized = function (error) {
     api.clearToken();
-    signIn(error.message + " — sign in again.");
+    signIn(t("signin.again", { why: error.message }));
   };
 
   signOutButton.addEventListener("click", () => {
     api.clearToken();
-    signIn("Signed out.");
+    signIn(t("signin.signedOut"));
+  });
+  langSelect.addEventListener("change", () => {
+    T.ui.setLang(langSelect.value);
+    showStaticText();
+    showUser();
+    if (api.getToken()) route();
+    else signIn("");
   });
   T.feed.subscribe((msg) => { if (msg.kind === "state") showFeedState(msg.state); });
   window.addEventListener("hashchange", () => {
@@ -147,10 +177,12 @@
     const match = (window.location.hash || "").match(/^#token=([^&]+)/);
     if (!match) return false;
     api.setToken(decodeURIComponent(match[1]));
-    window.history.replaceState(null, "", window.location.pathname + window.location.search + "#/incidents");
+    window.history.replaceState(null, "", window.location.pathname + window.location.search + "#/attention");
     return true;
   }
 
+  T.ui.setLang(T.ui.lang());
+  showStaticText();
   tokenFromFragment();
   if (api.getToken()) start();
   else signIn("");

@@ -2,7 +2,7 @@
 "use strict";
 
 (function (T) {
-  const { h, fill } = T.ui;
+  const { h, fill, t } = T.ui;
   const ui = T.ui;
   const api = T.api;
 
@@ -10,12 +10,12 @@
   // drills/result.py INJECT_TRANSITIONS (tests/api/test_console.py checks it); keep both maps JSON.
   const INJECT_ACTIONS = {"scheduled": ["fire", "hold", "skip", "cancel"], "on_hold": ["fire", "release", "skip", "cancel"], "executed": [], "cancelled": []};
   const ACTION_TARGET = {"fire": "executed", "hold": "on_hold", "release": "scheduled", "skip": "cancelled", "cancel": "cancelled"};
-  const ACTION_LABEL = { fire: "Fire now", hold: "Hold", release: "Release", skip: "Skip", cancel: "Cancel" };
   const ACTION_OPERATION = {
     fire: "fireInject", hold: "holdInject", release: "releaseInject", skip: "skipInject", cancel: "cancelInject",
   };
-  const CONFIRM = { skip: "Skip inject {id}? It will not fire.", cancel: "Cancel inject {id}? It will not fire." };
-  const BOTS = [["", "no bot (people play)"], ["perfect", "bot: perfect"], ["late", "bot: late"], ["absent", "bot: absent"]];
+  const CONFIRM = ["skip", "cancel"];
+  const BOTS = ["", "perfect", "late", "absent"];
+  const POLL_REPORT_MS = 3000; // after the run ends, until its report is written
   const LIVE_STATES = ["running", "paused"];
   const POLL_RUNNING_MS = 2000;
   const POLL_PAUSED_MS = 5000;
@@ -31,8 +31,8 @@
     const elapsed = Number(run.elapsed_seconds) || 0;
     const end = Number(run.end_seconds) || 0;
     const percent = end > 0 ? Math.min(100, Math.round((elapsed / end) * 100)) : 0;
-    return h("span.progress", h("progress", { max: 100, value: percent }),
-      " " + ui.scenarioTime(elapsed) + " / " + ui.scenarioTime(end) + " (" + percent + "%)");
+    return h("span.progress", h("progress", { max: 100, value: percent, "aria-label": t("drill.progress") }),
+      " ", ui.scenarioCell(ui.scenarioTime(elapsed) + " / " + ui.scenarioTime(end)), " (" + percent + "%)");
   }
 
   function percent(value) {
@@ -41,13 +41,13 @@
 
   /** #/drills: the scenarios a controller may start, and the runs. */
   function indexView(root) {
-    const scenarios = ui.section("Scenarios");
-    const runs = ui.section("Runs");
-    fill(root, h("div.toolbar", h("h1", "Drills"), h("span.meta", "Tabletop exercises (桌面推演) — every message is marked 【演练】 EXERCISE")),
+    const scenarios = ui.section(t("drill.scenarios"));
+    const runs = ui.section(t("drill.runs"));
+    fill(root, h("div.toolbar", h("h1", t("drill.title")), h("span.meta", t("drill.intro"))),
       scenarios.el, runs.el);
 
     function startForm(scenario) {
-      const status = h("span.status");
+      const status = h("span.status", { role: "status" });
       return h("form.inline", {
         onsubmit: (e) => {
           e.preventDefault();
@@ -64,37 +64,35 @@
             return null;
           }, status);
         },
-      }, h("label", "speed ", h("input", { name: "speed", type: "number", min: 1, max: 600, step: 1, value: "60", required: true }), "×"),
-        " ", ui.select("bot", BOTS, ""), " ", h("button", { type: "submit" }, "Start"), " ", status);
+      }, ui.field(t("drill.speed"), h("input", { name: "speed", type: "number", min: 1, max: 600, step: 1, value: "60", required: true })),
+        " ", ui.field(t("drill.bot"), ui.select("bot", BOTS.map((b) => [b, ui.word("bot", b || "none")]), "")), " ",
+        h("button", { type: "submit", "data-action": "start-drill" }, t("drill.start")), " ", status);
     }
 
     const scenarioColumns = [
-      { title: "Scenario", cell: (s) => [h("strong", s.title || s.id), h("br"), h("small.muted", s.id)] },
-      { title: "Playbook", cell: (s) => ui.text(s.playbook) },
-      { title: "Objectives", cell: (s) => h("small", names(s.objectives)) },
-      { title: "Units", cell: (s) => h("small", names(s.units)) },
-      { title: "Injects", cell: (s) => count(s.injects), class: "num" },
-      { title: "Duration", cell: (s) => ui.scenarioTime(s.duration_seconds) },
-      { title: "Start a run", cell: startForm },
+      { title: t("drill.scenario"), cell: (s) => h("strong", s.title || s.id) },
+      { title: t("drill.objectives"), cell: (s) => h("small", names(s.objectives)) },
+      { title: t("drill.injects"), cell: (s) => count(s.injects), class: "num" },
+      { title: t("drill.duration"), cell: (s) => ui.scenarioCell(ui.scenarioTime(s.duration_seconds)) },
+      { title: t("drill.startRun"), cell: startForm },
     ];
 
     const runColumns = [
-      { title: "Exercise", cell: (r) => [ui.exerciseMark(r.exercise_id), " ", runLink(r.exercise_id)] },
-      { title: "Scenario", cell: (r) => r.title || r.scenario_id },
-      { title: "State", cell: (r) => [ui.state(r.state), r.reason ? h("small.muted", " " + r.reason) : null] },
-      { title: "Speed", cell: (r) => (r.speed ? r.speed + "×" : ""), class: "num" },
-      { title: "Progress", cell: progress },
-      { title: "Bot", cell: (r) => ui.text(r.bot) },
-      { title: "Started", cell: (r) => ui.timeCell(r.started_at) },
-      { title: "Score", cell: (r) => (r.score ? percent(r.score.percent) : ""), class: "num" },
-      { title: "Report", cell: (r) => (r.has_report ? "yes" : "") },
+      { title: t("drill.exercise"), cell: (r) => [ui.exerciseMark(r.exercise_id), " ", runLink(r.exercise_id)] },
+      { title: t("drill.scenario"), cell: (r) => r.title || r.scenario_id },
+      { title: t("col.status"), cell: (r) => [ui.state(r.state), r.reason ? h("small.muted", " " + r.reason) : null] },
+      { title: t("drill.speed"), cell: (r) => (r.speed ? r.speed + "×" : ""), class: "num" },
+      { title: t("drill.progress"), cell: progress },
+      { title: t("drill.started"), cell: (r) => ui.timeCell(r.started_at) },
+      { title: t("drill.score"), cell: (r) => (r.score ? percent(r.score.percent) : ""), class: "num" },
+      { title: t("drill.report"), cell: (r) => (r.has_report ? t("common.yes") : "") },
     ];
 
     let timer = null;
     const listReload = ui.reloader(async function () {
       clearTimeout(timer);
       try {
-        fill(runs.body, ui.table(runColumns, items(await api.call("drills")), "No drill has been run yet."));
+        fill(runs.body, ui.table(runColumns, items(await api.call("drills")), t("drill.noRuns")));
       } catch (err) {
         ui.showError(err, runs.body);
       }
@@ -103,7 +101,7 @@
     listReload.now();
     (async function () {
       try {
-        fill(scenarios.body, ui.table(scenarioColumns, items(await api.call("scenarios")), "No scenarios."));
+        fill(scenarios.body, ui.table(scenarioColumns, items(await api.call("scenarios")), t("drill.noScenarios")));
       } catch (err) {
         ui.showError(err, scenarios.body);
       }
@@ -118,102 +116,105 @@
     let timer = null;
     let disposed = false;
     const head = h("div.summary");
-    const controls = ui.section("Control");
-    const injects = ui.section("Injects");
-    const messages = ui.section("Messages to players");
-    const score = ui.section("Score");
-    const report = ui.section("After-action report");
-    const about = ui.section("Objectives, units, participants");
+    const controls = ui.section(t("drill.control"));
+    const injects = ui.section(t("drill.injects"));
+    const messages = ui.section(t("drill.messages"));
+    const score = ui.section(t("drill.score"));
+    const report = ui.section(t("drill.afterAction"));
+    const about = ui.section(t("drill.about"));
     const rejected = h("div");
     fill(root, head, h("div.columns", h("div.col", controls.el, about.el, score.el),
       h("div.col.wide", rejected, injects.el, messages.el, report.el)));
 
-    const status = h("span.status");
+    const status = h("span.status", { role: "status" });
     const send = (name, extra, body) => api.command(name, Object.assign({ exercise_id: exerciseId }, extra), body)
       .then((outcome) => { reload.soon(); return api.outcomeMessage(outcome); });
     const commandButton = (label, name, ask) => h("button", {
       type: "button", "data-command": name,
-      onclick: (e) => { if (!ask || window.confirm(ask)) ui.act(e.target, () => send(name), status); },
+      onclick: async (e) => {
+        const button = e.target;
+        if (ask && !(await ui.confirmDialog(label, h("p", ask), label))) return;
+        ui.act(button, () => send(name), status);
+      },
     }, label);
-    const pause = commandButton("Pause", "pauseDrill");
-    const resume = commandButton("Resume", "resumeDrill");
-    const stop = commandButton("Stop", "stopDrill", "Stop the exercise now? It ends and is scored as it stands.");
+    const pause = commandButton(t("drill.pause"), "pauseDrill");
+    const resume = commandButton(t("drill.resume"), "resumeDrill");
+    const stop = commandButton(t("drill.stop"), "stopDrill", t("drill.stopAsk"));
     const speedForm = h("form.inline", {
       onsubmit: (e) => {
         e.preventDefault();
         const f = e.target;
         ui.act(f.querySelector("button"), () => send("drillSpeed", {}, { speed: Number(f.elements.speed.value) }), status);
       },
-    }, h("label", "speed ", h("input", { name: "speed", type: "number", min: 1, max: 600, step: 1, required: true }), "× "),
-      h("button", { type: "submit" }, "Set speed"));
+    }, ui.field(t("drill.speed"), h("input", { name: "speed", type: "number", min: 1, max: 600, step: 1, required: true })), " ",
+      h("button", { type: "submit" }, t("drill.setSpeed")));
     [pause, resume, stop, speedForm.querySelector("button")].forEach((b) => { b.disabled = true; });
     fill(controls.body, h("div.progress-line"), h("p.buttons", pause, " ", resume, " ", stop), speedForm, status);
 
     function injectButtons(inject) {
       const live = run && LIVE_STATES.includes(run.state);
       return (INJECT_ACTIONS[inject.state] || []).map((action) => h("button.small", {
-        type: "button", disabled: !live, title: "→ " + ACTION_TARGET[action],
-        onclick: (e) => {
-          const ask = CONFIRM[action];
-          if (ask && !window.confirm(ask.replace("{id}", inject.id))) return;
-          ui.act(e.target, () => send(ACTION_OPERATION[action], { inject_id: inject.id }), status);
+        type: "button", disabled: !live, title: "→ " + ui.word("state", ACTION_TARGET[action]),
+        onclick: async (e) => {
+          const button = e.target;
+          const label = t("inject." + action);
+          if (CONFIRM.includes(action) && !(await ui.confirmDialog(label, h("p", t("inject.ask", { title: inject.title })), label))) return;
+          ui.act(button, () => send(ACTION_OPERATION[action], { inject_id: inject.id }), status);
         },
-      }, ACTION_LABEL[action]));
+      }, t("inject." + action)));
     }
 
     const injectColumns = [
-      { title: "At", cell: (i) => (i.at_seconds === null || i.at_seconds === undefined ? "—" : ui.scenarioTime(i.at_seconds)) },
-      { title: "Inject", cell: (i) => [h("strong", i.title), h("br"), h("small.muted", i.id + " · " + i.type + " · " + i.delivery)] },
-      { title: "State", cell: (i) => ui.state(i.state) },
-      { title: "Executed", cell: (i) => ui.timeCell(i.executed_at) },
-      { title: "Fires at", cell: (i) => ui.timeCell(i.fire_at) },
-      { title: "Note", cell: (i) => h("small", i.note || "") },
-      { title: "", cell: injectButtons },
+      { title: t("drill.injectAt"), cell: (i) => (i.at_seconds === null || i.at_seconds === undefined ? "—" : ui.scenarioCell(ui.scenarioTime(i.at_seconds))) },
+      { title: t("drill.inject"), cell: (i) => [h("strong", i.title), h("br"), h("small.muted", ui.word("injectType", i.type))] },
+      { title: t("col.status"), cell: (i) => ui.state(i.state) },
+      { title: t("drill.executed"), cell: (i) => ui.timeCell(i.executed_at) },
+      { title: t("drill.firesAt"), cell: (i) => ui.timeCell(i.fire_at) },
+      { title: t("drill.note"), cell: (i) => h("small", i.note || "") },
+      { title: t("col.actions"), cell: (i) => h("div.row-actions", injectButtons(i)), class: "actions" },
     ];
 
     function deliveredCell(m) {
       const diverted = (m.diverted || []).length;
-      return h("span", { title: "delivered to: " + names(m.delivered_to) + (diverted ? "; diverted to the exercise sink: " + names(m.diverted) : "") },
-        count(m.delivered_to) + (diverted ? " (+" + diverted + " to sink)" : ""));
+      return h("span", { title: t("drill.deliveredTo", { who: names(m.delivered_to) }) + (diverted ? "; " + t("drill.divertedTo", { who: names(m.diverted) }) : "") },
+        count(m.delivered_to) + (diverted ? " (+" + diverted + " " + t("drill.toSink") + ")" : ""));
     }
 
     const messageColumns = [
-      { title: "At", cell: (m) => ui.timeCell(m.at) },
-      { title: "Inject", cell: (m) => ui.text(m.inject_id) },
-      { title: "From → to", cell: (m) => ui.text(m.sender) + " → " + names(m.receivers) },
-      { title: "Message", cell: (m) => [h("strong", m.title || m.type || ""), h("br"), h("span.pre", m.text || "")] },
-      { title: "Delivered", cell: deliveredCell, class: "num" },
-      { title: "Failed", cell: (m) => (m.failed || []).map((f) => h("div.error", typeof f === "object"
-        ? ui.text(f.recipient) + (f.channel ? " (" + f.channel + ")" : "") + ": " + ui.text(f.reason) : ui.text(f))) },
+      { title: t("col.at"), cell: (m) => ui.timeCell(m.at) },
+      { title: t("drill.fromTo"), cell: (m) => ui.text(m.sender) + " → " + names(m.receivers) },
+      { title: t("drill.message"), cell: (m) => [h("strong", m.title || ui.word("injectType", m.type) || ""), h("br"), h("span.pre", m.text || "")] },
+      { title: t("drill.delivered"), cell: deliveredCell, class: "num" },
+      { title: t("drill.failed"), cell: (m) => (m.failed || []).map((f) => h("div.error", typeof f === "object"
+        ? t("delivery.line", { recipient: ui.text(f.recipient), channel: ui.word("channel", f.channel) || "—" }) + " " + t("delivery.reason", { reason: ui.text(f.reason) }) : ui.text(f))) },
     ];
 
     const groupColumns = [
       { title: "", cell: (g) => g.title || g.key },
-      { title: "Score", cell: (g) => percent(g.percent), class: "num" },
-      { title: "Met", cell: (g) => String(g.met), class: "num" },
-      { title: "Late", cell: (g) => String(g.late), class: "num" },
-      { title: "Missed", cell: (g) => String(g.missed), class: "num" },
-      { title: "Open", cell: (g) => String(g.unscored), class: "num" },
+      { title: t("drill.score"), cell: (g) => percent(g.percent), class: "num" },
+      { title: t("drill.met"), cell: (g) => String(g.met), class: "num" },
+      { title: t("drill.late"), cell: (g) => String(g.late), class: "num" },
+      { title: t("drill.missed"), cell: (g) => String(g.missed), class: "num" },
+      { title: t("drill.open"), cell: (g) => String(g.unscored), class: "num" },
     ];
 
     const assessmentColumns = [
-      { title: "Expected action", cell: (a) => [a.expectation, h("br"), h("small.muted", a.objective + " · " + a.unit)] },
-      { title: "Result", cell: (a) => ui.state(a.status) },
-      { title: "Due", cell: (a) => ui.timeCell(a.due_at) },
-      { title: "Done", cell: (a) => ui.timeCell(a.done_at) },
-      { title: "Late by", cell: (a) => ui.text(a.late_by) },
-      { title: "Value", cell: (a) => ui.text(a.value), class: "num" },
+      { title: t("drill.expected"), cell: (a) => a.expectation },
+      { title: t("drill.result"), cell: (a) => ui.state(a.status) },
+      { title: t("col.due"), cell: (a) => ui.timeCell(a.due_at) },
+      { title: t("drill.done"), cell: (a) => ui.timeCell(a.done_at) },
+      { title: t("drill.lateBy"), cell: (a) => ui.text(a.late_by) },
     ];
 
     function renderScore(s) {
       if (!s) {
-        fill(score.body, h("p.muted", "The score is shown when the run is over."));
+        fill(score.body, h("p.muted", t("drill.scoreLater")));
         return;
       }
       fill(score.body, h("p.big", percent(s.percent)),
-        h("h3", "By objective"), ui.table(groupColumns, s.objectives || [], "—"),
-        h("h3", "By unit"), ui.table(groupColumns, s.units || [], "—"),
-        h("details", h("summary", "Every expected action"), ui.table(assessmentColumns, s.assessments || [], "—")));
+        h("h3", t("drill.byObjective")), ui.table(groupColumns, s.objectives || [], "—"),
+        h("h3", t("drill.byUnit")), ui.table(groupColumns, s.units || [], "—"),
+        h("details", h("summary", t("drill.everyAction")), ui.table(assessmentColumns, s.assessments || [], "—")));
     }
 
     const reportView = h("div");
@@ -226,35 +227,33 @@
         reportUrl = URL.createObjectURL(new Blob([html], { type: "text/html" }));
         const blob = reportUrl;
         fill(reportView,
-          h("p", h("a", { href: blob, download: exerciseId + "-report.html" }, "Download the HTML report"), " · ",
-            h("a", { href: blob, target: "_blank", rel: "noopener" }, "open in a new tab")),
-          h("iframe.report", { sandbox: "", srcdoc: html, title: "after-action report" }));
+          h("p", h("a", { href: blob, download: exerciseId + "-report.html" }, t("drill.downloadReport")), " · ",
+            h("a", { href: blob, target: "_blank", rel: "noopener" }, t("drill.openReport"))),
+          h("iframe.report", { sandbox: "", srcdoc: html, title: t("drill.afterAction") }));
       }, reportStatus);
     }
-    const reportButton = h("button", { type: "button", onclick: showReport, disabled: true }, "Show the report");
+    const reportButton = h("button", { type: "button", "data-action": "show-report", onclick: showReport, disabled: true }, t("drill.showReport"));
     fill(report.body, h("p", reportButton, " ", reportStatus), reportView);
 
     function warnings(title, list) {
       if (!Array.isArray(list) || list.length === 0) return null;
-      return h("div.panel.warning", h("h2", title + " (" + list.length + ")"),
+      return h("div.panel.warning", { role: "alert" }, h("h2", title + " (" + list.length + ")"),
         h("ul", list.slice(-10).reverse().map((x) => h("li", ui.text(x)))));
     }
 
     function render(r) {
       fill(head,
-        h("div.exercise-banner", ui.exerciseMark(r.exercise_id), " Exercise " + r.exercise_id +
-          ": players' messages reach participants of this exercise only."),
+        h("div.exercise-banner", ui.exerciseMark(r.exercise_id), " " + t("drill.banner", { id: r.exercise_id })),
         h("h1", r.title || r.scenario_id, " ", ui.state(r.state)),
         h("dl.facts-line",
-          h("dt", "Scenario"), h("dd", ui.text(r.scenario_id)),
-          h("dt", "Speed"), h("dd", r.speed ? r.speed + "×" : ""),
-          h("dt", "Bot"), h("dd", ui.text(r.bot) || "none"),
-          h("dt", "Scenario time"), h("dd", ui.timeCell(r.scenario_now)),
-          h("dt", "Started"), h("dd", ui.timeCell(r.started_at), r.requested_by ? " by " + (r.requested_by.user || ui.text(r.requested_by)) : ""),
-          h("dt", "Updated"), h("dd", ui.timeCell(r.updated_at)),
-          r.ended_at ? [h("dt", "Ended"), h("dd", ui.timeCell(r.ended_at))] : null),
+          h("dt", t("drill.speed")), h("dd", r.speed ? r.speed + "×" : ""),
+          h("dt", t("drill.bot")), h("dd", ui.word("bot", r.bot || "none")),
+          h("dt", t("time.scenario")), h("dd", ui.scenarioCell(r.scenario_now ? ui.time(r.scenario_now) : "")),
+          h("dt", t("drill.started")), h("dd", ui.timeCell(r.started_at), r.requested_by ? " " + t("timeline.by", { by: r.requested_by.user || ui.text(r.requested_by) }) : ""),
+          h("dt", t("incident.updated")), h("dd", ui.timeCell(r.updated_at)),
+          r.ended_at ? [h("dt", t("drill.ended")), h("dd", ui.timeCell(r.ended_at))] : null),
         r.reason ? h("p.explanation", r.reason) : null,
-        (r.incidents || []).length ? h("p", "Incidents: ", r.incidents.map((id, i) => [i ? ", " : "",
+        (r.incidents || []).length ? h("p", t("drill.incidents"), " ", r.incidents.map((id, i) => [i ? ", " : "",
           h("a", { href: "#/incidents/" + encodeURIComponent(id) }, id)])) : null);
       fill(controls.body.querySelector(".progress-line"), progress(r));
       pause.disabled = r.state !== "running";
@@ -263,18 +262,17 @@
       speedForm.querySelector("button").disabled = !LIVE_STATES.includes(r.state);
       const speedInput = speedForm.elements.speed;
       if (document.activeElement !== speedInput) speedInput.value = r.speed || "";
-      fill(rejected, warnings("Refused or rejected during the run", r.rejected),
-        warnings("Not answered by the platform in time", r.unanswered));
-      fill(injects.body, ui.table(injectColumns, r.injects || [], "No injects."));
-      fill(messages.body, ui.table(messageColumns, (r.messages || []).slice().reverse(), "No message sent yet."));
+      fill(rejected, warnings(t("drill.rejected"), r.rejected), warnings(t("drill.unanswered"), r.unanswered));
+      fill(injects.body, ui.table(injectColumns, r.injects || [], t("drill.noInjects")));
+      fill(messages.body, ui.table(messageColumns, (r.messages || []).slice().reverse(), t("drill.noMessages")));
       fill(about.body,
-        h("h3", "Objectives"), h("ul", (r.objectives || []).map((o) => h("li", typeof o === "object" ? o.title || o.id : o))),
-        h("p", h("strong", "Units: "), names(r.units)),
-        h("p", h("strong", "Participants: "), names(r.participants) || "—"));
+        h("h3", t("drill.objectives")), h("ul", (r.objectives || []).map((o) => h("li", typeof o === "object" ? o.title || o.id : o))),
+        h("p", h("strong", t("drill.units")), " ", names(r.units)),
+        h("p", h("strong", t("drill.participants")), " ", names(r.participants) || "—"));
       renderScore(r.score);
       reportButton.disabled = !r.has_report;
-      if (!r.has_report && !reportView.firstChild) fill(reportStatus, h("span.muted", "written when the run ends"));
-      else if (r.has_report && reportStatus.textContent === "written when the run ends") fill(reportStatus);
+      if (!r.has_report && !reportView.firstChild) fill(reportStatus, h("span.muted", LIVE_STATES.includes(r.state) ? t("drill.reportLater") : t("drill.reportWriting")));
+      else if (r.has_report && reportStatus.querySelector(".muted")) fill(reportStatus);
     }
 
     const reload = ui.reloader(async function () {
@@ -284,13 +282,14 @@
         const body = await api.call("drill", { params: params });
         run = body && body.snapshot ? Object.assign({}, body, body.snapshot) : body;
         render(run);
-        next = run.state === "running" ? POLL_RUNNING_MS : run.state === "paused" ? POLL_PAUSED_MS : null;
+        // Once over, keep asking until the report is written, so its button comes on without a reload.
+        next = run.state === "running" ? POLL_RUNNING_MS : run.state === "paused" ? POLL_PAUSED_MS
+          : run.has_report ? null : POLL_REPORT_MS;
       } catch (err) {
         // Just started: the drill service may not have reported the run yet (404); keep asking.
         fill(status, h("span.error", err.message));
         if (!run && err.status === 404) {
-          fill(head, h("h1", exerciseId), h("p", "Waiting for the drill service to report this run " +
-            "(is it running? `tocsin run` starts it). The API says: ", h("span.error", err.message)));
+          fill(head, h("h1", exerciseId), h("p", t("drill.waiting"), " ", h("span.error", err.message)));
         } else if (!run) {
           fill(head, h("h1", exerciseId), h("p.error", err.message));
         }

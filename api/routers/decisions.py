@@ -10,13 +10,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from api.access import incident_or_404
 from api.auth import READ_ROLES, CurrentUser, requires
 from api.deps import ClockDep, ServicesDep
-from api.errors import NOT_FOUND
+from api.errors import NOT_FOUND, NotFound
 from api.routers.incidents import IncidentId, LevelParam
 from api.schemas import Instant, as_utc
 from infra.db import queries
@@ -31,6 +31,17 @@ router = APIRouter(tags=["decisions"], responses=NOT_FOUND)
 
 APPROVAL_SIGNAL = "approved"
 """The criterion the commander's approval itself fulfils (the writer sets it when approving)."""
+
+
+class PlaybookNames(BaseModel):
+    """The words a person reads for a playbook's ids: units, roles, steps, termination criteria."""
+
+    id: str
+    title: str
+    units: dict[str, str]
+    roles: dict[str, str]
+    steps: dict[str, str]
+    criteria: dict[str, str]
 
 
 class PlannedStep(BaseModel):
@@ -116,6 +127,24 @@ def _step(playbook: Playbook, action: PlannedAction) -> PlannedStep:
         due_at=action.due_at,
         deadline=action.deadline_text,
     )
+
+
+@router.get("/playbooks/{playbook_id}/names", response_model=PlaybookNames, **requires(*READ_ROLES))
+async def playbook_names(
+    playbook_id: Annotated[str, Path(min_length=1, max_length=64)], svc: ServicesDep
+) -> PlaybookNames:
+    """Names of a playbook's units, roles, steps and termination criteria, so a screen shows no bare ids."""
+    for playbook in svc.playbooks.all():
+        if playbook_id in (playbook.id, playbook.incident_type):
+            return PlaybookNames(
+                id=playbook.id,
+                title=playbook.title,
+                units=dict(playbook.units),
+                roles=dict(playbook.roles),
+                steps={a.id: a.title for a in playbook.all_actions()},
+                criteria={c.id: c.title for c in playbook.termination},
+            )
+    raise NotFound(f"no playbook {playbook_id!r}; the library has {', '.join(svc.playbooks.ids())}")
 
 
 @router.get("/incidents/{incident_id}/level-preview", response_model=LevelPreview, **requires(*READ_ROLES))

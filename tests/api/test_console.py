@@ -70,7 +70,16 @@ async def test_the_console_page_loads_its_scripts_and_stylesheet(client: httpx.A
     assert reply.status_code == 200
     assert reply.headers["content-type"].startswith("text/html")
     page = assets()
-    assert page.scripts == ["api.js", "ui.js", "incidents.js", "drills.js", "console.js"]
+    assert page.scripts == [
+        "lang-zh.js",
+        "lang-en.js",
+        "api.js",
+        "ui.js",
+        "attention.js",
+        "incidents.js",
+        "drills.js",
+        "console.js",
+    ]
     assert page.styles == ["console.css"]
     assert {f.name for f in JS_FILES} == set(page.scripts), "every script in api/console/ is loaded, and only those"
 
@@ -166,3 +175,46 @@ def test_the_console_shows_the_case_list_to_the_roles_the_api_lets_read_it() -> 
     assert tuple(json.loads(match.group(1))) == PERSONAL_DATA_ROLES
     assert ("GET", "/api/v1/incidents/{incident_id}/cases") in js_operations()
     assert 'api.download("cases", params, { format: "csv" }' in text, "the case list's CSV export"
+
+
+DICTIONARY_ENTRY = re.compile(r'^    ("(?:[^"\\]|\\.)*"): ("(?:[^"\\]|\\.)*"),$', re.MULTILINE)
+TEXT_KEY = re.compile(r'\bt\("([\w.]+)"')
+
+
+def dictionary(lang: str) -> dict[str, str]:
+    """The entries of lang-LANG.js (one `"key": "text",` per line)."""
+    text = (CONSOLE_DIR / f"lang-{lang}.js").read_text(encoding="utf-8")
+    return {json.loads(k): json.loads(v) for k, v in DICTIONARY_ENTRY.findall(text)}
+
+
+def test_every_language_has_the_same_words() -> None:
+    chinese, english = dictionary("zh"), dictionary("en")
+    assert len(chinese) > 300, "lang-zh.js was not read"
+    assert sorted(set(chinese) ^ set(english)) == []
+
+
+def test_every_text_the_console_shows_is_in_the_dictionaries() -> None:
+    chinese = dictionary("zh")
+    used = set(re.findall(r'data-t="([^"]+)"', (CONSOLE_DIR / "index.html").read_text(encoding="utf-8")))
+    for path in JS_FILES:
+        if not path.name.startswith("lang-"):
+            used |= {key for key in TEXT_KEY.findall(path.read_text(encoding="utf-8")) if not key.endswith(".")}
+    assert len(used) > 200
+    assert sorted(used - set(chinese)) == []
+
+
+def test_the_chinese_dictionary_is_chinese() -> None:
+    untranslated = {k: v for k, v in dictionary("zh").items() if not re.search(r"[\u4e00-\u9fff]", v)}
+    # Symbols, product names and channel brands may stay as they are.
+    assert set(untranslated) <= {"delivery.line", "channel.webhook", "feed.live"} | {
+        k for k, v in untranslated.items() if not re.search(r"[A-Za-z]{3,}", v)
+    }, untranslated
+
+
+def test_the_attention_view_knows_every_kind_the_api_lists() -> None:
+    from api.routers.attention import KINDS
+
+    text = (CONSOLE_DIR / "attention.js").read_text(encoding="utf-8")
+    assert re.findall(r'\{ kind: "(\w+)"', text) == list(KINDS)
+    for kind in KINDS:
+        assert f"attention.kind.{kind}" in dictionary("zh")

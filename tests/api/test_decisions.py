@@ -115,3 +115,12 @@ async def test_previews_of_an_unknown_incident_are_404(client: httpx.AsyncClient
     assert (await client.get("/api/v1/incidents/nope/termination", headers=headers)).status_code == 404
     reply = await client.get("/api/v1/incidents/nope/level-preview", params={"level": "I"}, headers=headers)
     assert reply.status_code == 404
+
+
+async def test_a_playbook_s_names_turn_ids_into_words(client: httpx.AsyncClient, tokens: Tokens) -> None:
+    names = await get(client, "/api/v1/playbooks/food_safety/names", tokens.role("observer"))
+    assert names["units"]["cdc"] == "区疾控中心"
+    assert names["steps"]["notify_leading_group"] == "通知领导小组及成员单位启动应急响应"
+    assert names["criteria"]["site_controlled"] == "现场、可疑食品得到有效控制"
+    missing = await client.get("/api/v1/playbooks/nope/names", headers=tokens.role("observer"))
+    assert missing.status_code == 404

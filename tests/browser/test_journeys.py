@@ -1,0 +1,173 @@
+"""A duty officer's journeys in the console, in Debian's Chromium, on the real platform (worker, API, broker)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import in_thread, sign_in
+from tests.e2e.kafka_io import produce_raw
+from tests.e2e.platform import Platform, incident_for_venue
+from tests.factories import report_dict
+
+
+def produce_report(platform: Platform, **overrides: Any) -> dict[str, Any]:
+    """A report written straight onto the reports topic, as a hospital's own Kafka client would."""
+    report = report_dict(**overrides)
+    value = json.dumps(report, ensure_ascii=False).encode()
+    key = report["report_id"].encode()
+    in_thread(lambda: asyncio.run(produce_raw(platform.bootstrap, platform.topic("reports"), value, key=key)))
+    return report
+
+
+def incident_of(platform: Platform, report: dict[str, Any]) -> dict[str, Any]:
+    """The incident the report became, once the read model has it."""
+    venue = report["location"]["venue"]
+    found: dict[str, Any] = platform.wait_for(
+        lambda: incident_for_venue(platform, venue), what=f"an incident at {venue}"
+    )
+    return found
+
+
+def open_incident(page: Page, platform: Platform, incident_id: str) -> None:
+    """Open one incident's page and wait until its commands are enabled (the incident has loaded)."""
+    page.goto(f"{platform.base_url}/console/#/incidents/{incident_id}")
+    expect(page.locator("fieldset.commands")).to_be_enabled()
+
+
+def test_sign_in_lands_on_the_attention_view_in_chinese(page: Page, console_platform: Platform) -> None:
+    sign_in(page, console_platform)
+    expect(page.get_by_role("heading", name="需要处理", level=1)).to_be_visible()
+    expect(page.locator("#who")).to_contain_text("e2e")
+    expect(page.locator("#zone")).to_contain_text("Asia/Shanghai (UTC+8)")
+    expect(page.get_by_role("button", name="退出")).to_be_visible()
+
+
+def test_a_report_produced_to_kafka_appears_in_the_attention_view(page: Page, console_platform: Platform) -> None:
+    sign_in(page, console_platform)
+    expect(page.get_by_role("heading", name="需要处理", level=1)).to_be_visible()
+    report = produce_report(console_platform, facts={"cases": 60}, venue_type="school")
+    venue = report["location"]["venue"]
+    new = page.locator("section[data-kind='opened'], section[data-kind='raised']").locator("li", has_text=venue)
+    expect(new.first).to_be_visible()
+    expect(page).to_have_title(re.compile(r"^\(.*\) Tocsin"))
+
+
+def test_a_duty_officer_acknowledges_an_alert_from_the_attention_view(page: Page, console_platform: Platform) -> None:
+    report = produce_report(console_platform, facts={"cases": 40})
+    incident = incident_of(console_platform, report)
+    sign_in(page, console_platform)
+    alerts = page.locator(f"section[data-kind='alert'] li[data-incident='{incident['id']}']")
+    expect(alerts.first).to_be_visible()
+    before = alerts.count()
+    alerts.first.get_by_role("button", name="确认收到警报").click()
+    expect(page.locator("#flash")).to_contain_text("确认警报：已生效")
+    expect(alerts).to_have_count(before - 1)
+
+
+def test_a_duty_officer_completes_a_task_on_its_row(page: Page, console_platform: Platform) -> None:
+    report = produce_report(console_platform, facts={"cases": 40})
+    incident = incident_of(console_platform, report)
+    sign_in(page, console_platform)
+    open_incident(page, console_platform, incident["id"])
+    row = page.locator("tr", has=page.locator("button[data-action='complete-task']")).first
+    step = row.get_attribute("data-step")
+    row.get_by_role("button", name="报告完成…").click()
+    row.get_by_role("textbox").fill("已采样 12 份，送检")
+    row.get_by_role("button", name="提交完成").click()
+    done = page.locator(f"tr[data-step='{step}']")
+    expect(done.locator(".badge.state-completed")).to_have_text("已完成")
+
+
+def test_a_duty_officer_proposes_the_end_with_a_reason(page: Page, console_platform: Platform) -> None:
+    report = produce_report(console_platform, facts={"cases": 35})
+    incident = incident_of(console_platform, report)
+    sign_in(page, console_platform)
+    open_incident(page, console_platform, incident["id"])
+    panel = page.locator("section", has=page.get_by_role("heading", name="终止响应"))
+    expect(panel).to_contain_text("项条件未满足")
+    panel.get_by_role("button", name="提请终止响应…").click()
+    dialog = page.get_by_role("dialog", name="提请终止响应")
+    expect(dialog.get_by_role("button", name="提请终止响应")).to_be_disabled()
+    dialog.get_by_label("理由（必填）").fill("现场已控制，请领导小组审议")
+    dialog.get_by_role("button", name="提请终止响应").click()
+    expect(page.locator("h1 .badge.state-termination_proposed")).to_have_text("已提请终止")
+    expect(panel.get_by_role("button", name="批准终止响应…")).to_be_disabled()
+
+
+def test_changing_the_level_shows_what_it_triggers_and_asks_to_confirm(page: Page, console_platform: Platform) -> None:
+    report = produce_report(console_platform, facts={"cases": 35})
+    incident = incident_of(console_platform, report)
+    sign_in(page, console_platform)
+    open_incident(page, console_platform, incident["id"])
+    page.get_by_role("button", name="调整响应级别…").click()
+    dialog = page.get_by_role("dialog", name="调整响应级别")
+    confirm = dialog.get_by_role("button", name=re.compile("确认调整"))
+    expect(dialog.get_by_label("新级别")).to_have_value("")
+    expect(confirm).to_be_disabled()
+    dialog.get_by_label("新级别").select_option("II")
+    dialog.get_by_label("理由（必填）").fill("学校食堂，学生 35 人发病，领导小组决定提级")
+    expect(dialog.locator(".effect")).to_contain_text("将启动的步骤")
+    expect(dialog.locator(".effect")).to_contain_text("将通知")
+    expect(confirm).to_have_text("确认调整为 Ⅱ级 重大")
+    confirm.click()
+    expect(page.locator("h1 .badge.level-II")).to_be_visible()
+    expect(page.locator("#flash")).to_contain_text("调整级别：已生效")
+
+
+def test_a_commander_approves_termination_after_setting_the_signals(page: Page, console_platform: Platform) -> None:
+    long_ago = (datetime.now(UTC) - timedelta(days=6)).replace(microsecond=0)
+    report = produce_report(console_platform, facts={"cases": 35}, reported_at=long_ago.isoformat())
+    incident = incident_of(console_platform, report)
+    sign_in(page, console_platform)
+    open_incident(page, console_platform, incident["id"])
+    panel = page.locator("section", has=page.get_by_role("heading", name="终止响应"))
+    expect(panel.get_by_role("button", name="批准终止响应…")).to_be_disabled()
+    stable = long_ago.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%dT%H:%M")
+    panel.locator("fieldset", has_text="患者得到救治").get_by_label(re.compile("时间")).fill(stable)
+    panel.locator("fieldset", has_text="现场、可疑食品").get_by_label("已确认").check()
+    panel.locator("fieldset", has_text="次生、衍生危害").get_by_label("已确认").check()
+    panel.get_by_role("button", name="保存条件状态").click()
+    expect(panel).to_contain_text("所有条件均已满足")
+    # Once every criterion holds, the incident's writer proposes the end by itself (playbooks/handlers.py).
+    expect(page.locator("h1 .badge.state-termination_proposed")).to_have_text("已提请终止")
+    expect(panel.get_by_role("button", name="提请终止响应…")).to_be_disabled()
+    approve = panel.get_by_role("button", name="批准终止响应…")
+    expect(approve).to_be_enabled()
+    approve.click()
+    dialog = page.get_by_role("dialog", name="批准终止响应")
+    dialog.get_by_label("理由（必填）").fill("领导小组同意终止")
+    dialog.get_by_role("button", name="批准终止响应").click()
+    expect(page.locator("h1 .badge.state-closed")).to_have_text("已终止")
+    expect(panel).to_contain_text("响应已终止")
+
+
+def test_a_drill_is_started_paused_and_finished_and_its_report_opens_without_a_reload(
+    page: Page, console_platform: Platform
+) -> None:
+    sign_in(page, console_platform)
+    page.get_by_role("link", name="演练").click()
+    row = page.locator("tr", has_text="城关实验小学")
+    row.get_by_label("倍速").fill("120")
+    row.get_by_role("button", name="开始").click()
+    expect(page).to_have_url(re.compile(r"#/drills/EX-"))
+    pause = page.get_by_role("button", name="暂停")
+    expect(pause).to_be_enabled(timeout=60_000)
+    pause.click()
+    expect(page.locator("h1 .badge.state-paused")).to_be_visible()
+    page.get_by_role("button", name="继续").click()
+    expect(page.locator("h1 .badge.state-running")).to_be_visible()
+    page.get_by_role("button", name="结束").click()
+    page.get_by_role("dialog", name="结束").get_by_role("button", name="结束").click()
+    expect(page.locator("h1 .badge.state-finished")).to_be_visible(timeout=60_000)
+    show = page.get_by_role("button", name="查看评估报告")
+    expect(show).to_be_enabled(timeout=60_000)
+    show.click()
+    expect(page.locator("iframe.report")).to_be_visible()
+    expect(page.locator(".progress .scenario-time").first).to_contain_text("推演时间")
