@@ -12,7 +12,8 @@ from fastapi import FastAPI, Request
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from api.console import mount_console
 from api.deps import Services
@@ -106,7 +107,9 @@ def create_app(  # noqa: PLR0913 - the composition root: settings, then one opti
         services = Services(
             settings=config,
             db=db,
-            publisher=publisher if publisher is not None else KafkaPublisher(config.kafka_bootstrap),
+            publisher=publisher
+            if publisher is not None
+            else KafkaPublisher(config.kafka_bootstrap, timeout=config.kafka_publish_timeout),
             clock=clock or SystemClock(),
             playbooks=library,
             organisation=organisation or _organisation(config),
@@ -200,7 +203,10 @@ def _install_handlers(app: FastAPI) -> None:
         return _problem(500, f"internal error (request id {request_id}); the operators' log has the details")
 
     app.add_exception_handler(RequestValidationError, on_validation)
-    app.add_exception_handler(OperationalError, on_database_down)
+    # PostgreSQL stopped or unreachable: asyncpg raises ConnectionRefusedError (an OSError SQLAlchemy does not wrap)
+    # or TimeoutError on connect, InterfaceError on a dropped connection; a full pool is a PoolTimeout. All are 503.
+    for unavailable in (OperationalError, InterfaceError, PoolTimeout, ConnectionError, TimeoutError):
+        app.add_exception_handler(unavailable, on_database_down)
     app.add_exception_handler(Exception, on_crash)
 
 

@@ -75,4 +75,9 @@ BODY: Responses = {
     415: _problem("The body is not application/json"),
 }
 NOT_FOUND: Responses = {404: _problem("No such incident, step or playbook (or one the caller may not see)")}
-KAFKA_DOWN: Responses = {503: _problem("Kafka is unreachable; nothing was accepted, try again")}
+KAFKA_DOWN: Responses = {
+    503: _problem(
+        "Kafka did not confirm the message in time; the body says whether it may still be written (in doubt) "
+        "and whether repeating the call is safe"
+    )
+}

@@ -30,7 +30,10 @@ class ApiMetrics:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.reports = Counter(
-            "tocsin_reports", "Reports taken by the API, by outcome (accepted|rejected)", ["outcome"], registry=r
+            "tocsin_reports",
+            "Reports taken by the API, by outcome (accepted|rejected|unavailable)",
+            ["outcome"],
+            registry=r,
         )
         self.commands = Counter(
             "tocsin_commands",

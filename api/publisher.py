@@ -8,14 +8,22 @@ import json
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from infra.kafka.security import client_options
 
+log = structlog.get_logger(__name__)
+
 
 class PublishFailed(RuntimeError):
-    """Kafka did not take the message; the caller should try again later."""
+    """Kafka did not confirm the message. `in_doubt`: it was handed to the producer, so it may still be written
+    (the idempotent producer retries until the broker returns); otherwise it was certainly not written."""
+
+    def __init__(self, reason: str, *, in_doubt: bool = False) -> None:
+        super().__init__(reason)
+        self.in_doubt = in_doubt
 
 
 @dataclass(frozen=True)
@@ -43,11 +51,21 @@ def _encode(value: dict[str, Any]) -> bytes:
     return json.dumps(value, ensure_ascii=False).encode("utf-8")
 
 
-class KafkaPublisher:
-    """Sends JSON messages to Kafka and waits for the broker's acknowledgement (acks=all)."""
+DEFAULT_TIMEOUT = 8.0
+"""Seconds a send waits for the broker's acknowledgement before the API answers 503 (docs/adr/0024)."""
 
-    def __init__(self, bootstrap: str) -> None:
+
+class KafkaPublisher:
+    """Sends JSON messages to Kafka and waits for the broker's acknowledgement (acks=all, idempotent producer).
+
+    Every call is bounded by `timeout` seconds: with every broker down, aiokafka's idempotent producer retries a
+    batch whose leader it still knows for ever, so an unbounded `send_and_wait` would hang the request. A send that
+    times out is in doubt: the producer keeps the message and writes it if the broker comes back.
+    """
+
+    def __init__(self, bootstrap: str, *, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.bootstrap = bootstrap
+        self.timeout = timeout
         self._producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()
 
@@ -59,13 +77,14 @@ class KafkaPublisher:
                     acks="all",
                     enable_idempotence=True,
                     metadata_max_age_ms=5_000,
-                    request_timeout_ms=15_000,
+                    request_timeout_ms=max(1_000, int(self.timeout * 1000)),
                 )
                 try:
-                    await producer.start()
-                except KafkaError as exc:
+                    async with asyncio.timeout(self.timeout):
+                        await producer.start()
+                except (KafkaError, TimeoutError) as exc:
                     await producer.stop()
-                    raise PublishFailed(f"Kafka at {self.bootstrap} is unreachable: {exc}") from exc
+                    raise PublishFailed(f"Kafka at {self.bootstrap} is unreachable: {exc!r}") from exc
                 self._producer = producer
             return self._producer
 
@@ -74,16 +93,25 @@ class KafkaPublisher:
         producer = await self._started()
         data = _encode(value)
         try:
-            meta = await producer.send_and_wait(topic, data, key=key.encode("utf-8"))
+            async with asyncio.timeout(self.timeout):
+                meta = await producer.send_and_wait(topic, data, key=key.encode("utf-8"))
+        except TimeoutError as exc:
+            raise PublishFailed(
+                f"Kafka did not confirm the message on {topic} within {self.timeout:g} s", in_doubt=True
+            ) from exc
         except KafkaError as exc:
-            raise PublishFailed(f"Kafka did not accept the message on {topic}: {exc}") from exc
+            raise PublishFailed(f"Kafka did not confirm the message on {topic}: {exc!r}", in_doubt=True) from exc
         return Published(meta.topic, meta.partition, meta.offset)
 
     async def close(self) -> None:
-        """Flush and stop the producer."""
+        """Flush and stop the producer; give up after a bound (messages still unconfirmed then stay unwritten)."""
         if self._producer is not None:
-            await self._producer.stop()
-            self._producer = None
+            producer, self._producer = self._producer, None
+            try:
+                async with asyncio.timeout(2 * self.timeout):
+                    await producer.stop()
+            except TimeoutError:
+                log.warning("publisher.close.unflushed", bootstrap=self.bootstrap, waited_s=2 * self.timeout)
 
 
 @dataclass(frozen=True)
@@ -105,10 +133,14 @@ class InMemoryPublisher:
     def __init__(self) -> None:
         self.published: list[Publication] = []
         self.failure: str | None = None
+        self.in_doubt = False
 
-    def fail(self, reason: str = "Kafka is unreachable (in-memory publisher told to fail)") -> None:
-        """Refuse every later message with PublishFailed(`reason`)."""
+    def fail(
+        self, reason: str = "Kafka is unreachable (in-memory publisher told to fail)", *, in_doubt: bool = False
+    ) -> None:
+        """Refuse every later message with PublishFailed(`reason`), in doubt or not."""
         self.failure = reason
+        self.in_doubt = in_doubt
 
     def recover(self) -> None:
         """Take messages again."""
@@ -128,7 +160,7 @@ class InMemoryPublisher:
     async def send_json(self, topic: str, key: str, value: dict[str, Any]) -> Published:
         """Record `value` (as it would be read back from Kafka) under `key`, unless told to fail."""
         if self.failure is not None:
-            raise PublishFailed(self.failure)
+            raise PublishFailed(self.failure, in_doubt=self.in_doubt)
         decoded: dict[str, Any] = json.loads(_encode(value))
         offset = len(self.on(topic))
         self.published.append(Publication(topic, key, decoded))

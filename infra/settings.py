@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     """Where the local broker keeps the principals' credentials (default <data_dir>/kafka/credentials)."""
     topic_prefix: str = "tocsin."
     """Prefix of every topic name and of the worker's consumer group."""
+    kafka_publish_timeout: float = 8.0
+    """Seconds the API waits for Kafka to confirm a report or command before answering 503 (docs/adr/0024)."""
     partitions: int = 6
     """Partition count of the topics the platform creates at start-up."""
     database_url: str = "sqlite+aiosqlite:///var/tocsin.db"

@@ -52,6 +52,16 @@ class Unavailable(ApiError):
     code = status.HTTP_503_SERVICE_UNAVAILABLE
 
 
+def command_not_confirmed(command_id: str, exc: PublishFailed) -> str:
+    """The 503 body of a command Kafka did not confirm: in doubt, check before repeating; else not written."""
+    if exc.in_doubt:
+        return (
+            f"{exc}. Command {command_id} may or may not have been written (in doubt): if Kafka has it, it is "
+            "applied once Kafka is back. Look at the incident's timeline before sending it again."
+        )
+    return f"{exc}. Command {command_id} was not written; send it again."
+
+
 @dataclass(frozen=True)
 class Target:
     """Where a command goes: topic, key, and the incident's mode and exercise."""
@@ -117,9 +127,10 @@ class CommandSender:
             message = envelope(entry.command_id, type_, target, body, at=entry.at)
             await svc.publisher.send_json(target.topic, target.key, message.to_dict())
         except PublishFailed as exc:
-            await audit.record(svc.db, replace(entry, outcome="publish_failed", detail=str(exc)))
+            fate = "in_doubt" if exc.in_doubt else "publish_failed"
+            await audit.record(svc.db, replace(entry, outcome=fate, detail=str(exc)))
             svc.metrics.commands.labels(type_, "failed").inc()
-            raise Unavailable(str(exc)) from exc
+            raise Unavailable(command_not_confirmed(entry.command_id, exc), {"Retry-After": "5"}) from exc
         await audit.record(svc.db, entry)
         svc.metrics.commands.labels(type_, "accepted").inc()
         outcome = CommandOutcome(

@@ -17,6 +17,20 @@ from infra.wire.report import ReportIn
 router = APIRouter(tags=["reports"])
 
 REPORTERS = ("duty_officer", "commander", "unit_responder", "drill_controller")
+RETRY_AFTER = {"Retry-After": "5"}
+
+
+def report_not_confirmed(report_id: str, exc: PublishFailed) -> str:
+    """The 503 body of a report Kafka did not confirm: whether it may still be written, and that a retry is safe."""
+    fate = (
+        "It may or may not have been written (in doubt): if Kafka has it, it is processed once Kafka is back."
+        if exc.in_doubt
+        else "It was not written."
+    )
+    return (
+        f"{exc}. {fate} Send it again with the same report_id ({report_id!r}) until the answer is 202: "
+        "a report is counted once however often it is sent."
+    )
 
 
 @router.post(
@@ -53,7 +67,8 @@ async def post_report(
             report.model_dump(mode="json", exclude_none=True),
         )
     except PublishFailed as exc:
-        raise Unavailable(str(exc)) from exc
+        svc.metrics.reports.labels("unavailable").inc()
+        raise Unavailable(report_not_confirmed(report.report_id, exc), RETRY_AFTER) from exc
     svc.metrics.reports.labels("accepted").inc()
     await audit.record(
         svc.db,
