@@ -129,7 +129,11 @@ class HttpReceiver(_Receiver):
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                if len(body) < length:  # the sender went away mid-request (a killed worker): nothing was received
+                    self.close_connection = True
+                    return
                 status, payload = receiver._handle("POST", self.path, dict(self.headers.items()), body)
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

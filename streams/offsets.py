@@ -7,8 +7,9 @@ and `committed` is already the *next* offset to read, so a single missing messag
 tests/e2e/test_scale_out.py the writer taking over a killed writer's partition skipped the first ReceiveReport
 waiting there, committed past it, and the report was never applied.
 
-`GapSafeConsumer` holds the commit of a partition whose next message was never acknowledged, and seeks the
-partition back to it, so the message is read again (and everything after it: every agent is idempotent under
+`GapSafeConsumer` holds the commit of a partition whose next message is not acknowledged (faust would also commit
+past one an agent is still working on, as a notifier with concurrency does), and when no agent has that message,
+seeks the partition back to it, so it is read again (and everything after it: every agent is idempotent under
 redelivery, ADR 0016). The rule itself, `unprocessed_head`, is a plain function tested without faust.
 """
 
@@ -53,9 +54,14 @@ class GapSafeConsumer(aiokafka_driver.Consumer):
         committed = self._committed_offset[tp]
         if unprocessed_head(committed, self._acked[tp], lambda offset: bool(self._gap[tp].overlaps(offset))):
             assert committed is not None
-            self._rewind(tp, committed)
+            if not self._in_flight(tp, committed):  # an agent still working on it (a notifier's concurrency): wait
+                self._rewind(tp, committed)
             return None
         return super()._new_offset(tp)
+
+    def _in_flight(self, tp: TP, offset: int) -> bool:
+        """Whether a stream handed the message at `offset` of `tp` to an agent that has not acknowledged it yet."""
+        return any(message.tp == tp and message.offset == offset for message in self._unacked_messages)
 
     def _rewind(self, tp: TP, offset: int) -> None:
         """Seek `tp` back to `offset` so its skipped message is read again (once per REWIND_AGAIN_AFTER seconds)."""
