@@ -17,8 +17,9 @@ from api.access import unit_scoped, visibility
 from api.auth import READ_ROLES, CurrentUser, requires
 from api.deps import ClockDep, ServicesDep
 from api.errors import AUTH
+from api.routers.public_info import APPROVERS
 from api.schemas import Instant, as_utc
-from infra.db import attention
+from infra.db import attention, public_info, queries
 from infra.db.models import IncidentRow
 from playbooks import PlaybookLibrary
 from playbooks.levels import Level
@@ -53,6 +54,7 @@ class AttentionItem(BaseModel):
     from_level: str | None = None
     to_level: str | None = None
     by: str | None = Field(None, description="who decided a level change (null: a rule)")
+    draft_kind: str | None = Field(None, description="a draft's kind: information, refutation or warning")
 
 
 class Attention(BaseModel):
@@ -140,6 +142,7 @@ async def get_attention(
                     reason=note.reason or _last_error(note.attempts),
                 )
             )
+    items.extend(await _drafts(svc, identity))
     items.extend(await _recent(svc, identity, now - timedelta(minutes=window_minutes)))
     items.sort(key=_order)
     counts = {kind: sum(1 for i in items if i.kind == kind) for kind in KINDS}
@@ -170,6 +173,31 @@ async def _recent(svc: ServicesDep, identity: CurrentUser, since: datetime) -> l
     for row in opened:
         if row.id not in raised:
             items.append(AttentionItem(kind="opened", **_base(row), at=row.opened_at, title=row.explanation))
+    return items
+
+
+async def _drafts(svc: ServicesDep, identity: CurrentUser) -> list[AttentionItem]:
+    """Public-information drafts waiting for approval (issue 13), for those who may approve them."""
+    if not identity.has(*APPROVERS):
+        return []
+    seen = visibility(identity)
+    items = []
+    for draft in await public_info.open_drafts(svc.db, seen):
+        row = await queries.get_incident(svc.db, draft.incident_id, seen)
+        if row is None or row.status == "closed":
+            continue
+        data = draft.bulletin
+        items.append(
+            AttentionItem(
+                kind="draft",
+                **_base(row),
+                at=data.get("created_at") or row.updated_at,
+                key=str(data.get("id")),
+                title=str(data.get("headline") or ""),
+                by=data.get("created_by"),
+                draft_kind=data.get("kind"),
+            )
+        )
     return items
 
 

@@ -19,10 +19,11 @@ from api.deps import ClockDep, ServicesDep
 from api.errors import NOT_FOUND, NotFound
 from api.routers.incidents import IncidentId, LevelParam
 from api.schemas import Instant, as_utc
-from infra.db import queries
+from infra.db import public_info, queries
 from infra.db.models import IncidentRow
 from infra.wire import EventType
 from playbooks import Facts, LevelDecisionError, Playbook, PlaybookLibrary, UnknownPlaybook, decide_level
+from playbooks.assessment import Assessment, Decision, supporting
 from playbooks.levels import Level
 from playbooks.planning import PlannedAction
 from playbooks.termination import Signal, termination_check
@@ -76,6 +77,9 @@ class LevelPreview(BaseModel):
     start: list[PlannedStep] = Field(default_factory=list)
     stop: list[StoppedStep] = Field(default_factory=list)
     paged: list[str] = Field(default_factory=list, description="units and roles the new alerts go to")
+    needs_assessment: bool = Field(
+        False, description="lowering waits for an expert assessment recommending it (POST .../assessments)"
+    )
 
 
 class CriterionState(BaseModel):
@@ -97,8 +101,10 @@ class TerminationState(BaseModel):
     """The playbook's termination criteria against the incident's signals now."""
 
     status: str
-    ready: bool
+    ready: bool = Field(description="every criterion holds and, where the playbook asks, an assessment supports it")
     missing: list[str]
+    assessment_required: bool = Field(False, description="approval waits for an expert assessment recommending it")
+    assessment_ok: bool = Field(True, description="a recorded assessment since the last level change supports it")
     signals: dict[str, Any]
     criteria: list[CriterionState]
 
@@ -170,6 +176,11 @@ async def preview_level(
         preview.refusal = f"only a commander lowers a level ({current.value} → {requested.value})"
     if row.status == "closed":
         preview.refusal = "the incident is closed"
+    if requested < current and await _assessment_missing(svc, row, playbook, Decision.LOWER_LEVEL, requested):
+        preview.needs_assessment = True
+        preview.refusal = preview.refusal or (
+            "lowering the level needs a recorded expert assessment recommending it, made since the level last changed"
+        )
     running = [a.key for a in await queries.actions(svc.db, incident_id)]
     try:
         change = decide_level(
@@ -223,9 +234,29 @@ async def termination_state(
                 settable=signal != APPROVAL_SIGNAL,
             )
         )
+    required = Decision.TERMINATION in playbook.assessment_required
+    assessed = not required or not await _assessment_missing(svc, row, playbook, Decision.TERMINATION, None)
     return TerminationState(
-        status=row.status, ready=status.ready, missing=list(status.missing), signals=signals, criteria=criteria
+        status=row.status,
+        ready=status.ready and assessed,
+        missing=list(status.missing),
+        assessment_required=required,
+        assessment_ok=assessed,
+        signals=signals,
+        criteria=criteria,
     )
+
+
+async def _assessment_missing(
+    svc: ServicesDep, row: IncidentRow, playbook: Playbook, decision: Decision, to_level: Level | None
+) -> bool:
+    """True when the playbook asks for an assessment before `decision` and none recorded supports it."""
+    if decision not in playbook.assessment_required:
+        return False
+    history = await queries.level_history(svc.db, row.id)
+    since = as_utc(history[-1].at) if history else None
+    recorded = [Assessment.from_dict(a) for a in await public_info.assessments(svc.db, row.id)]
+    return supporting(recorded, decision, since=since, to_level=to_level) is None
 
 
 async def _signals(svc: ServicesDep, row: IncidentRow) -> dict[str, Any]:

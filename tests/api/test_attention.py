@@ -9,6 +9,7 @@ import httpx
 
 from infra.db.engine import Database
 from infra.db.models import NotificationRow
+from infra.wire import EventType
 from tests.api.conftest import EXERCISE, Tokens
 from tests.integration.db import seed
 
@@ -105,3 +106,28 @@ async def test_a_unit_responder_sees_only_its_unit_s_steps_and_no_deliveries(
 
 async def test_attention_needs_a_token(client: httpx.AsyncClient) -> None:
     assert (await client.get("/api/v1/attention")).status_code == 401
+
+
+async def test_drafts_to_approve_are_listed_for_those_who_approve_them(
+    client: httpx.AsyncClient, tokens: Tokens, db: Database
+) -> None:
+    now = datetime.now(UTC)
+    bulletin = {
+        "id": "pi-1",
+        "kind": "information",
+        "state": "draft",
+        "headline": "关于城关街道一起食品安全事件的情况通报",
+        "created_at": (now - timedelta(minutes=3)).isoformat(),
+        "created_by": "duty",
+    }
+    await seed.add(
+        db,
+        seed.incident("inc-d", level="III", opened_at=now - timedelta(days=1)),
+        seed.event("inc-d", 5, EventType.PUBLIC_INFO_DRAFTED, {"bulletin": bulletin}),
+    )
+    chief = await attention(client, tokens.role("commander"))
+    drafts = [i for i in chief["items"] if i["kind"] == "draft"]
+    assert [(d["key"], d["title"], d["draft_kind"]) for d in drafts] == [("pi-1", bulletin["headline"], "information")]
+    assert chief["counts"]["draft"] == 1
+    officer = await attention(client, tokens.role("duty_officer"))
+    assert officer["counts"]["draft"] == 0, "a duty officer drafts but does not approve"

@@ -52,7 +52,7 @@ async def test_a_duty_officer_is_told_before_lowering_that_only_a_commander_may(
     assert officer["refusal"] and "commander" in officer["refusal"]
     assert officer["start"] == []
     chief = await get(client, "/api/v1/incidents/inc-l/level-preview", tokens.role("commander"), level="IV")
-    assert chief["refusal"] is None
+    assert "commander" not in (chief["refusal"] or "")
     assert chief["is_raise"] is False
 
 
@@ -124,3 +124,43 @@ async def test_a_playbook_s_names_turn_ids_into_words(client: httpx.AsyncClient,
     assert names["criteria"]["site_controlled"] == "现场、可疑食品得到有效控制"
     missing = await client.get("/api/v1/playbooks/nope/names", headers=tokens.role("observer"))
     assert missing.status_code == 404
+
+
+def assessment(recommendation: str, at: datetime) -> dict[str, Any]:
+    return {
+        "id": f"as-{recommendation}",
+        "experts": ["王教授（市疾控中心）"],
+        "conclusion": "病例已得到控制",
+        "recommendation": recommendation,
+        "level": None,
+        "assessed_at": at.isoformat(),
+        "recorded_by": "chief",
+        "recorded_at": at.isoformat(),
+    }
+
+
+async def test_termination_waits_for_an_expert_assessment_recommending_it(
+    client: httpx.AsyncClient, tokens: Tokens, db: Database
+) -> None:
+    now = datetime.now(UTC)
+    await seed.add(
+        db, seed.incident("inc-x", first_report_at=now - timedelta(days=5), opened_at=now - timedelta(days=5))
+    )
+    before = await get(client, "/api/v1/incidents/inc-x/termination", tokens.role("commander"))
+    assert (before["assessment_required"], before["assessment_ok"]) == (True, False)
+    await seed.add(db, seed.event("inc-x", 9, EventType.ASSESSMENT_RECORDED, assessment("terminate", now)))
+    after = await get(client, "/api/v1/incidents/inc-x/termination", tokens.role("commander"))
+    assert after["assessment_ok"] is True
+
+
+async def test_lowering_is_refused_in_the_preview_until_the_experts_recommend_it(
+    client: httpx.AsyncClient, tokens: Tokens, db: Database
+) -> None:
+    now = datetime.now(UTC)
+    await seed.add(db, seed.incident("inc-y", level="III"))
+    before = await get(client, "/api/v1/incidents/inc-y/level-preview", tokens.role("commander"), level="IV")
+    assert before["needs_assessment"] is True
+    assert before["refusal"]
+    await seed.add(db, seed.event("inc-y", 9, EventType.ASSESSMENT_RECORDED, assessment("lower_level", now)))
+    after = await get(client, "/api/v1/incidents/inc-y/level-preview", tokens.role("commander"), level="IV")
+    assert (after["needs_assessment"], after["refusal"]) == (False, None)
