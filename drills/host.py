@@ -179,7 +179,7 @@ class DrillHost(DrillHooks):
         settings, request = self.settings, self.request
         await ensure_drill_topics(settings)
         self._producer = AIOKafkaProducer(
-            **client_options(settings.kafka_bootstrap), acks="all", metadata_max_age_ms=2_000
+            **client_options(settings.kafka_bootstrap), acks="all", enable_idempotence=True, metadata_max_age_ms=2_000
         )
         await self._producer.start()
         stack.push_async_callback(self._producer.stop)

@@ -180,7 +180,9 @@ class LiveDrill:
 
     async def open(self) -> None:
         """Connect; the events are read from their end offsets as of now (before the first publish)."""
-        self._producer = AIOKafkaProducer(**client_options(self.bootstrap), acks="all", metadata_max_age_ms=2_000)
+        self._producer = AIOKafkaProducer(
+            **client_options(self.bootstrap), acks="all", enable_idempotence=True, metadata_max_age_ms=2_000
+        )
         await self._producer.start()
         consumer = AIOKafkaConsumer(
             **client_options(self.bootstrap), group_id=None, enable_auto_commit=False, metadata_max_age_ms=2_000

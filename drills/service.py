@@ -132,7 +132,7 @@ class DrillService:
         self._db = Database(settings.database_url)
         await ensure_drill_topics(settings)
         self._producer = AIOKafkaProducer(
-            **client_options(settings.kafka_bootstrap), acks="all", metadata_max_age_ms=2_000
+            **client_options(settings.kafka_bootstrap), acks="all", enable_idempotence=True, metadata_max_age_ms=2_000
         )
         await self._producer.start()
         consumer: AIOKafkaConsumer | None = None

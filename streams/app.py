@@ -15,7 +15,7 @@ from mode import CrashingSupervisor
 from infra.clock import clock_for
 from infra.kafka.security import faust_credentials
 from infra.settings import Settings
-from streams.offsets import TocsinApp
+from streams.producer import IdempotentApp
 from streams.roles import ALL as ALL
 from streams.roles import ROLES as ROLES
 from streams.roles import check_role as check_role
@@ -62,7 +62,7 @@ class SharedChangelogTable(faust.Table[Any, Any]):
 
 def create_app(config: Settings) -> faust.App:
     """Build the worker app for one deployment; nothing here touches the network or the event loop."""
-    return TocsinApp(
+    return IdempotentApp(
         group_id(config),
         broker=broker_urls(config.kafka_bootstrap),
         broker_credentials=faust_credentials(config),  # TOCSIN_KAFKA_* or the local broker's `worker` (ADR 0022)
@@ -76,7 +76,7 @@ def create_app(config: Settings) -> faust.App:
         broker_session_timeout=config.worker_session_timeout,
         broker_heartbeat_interval=min(3.0, config.worker_session_timeout / 5),
         producer_metadata_max_age_ms=5_000,
-        producer_acks=-1,
+        producer_acks=-1,  # and idempotence: streams/producer.py
         producer_linger=0.005,  # batch a burst's messages into one produce request (was one request per message)
         broker_commit_every=100,
         broker_commit_interval=1.0,

@@ -292,7 +292,9 @@ async def _send_command(
     consumer = AIOKafkaConsumer(
         **client_options(settings.kafka_bootstrap), group_id=None, enable_auto_commit=False, metadata_max_age_ms=2_000
     )
-    producer = AIOKafkaProducer(**client_options(settings.kafka_bootstrap), acks="all", metadata_max_age_ms=2_000)
+    producer = AIOKafkaProducer(
+        **client_options(settings.kafka_bootstrap), acks="all", enable_idempotence=True, metadata_max_age_ms=2_000
+    )
     await consumer.start()
     await producer.start()
     try:
