@@ -11,6 +11,7 @@ against the read model and the pages against the real webhook receiver.
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import time
 from collections import Counter
@@ -23,6 +24,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from infra.channels import DeliveryStatus
+from infra.kafka.reading import from_start
 from infra.kafka.security import client_options
 from infra.wire import EventType, stable_id
 from streams.delivery import IN_DOUBT
@@ -142,6 +144,8 @@ def test_two_processes_per_role_count_each_report_once_and_page_no_one_twice_whe
 
     assert len(ledger) == len(stream)
     # every accepted report on exactly one incident, the one at its venue, and nothing else counted
+    missing = sorted(set(ledger) - set(counted))
+    assert missing == [], f"reports not on any timeline, and where they are on the log: {trail(platform, missing)}"
     assert sorted(counted) == sorted(ledger)
     assert [report_id for report_id, n in counted.items() if n > 1] == []
     assert placed == ledger
@@ -210,6 +214,29 @@ def delivery_records(entries: dict[str, list[dict[str, Any]]]) -> set[str]:
         for entry in entries_of
         if entry["type"] in (EventType.NOTIFICATION_SENT, EventType.NOTIFICATION_FAILED)
     }
+
+
+def trail(platform: Platform, report_ids: list[str]) -> dict[str, list[str]]:
+    """Where each report id occurs on the platform's topics, as `topic:partition:offset type`, in pipeline order."""
+    return asyncio.run(_trail(platform, report_ids))
+
+
+async def _trail(platform: Platform, report_ids: list[str]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {report_id: [] for report_id in report_ids}
+    for name in ("reports", "reports.accepted", "incident-commands", "incident-events"):
+        async with from_start(platform.bootstrap, platform.topic(name)) as (consumer, partitions):
+            ends = await consumer.end_offsets(partitions)
+            left = {tp for tp in partitions if ends[tp] > 0}
+            while left:
+                for tp, messages in (await consumer.getmany(timeout_ms=1000)).items():
+                    for message in messages:
+                        if message.offset + 1 >= ends[tp]:
+                            left.discard(tp)
+                        for report_id in report_ids:
+                            if report_id.encode() in (message.value or b""):
+                                kind = str(json.loads(message.value).get("type", "report"))
+                                found[report_id].append(f"{name}:{tp.partition}:{message.offset} {kind}")
+    return found
 
 
 class Quiescence:
