@@ -22,6 +22,7 @@ from aiokafka.errors import KafkaError
 from infra.kafka.acls import ROLES, KafkaAdminError, SecurityDisabled
 from infra.kafka.broker import BrokerError, BrokerStatus, LocalBroker
 from infra.kafka.classpath import ClasspathError
+from infra.kafka.cluster import LocalCluster, formatted_nodes, is_cluster
 from infra.kafka.credentials import LocalCredentials
 from infra.kafka.security import credentials_dir, kafka_security
 from infra.kafka.users import add_user, grant_components, remove_user
@@ -71,12 +72,27 @@ def start(
         False,
         "--reformat",
         help="Secure a data dir formatted by an older Tocsin (without authentication): move its topics aside and "
-        "start a new, empty, secured broker.",
+        "start a new, empty, secured broker; or one formatted for another --brokers count.",
+    ),
+    brokers: int = typer.Option(
+        1,
+        "--brokers",
+        min=1,
+        max=9,
+        help="KRaft nodes to run on this machine (ports P, P+2, ...; P from TOCSIN_KAFKA_BOOTSTRAP). From 3 on, "
+        "topics get 3 replicas and min.insync.replicas=2.",
     ),
 ) -> None:
-    """Start the broker (no-op if it already runs), wait until it is ready, grant the components' ACLs."""
+    """Start the broker or the local cluster (no-op if it runs), wait until it is ready, grant the components' ACLs."""
+    settings = Settings()
     try:
-        status = LocalBroker().start(timeout=timeout, reformat=reformat)
+        if brokers == 1 and not is_cluster(settings):
+            status = LocalBroker().start(timeout=timeout, reformat=reformat)
+        else:
+            cluster = LocalCluster(settings, nodes=brokers)
+            cluster.start(timeout=max(timeout, 60.0 * brokers), reformat=reformat)
+            status = cluster.node(1).status()
+            typer.echo(f"cluster:   {brokers} node(s); clients use TOCSIN_KAFKA_BOOTSTRAP={cluster.bootstrap}")
     except (BrokerError, ClasspathError, KafkaError, KafkaAdminError) as exc:
         typer.echo(f"tocsin kafka start: {exc}", err=True)
         raise typer.Exit(1) from exc
@@ -87,7 +103,11 @@ def start(
 def stop(timeout: float = typer.Option(30.0, help="Seconds to wait after SIGTERM before SIGKILL.")) -> None:
     """Stop the broker this data dir started (never any other process)."""
     try:
-        stopped = LocalBroker().stop(timeout=timeout)
+        settings = Settings()
+        nodes = formatted_nodes(settings) or 1
+        stopped = (
+            LocalCluster(settings, nodes=nodes).stop(timeout) if is_cluster(settings) else LocalBroker().stop(timeout)
+        )
     except BrokerError as exc:
         typer.echo(f"tocsin kafka stop: {exc}", err=True)
         raise typer.Exit(1) from exc

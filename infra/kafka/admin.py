@@ -110,7 +110,7 @@ async def ensure_topics(  # noqa: PLR0913 - topic settings, a bound and the secu
     names: Iterable[str],
     partitions: int,
     *,
-    replication: int = 1,
+    replication: int | None = None,
     configs: Mapping[str, str] | None = None,
     timeout: float = 30.0,  # noqa: ASYNC109 - bounds retries and the metadata wait
     security: KafkaSecurity | None = None,
@@ -118,8 +118,9 @@ async def ensure_topics(  # noqa: PLR0913 - topic settings, a bound and the secu
     """Create the missing topics among `names`; return those this call created.
 
     Topics that already exist are left as they are (also when another client creates them
-    concurrently). Returns once the broker's metadata shows every topic in `names` with all its
-    partitions; raises `TopicCreationError` on any other broker error or on timeout.
+    concurrently). `replication` None: 3 replicas with `min.insync.replicas=2` on a cluster of three
+    brokers or more, else one per broker (docs/adr/0025). Returns once the broker's metadata shows every topic
+    in `names` with all its partitions; raises `TopicCreationError` on any other broker error or on timeout.
     """
     wanted = list(dict.fromkeys(names))
     if not wanted:
@@ -132,9 +133,10 @@ async def ensure_topics(  # noqa: PLR0913 - topic settings, a bound and the secu
             missing = [name for name in wanted if name not in existing]
             created: list[str] = []
             if missing:
+                replicas, topic_configs = await _replication(client, replication, configs)
                 response = await client.create_topics(
-                    [NewTopic(name, num_partitions=partitions, replication_factor=replication,
-                              topic_configs=dict(configs or {}))
+                    [NewTopic(name, num_partitions=partitions, replication_factor=replicas,
+                              topic_configs=topic_configs)
                      for name in missing]
                 )  # fmt: skip
                 errors = _create_errors(response)
@@ -151,6 +153,20 @@ async def ensure_topics(  # noqa: PLR0913 - topic settings, a bound and the secu
     if created:
         log.info("kafka.topics.created", bootstrap=bootstrap, topics=created, partitions=partitions)
     return created
+
+
+async def _replication(
+    client: Any, replication: int | None, configs: Mapping[str, str] | None
+) -> tuple[int, dict[str, str]]:
+    """The replication factor and topic configs to create with: `replication`, or chosen from the cluster's size."""
+    chosen = dict(configs or {})
+    if replication is not None:
+        return replication, chosen
+    brokers = len((await client.describe_cluster())["brokers"])
+    replicas = max(1, min(3, brokers))
+    if replicas >= 3:
+        chosen.setdefault("min.insync.replicas", "2")
+    return replicas, chosen
 
 
 async def _wait_visible(client: Any, names: list[str], expected_partitions: dict[str, int]) -> None:

@@ -142,13 +142,25 @@ class LocalBroker:
     The KRaft controller listens on port+1 of the same host.
     """
 
-    def __init__(self, settings: Settings | None = None, *, heap: str = "512m") -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        heap: str = "512m",
+        node_id: int = 1,
+        voters: tuple[BrokerAddress, ...] = (),
+    ) -> None:
         settings = settings or Settings()
-        self.address: BrokerAddress = parse_bootstrap(settings.kafka_bootstrap)
-        self.data_dir: Path = (settings.data_dir / "kafka").resolve()
+        home = (settings.data_dir / "kafka").resolve()
+        self.node_id = node_id
+        self.voters = voters
+        """The static quorum of a local cluster (infra/kafka/cluster.py), this node being voters[node_id-1]; ()
+        for the single broker."""
+        self.address: BrokerAddress = voters[node_id - 1] if voters else parse_bootstrap(settings.kafka_bootstrap)
+        self.data_dir: Path = home if node_id == 1 else home / f"node-{node_id}"
         self.topic_prefix = settings.topic_prefix
         self.heap = heap
-        self.credentials_dir = self.data_dir / "credentials"
+        self.credentials_dir = home / "credentials"
         self.config_path = self.data_dir / "server.properties"
         self.log4j_path = self.data_dir / "log4j2.yaml"
         self.log_dir = self.data_dir / "data"
@@ -332,15 +344,21 @@ class LocalBroker:
 
     def _write_config(self, secrets: BrokerSecrets) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        write_private(self.config_path, render_server_properties(self.address, self.log_dir, secrets))
+        write_private(
+            self.config_path,
+            render_server_properties(self.address, self.log_dir, secrets, node_id=self.node_id, voters=self.voters),
+        )
         self.log4j_path.write_text(LOG4J2_TEMPLATE.read_text())
 
     def _jvm_base(self, java: str, classpath: str) -> list[str]:
         return [java, f"-Dlog4j2.configurationFile={self.log4j_path}", "-cp", classpath]
 
-    def _format(self, java: str, classpath: str, secrets: BrokerSecrets) -> None:
-        """Format the storage with the SCRAM users bootstrapped; their passwords go in a 0600 @argfile, not argv."""
-        cluster_id = kafka_cluster_id()
+    def _format(self, java: str, classpath: str, secrets: BrokerSecrets, cluster_id: str | None = None) -> None:
+        """Format the storage with the SCRAM users bootstrapped; their passwords go in a 0600 @argfile, not argv.
+
+        A node of a local cluster is formatted with the cluster's id and its static quorum (no --standalone).
+        """
+        cluster_id = cluster_id or kafka_cluster_id()
         users = [(BROKER, secrets.scram_password.get_secret_value())]
         for name in (ADMIN, *COMPONENTS):
             stored = read_credentials(self.credentials_dir, name)
@@ -348,11 +366,11 @@ class LocalBroker:
             users.append((name, stored.password.get_secret_value()))
         args = [
             f"-Dlog4j2.configurationFile={self.log4j_path}", "-cp", classpath, "kafka.tools.StorageTool", "format",
-            "-t", cluster_id, "-c", str(self.config_path), "--standalone",
+            "-t", cluster_id, "-c", str(self.config_path), *(() if self.voters else ("--standalone",)),
         ]  # fmt: skip
         for name, password in users:
             args += ["--add-scram", scram_bootstrap_argument(name, password)]
-        argfile = self.credentials_dir / "format.args"
+        argfile = self.credentials_dir / f"format-{self.node_id}.args"
         write_private(argfile, "\n".join(_argfile_quote(arg) for arg in args) + "\n")
         log.info("kafka.broker.formatting", log_dir=str(self.log_dir), cluster_id=cluster_id, users=len(users))
         try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +14,7 @@ __all__ = [
     "cmdline_is_broker",
     "parse_bootstrap",
     "render_server_properties",
+    "replication_properties",
     "scram_bootstrap_argument",
     "security_properties",
 ]
@@ -90,19 +91,46 @@ def scram_bootstrap_argument(username: str, password: str) -> str:
     return f"SCRAM-SHA-512=[name={username},password={password}]"
 
 
-def render_server_properties(
-    address: BrokerAddress, log_dir: Path, secrets: BrokerSecrets, extra: Mapping[str, str] | None = None
-) -> str:
-    """server.properties for a single-node KRaft broker in combined (broker+controller) mode, with SASL and ACLs.
+def replication_properties(nodes: int) -> dict[str, str]:
+    """Replication defaults of a cluster of `nodes` brokers: 3 replicas and 2 in sync from three brokers up."""
+    replicas = min(3, nodes)
+    in_sync = 2 if replicas >= 3 else 1
+    return {
+        "default.replication.factor": str(replicas),
+        "min.insync.replicas": str(in_sync),
+        "offsets.topic.replication.factor": str(replicas),
+        "share.coordinator.state.topic.replication.factor": str(replicas),
+        "share.coordinator.state.topic.min.isr": str(in_sync),
+        "transaction.state.log.replication.factor": str(replicas),
+        "transaction.state.log.min.isr": str(in_sync),
+    }
 
-    Formatted with `StorageTool format --standalone`, so `controller.quorum.voters` must stay unset. Both listeners
-    are on `address.host` (loopback by default) and SASL_PLAINTEXT: the broker reaches itself as user `broker`.
+
+def render_server_properties(
+    address: BrokerAddress,
+    log_dir: Path,
+    secrets: BrokerSecrets,
+    extra: Mapping[str, str] | None = None,
+    *,
+    node_id: int = 1,
+    voters: Sequence[BrokerAddress] = (),
+) -> str:
+    """server.properties for a KRaft node in combined (broker+controller) mode, with SASL and ACLs.
+
+    Alone (no `voters`) it is formatted with `StorageTool format --standalone`, so `controller.quorum.voters` stays
+    unset; in a local cluster every node lists the same static `voters` (node i is voters[i-1]). Both listeners are
+    on `address.host` (loopback by default) and SASL_PLAINTEXT: the broker reaches itself as user `broker`.
     """
     host, port, cport = address.host, address.port, address.controller_port
+    quorum = (
+        {"controller.quorum.voters": ",".join(f"{i}@{v.host}:{v.controller_port}" for i, v in enumerate(voters, 1))}
+        if voters
+        else {"controller.quorum.bootstrap.servers": f"{host}:{cport}"}
+    )
     props: dict[str, str] = {
         "process.roles": "broker,controller",
-        "node.id": "1",
-        "controller.quorum.bootstrap.servers": f"{host}:{cport}",
+        "node.id": str(node_id),
+        **quorum,
         "listeners": f"CLIENT://{host}:{port},CONTROLLER://{host}:{cport}",
         "advertised.listeners": f"CLIENT://{host}:{port}",
         "controller.listener.names": "CONTROLLER",
@@ -111,11 +139,7 @@ def render_server_properties(
         **security_properties(secrets),
         "log.dirs": str(log_dir),
         "num.partitions": "1",
-        "offsets.topic.replication.factor": "1",
-        "share.coordinator.state.topic.replication.factor": "1",
-        "share.coordinator.state.topic.min.isr": "1",
-        "transaction.state.log.replication.factor": "1",
-        "transaction.state.log.min.isr": "1",
+        **replication_properties(len(voters) or 1),
         "group.initial.rebalance.delay.ms": "0",
     }
     if extra:
