@@ -28,7 +28,7 @@ endif
 export TOCSIN_KAFKA_BOOTSTRAP ?= 127.0.0.1:9092
 
 .PHONY: help setup run test unit lint typecheck imports playbook-check pytest kafka-start kafka-stop \
-        kafka-status clean distclean
+        kafka-status clean distclean faults
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -70,6 +70,19 @@ NO_BROKER  := 127.0.0.1:1
 unit: $(STAMP) ## Fast tier: every test needing no broker, PostgreSQL or subprocess (starts nothing); prints wall time
 	TIMEFORMAT='make unit: %R s wall time'; time TOCSIN_KAFKA_BOOTSTRAP=$(NO_BROKER) \
 	  $(BIN)/pytest -q -m "$(UNIT_TESTS)" --ignore=tests/api/test_schemathesis.py
+
+# Faults (issue 16, docs/adr/0025; not part of `make test`): the fault e2e tests (a worker killed mid-stream with a
+# ledger, every broker down, a three-broker cluster losing its leader) and 2 x 50,000 fuzzed reports.
+FAULT_TESTS := tests/e2e/test_scale_out.py tests/e2e/test_delivery.py tests/e2e/test_kafka_down.py \
+               tests/e2e/test_local_cluster.py tests/unit/streams/test_intake_fuzz.py
+
+faults: setup ## Fault tests and the decoder fuzz (100,000 inputs); results in var/faults.xml
+ifeq ($(KAFKA_LOCAL),1)
+	$(KAFKA) start
+endif
+	mkdir -p var
+	TIMEFORMAT='make faults: %R s wall time'; time TOCSIN_FUZZ_EXAMPLES=50000 bash scripts/with-postgres.sh \
+	  $(BIN)/pytest -v --junitxml=var/faults.xml $(FAULT_TESTS)
 
 lint: $(STAMP) ## ruff
 	$(BIN)/ruff check .
