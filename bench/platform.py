@@ -38,6 +38,8 @@ class Platform:
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     token: str = ""
     """The API token of the platform's test user (a commander and duty officer), made by `create_api_user`."""
+    credentials: Path | None = None
+    """The local broker's credentials directory, when it is not the one of this process's settings (a test's own)."""
 
     @property
     def env(self) -> dict[str, str]:
@@ -49,7 +51,7 @@ class Platform:
         inherited = {k: v for k, v in os.environ.items() if k != PRINCIPAL_VARIABLE}
         return {
             **inherited,
-            "TOCSIN_KAFKA_CREDENTIALS_DIR": str(credentials_dir(Settings())),
+            "TOCSIN_KAFKA_CREDENTIALS_DIR": str(self.credentials or credentials_dir(Settings())),
             "TOCSIN_KAFKA_BOOTSTRAP": self.bootstrap,
             "TOCSIN_TOPIC_PREFIX": self.prefix,
             "TOCSIN_DATABASE_URL": f"sqlite+aiosqlite:///{self.workdir / 'tocsin.db'}",
