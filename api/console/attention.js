@@ -130,6 +130,8 @@
       case "raised":
         return [ui.level(item.from_level), " → ", ui.level(item.to_level), " ",
           h("span", item.by ? t("attention.raisedBy", { by: item.by }) : t("attention.raisedByRule")), h("br"), h("small", item.title || "")];
+      case "draft":
+        return [h("strong", item.title || ""), h("br"), h("small.muted", t("attention.draftBy", { kind: ui.word("bulletinKind", item.draft_kind), by: item.by || "—" }))];
       case "opened":
         return [h("strong", t("attention.newIncident")), h("br"), h("small", item.title || "")];
       default:
@@ -145,7 +147,7 @@
           .then((outcome) => { watcher.reload.soon(); return api.outcomeMessage(outcome); })),
       }, t("task.ackAlert"));
     }
-    if (act === "openDraft") return h("a.button", { href: "#/incidents/" + encodeURIComponent(item.incident_id) + "?draft=" + encodeURIComponent(item.key || "") }, t("attention.openDraft"));
+    if (act === "openDraft") return h("a.button", { href: "#/incidents/" + encodeURIComponent(item.incident_id) }, t("attention.openDraft"));
     return h("a.button", { href: "#/incidents/" + encodeURIComponent(item.incident_id) }, t("attention.open"));
   }
 

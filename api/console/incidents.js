@@ -63,7 +63,7 @@
       ui.field(t("filter.mode"), ui.select("mode", any.concat([["actual", t("mode.actual")], ["exercise", "【演练】 " + t("mode.exercise")]]), filters.mode)),
       h("a", { href: "#/incidents" }, t("filter.clear")));
     const meta = h("span.meta", { role: "status" }, t("common.loading"));
-    const list = h("div", { "aria-busy": "true" });
+    const list = h("div.list-wrap", { "aria-busy": "true" });
     const more = h("div");
     fill(root, h("div.toolbar", h("h1", t("incidents.title")), form, meta), list, more);
 
@@ -153,6 +153,9 @@
     const me = api.call("whoami").catch(() => null); // who may see the case list; unknown: ask the API
     const timeline = ui.section(t("panel.timeline"));
     const actions = ui.section(t("panel.commands"));
+    const assessing = ui.section(t("panel.assessments"));
+    const publishing = ui.section(t("panel.publicInfo"));
+    publishing.el.id = "public-info";
     let detail = null;
     let labels = null;
     let allTasks = [];
@@ -230,6 +233,7 @@
     }
 
     function previewText(p) {
+      if (p.needs_assessment) return h("p.error", t("level.needsAssessment"));
       if (p.refusal) return h("p.error", t("level.refused", { why: p.refusal }));
       const steps = (list) => h("ul", list.map((s) => h("li", h("strong", s.title), " — ", s.owner_name,
         s.due_at ? [" · ", t("level.dueBy"), " ", ui.timeCell(s.due_at)] : null)));
@@ -341,8 +345,12 @@
       { title: t("col.decidedBy"), cell: (c) => c.decided_by || h("span.muted", t("history.byRule")) },
     ];
 
-    fill(root, banner, head, h("div.columns", h("div.col", actions.el, ending.el, facts.el, history.el),
-      h("div.col.wide", tasks.el, notifications.el, timeline.el, cases.el)));
+    fill(root, banner, head, h("div.columns", h("div.col", actions.el, ending.el, assessing.el, facts.el, history.el),
+      h("div.col.wide", tasks.el, publishing.el, notifications.el, timeline.el, cases.el)));
+    assessing.reload = publishing.reload = () => reload.soon();
+    const assessPanel = T.panels.assessments(assessing, id, send);
+    let publicPanel = null;
+    me.then((who) => { publicPanel = T.panels.publicInfo(publishing, id, send, who); reload.soon(); });
 
     /** Who a step could not reach and why, and what the reports name that the district does not know. */
     function routingWarnings(d) {
@@ -440,9 +448,13 @@
         { title: t("termination.state"), cell: (c) => [h("span.badge." + (c.holds ? "state-met" : "state-missed") + ".state", c.holds ? t("termination.holds") : t("termination.notYet")),
           c.holds_from && !c.holds ? [h("br"), h("small", t("termination.holdsFrom")), " ", ui.timeCell(c.holds_from)] : null] },
       ], criteria, t("termination.noCriteria"));
+      const expert = state.assessment_required
+        ? h("p", h("span.badge.state." + (state.assessment_ok ? "state-met" : "state-missed"), state.assessment_ok ? t("termination.holds") : t("termination.notYet")),
+          " ", t("termination.assessment")) : null;
+      const missing = (state.missing || []).length + (state.assessment_ok === false ? 1 : 0);
       fill(endSummary,
-        h("p" + (state.ready ? ".ok" : ".muted"), state.ready ? t("termination.ready") : t("termination.missing", { n: (state.missing || []).length })),
-        rows);
+        h("p" + (state.ready ? ".ok" : ".muted"), state.ready ? t("termination.ready") : t("termination.missing", { n: missing })),
+        rows, expert);
       const signature = JSON.stringify([closed, state.signals]);
       if (closed) fill(signalArea, h("p.note", t("termination.closed")));
       else if (!signalsDirty && signature !== signalsShown) fill(signalArea, signalForm(criteria));
@@ -505,10 +517,11 @@
     }
 
     const reload = ui.reloader(async function () {
-      const [found, taskList, sent, events, caseList, end] = await Promise.allSettled([
+      const [found, taskList, sent, events, caseList, end, assessed, bulletins] = await Promise.allSettled([
         api.call("incident", { params: params }), api.call("tasks", { params: params }),
         api.call("notifications", { params: params }), api.call("timeline", { params: params }), loadCases(),
-        api.call("termination", { params: params }),
+        api.call("termination", { params: params }), api.call("assessments", { params: params }),
+        api.call("publicInfo", { params: params }),
       ]);
       if (found.status === "fulfilled") {
         detail = found.value;
@@ -520,7 +533,7 @@
         commands.disabled = true;
         commands.removeAttribute("aria-busy");
         if (missing) {
-          [tasks, notifications, timeline, cases, ending, facts, history].forEach((s) => fill(s.body, h("p.muted", "—")));
+          [tasks, notifications, timeline, cases, ending, facts, history, assessing, publishing].forEach((s) => fill(s.body, h("p.muted", "—")));
           return;
         }
       }
@@ -528,12 +541,14 @@
       else fill(tasks.body, h("p.error", taskList.reason.message));
       fill(cases.body, caseList.status === "fulfilled" ? caseList.value : h("p.error", String(caseList.reason)));
       if (sent.status === "fulfilled") {
-        const rows = sent.value.slice().sort((a, b) => (a.status === "failed" ? 0 : 1) - (b.status === "failed" ? 0 : 1));
-        const table = ui.table(notificationColumns, rows, t("delivery.none"));
-        if (table.tagName === "TABLE") {
-          Array.from(table.tBodies[0].rows).forEach((tr, i) => { if (rows[i].status === "failed") tr.classList.add("failed-row"); });
-        }
-        fill(notifications.body, table);
+        // Failed deliveries first and always shown (recipient, channel, reason); the rest one click away.
+        const failed = sent.value.filter((n) => n.status === "failed");
+        const others = sent.value.filter((n) => n.status !== "failed");
+        const wasOpen = notifications.body.querySelector("details[open]") !== null;
+        fill(notifications.body,
+          failed.length ? [h("h3.error", t("delivery.failedTitle", { n: failed.length })), ui.table(notificationColumns, failed, "")] : null,
+          others.length ? h("details", { open: wasOpen }, h("summary", t("delivery.others", { n: others.length })), ui.table(notificationColumns, others, ""))
+            : failed.length ? null : h("p.empty", t("delivery.none")));
       } else {
         fill(notifications.body, h("p.error", sent.reason.message));
       }
@@ -545,7 +560,13 @@
         fill(timelineBody, h("p.error", events.reason.message));
       }
       if (end.status === "fulfilled") renderTermination(end.value);
-      else fill(ending.body, h("p.error", end.reason.message));
+      else fill(endSummary, h("p.error", end.reason.message));
+      if (assessed.status === "fulfilled") assessPanel.render(assessed.value);
+      else assessPanel.error(assessed.reason);
+      if (publicPanel) {
+        if (bulletins.status === "fulfilled") publicPanel.render(bulletins.value);
+        else publicPanel.error(bulletins.reason);
+      }
     }, 300);
     reload.now();
     const off = T.feed.subscribe((msg) => {

@@ -38,7 +38,7 @@ def incident_of(platform: Platform, report: dict[str, Any]) -> dict[str, Any]:
 def open_incident(page: Page, platform: Platform, incident_id: str) -> None:
     """Open one incident's page and wait until its commands are enabled (the incident has loaded)."""
     page.goto(f"{platform.base_url}/console/#/incidents/{incident_id}")
-    expect(page.locator("fieldset.commands")).to_be_enabled()
+    expect(page.get_by_role("button", name="调整响应级别…")).to_be_enabled()
 
 
 def test_sign_in_lands_on_the_attention_view_in_chinese(page: Page, console_platform: Platform) -> None:
@@ -134,6 +134,13 @@ def test_a_commander_approves_termination_after_setting_the_signals(page: Page, 
     panel.locator("fieldset", has_text="现场、可疑食品").get_by_label("已确认").check()
     panel.locator("fieldset", has_text="次生、衍生危害").get_by_label("已确认").check()
     panel.get_by_role("button", name="保存条件状态").click()
+    expect(panel).to_contain_text("还有 1 项条件未满足")  # the expert group's assessment
+    experts = page.locator("section", has=page.get_by_role("heading", name="专家组研判"))
+    experts.get_by_label("专家").fill("王教授（市疾控中心）、李主任（区人民医院）")
+    experts.get_by_label("研判结论").fill("患者病情稳定，超过最长潜伏期无新发病例")
+    experts.get_by_label("建议").select_option("terminate")
+    experts.get_by_role("button", name="记录研判").click()
+    expect(experts.locator("table")).to_contain_text("终止响应")
     expect(panel).to_contain_text("所有条件均已满足")
     # Once every criterion holds, the incident's writer proposes the end by itself (playbooks/handlers.py).
     expect(page.locator("h1 .badge.state-termination_proposed")).to_have_text("已提请终止")
@@ -146,6 +153,33 @@ def test_a_commander_approves_termination_after_setting_the_signals(page: Page, 
     dialog.get_by_role("button", name="批准终止响应").click()
     expect(page.locator("h1 .badge.state-closed")).to_have_text("已终止")
     expect(panel).to_contain_text("响应已终止")
+
+
+def test_a_draft_is_edited_previewed_as_cap_and_approved_from_the_attention_view(
+    page: Page, console_platform: Platform
+) -> None:
+    report = produce_report(console_platform, facts={"cases": 45})
+    incident = incident_of(console_platform, report)
+    sign_in(page, console_platform)
+    open_incident(page, console_platform, incident["id"])
+    panel = page.locator("#public-info")
+    panel.get_by_label("类别").select_option("information")
+    panel.get_by_role("button", name="按模板起草").click()
+    editor = panel.locator("form.draft-editor")
+    expect(editor.get_by_label("标题")).not_to_have_value("")
+    expect(editor.locator("pre.cap")).to_contain_text("<status>Draft</status>")
+    editor.get_by_label("标题").fill("关于城关街道一起学校食堂食物中毒事件的情况通报")
+    editor.get_by_role("button", name="保存修改").click()
+    expect(editor.locator("pre.cap")).to_contain_text("关于城关街道一起学校食堂食物中毒事件的情况通报")
+    page.get_by_role("link", name=re.compile("需要处理")).click()
+    headline = "关于城关街道一起学校食堂食物中毒事件的情况通报"
+    draft = page.locator(f"section[data-kind='draft'] li[data-incident='{incident['id']}']", has_text=headline)
+    expect(draft).to_be_visible()
+    draft.get_by_role("link", name="审阅草稿").click()
+    panel.locator("tr", has_text=headline).get_by_role("button", name="编辑与预览").click()
+    editor.get_by_role("button", name="批准发布").click()
+    page.get_by_role("dialog", name="批准向公众发布").get_by_role("button", name="批准发布").click()
+    expect(panel.locator("tr", has_text=headline).locator(".badge")).to_have_text("已发布")
 
 
 def test_a_drill_is_started_paused_and_finished_and_its_report_opens_without_a_reload(
