@@ -15,7 +15,7 @@ from playbooks.assessment import Recommendation
 from playbooks.facts import Facts
 from playbooks.json_types import JsonObject, JsonValue
 from playbooks.levels import Level
-from playbooks.public_info import BulletinEdit, BulletinKind
+from playbooks.public_info import BulletinEdit, BulletinKind, WarningLevel
 from playbooks.report import Report
 
 
@@ -193,6 +193,24 @@ class WithdrawPublicInfo(PersonCommand):
 
     draft_id: str
     reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class IssueWarning(PersonCommand):
+    """Issue a warning (预警) on its own, not from an incident: its first draft, approved like any bulletin.
+
+    `warning_id` names the new warning (`WRN-...`); `incident_type` picks the playbook whose templates and CAP
+    fields it is written with; `basis` says why (e.g. a sampling trend). Empty texts come from the template.
+    """
+
+    warning_id: str
+    incident_type: str
+    hazard: str
+    warning_level: WarningLevel
+    areas: tuple[str, ...]
+    admin_code: str | None = None
+    basis: str = ""
+    edit: BulletinEdit = field(default_factory=BulletinEdit)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -352,6 +352,29 @@ class AssessmentRecorded(Event):
         return self.assessment.to_dict()
 
 
+@dataclass(frozen=True, kw_only=True)
+class WarningIssued(Event):
+    """A warning on its own (not an incident's) was issued: its hazard, area and basis; its bulletin follows."""
+
+    warning_id: str
+    hazard: str
+    areas: tuple[str, ...]
+    basis: str
+    incident_type: str
+    by: str
+
+    def to_data(self) -> JsonObject:
+        """`warning_id`, `hazard`, `areas`, `basis`, `incident_type`, `by`."""
+        return {
+            "warning_id": self.warning_id,
+            "hazard": self.hazard,
+            "areas": list(self.areas),
+            "basis": self.basis,
+            "incident_type": self.incident_type,
+            "by": self.by,
+        }
+
+
 EVENT_CLASSES: tuple[type[Event], ...] = (
     IncidentOpened,
     ReportReceived,
@@ -372,5 +395,6 @@ EVENT_CLASSES: tuple[type[Event], ...] = (
     PublicInfoPublished,
     PublicInfoWithdrawn,
     AssessmentRecorded,
+    WarningIssued,
 )
 """Every event of the incident aggregate (the wire contract maps each to an `EventType`)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from typing import Protocol
 
 from playbooks.assessment import Assessment, Decision, missing_assessment
 from playbooks.commands import (
@@ -64,13 +65,33 @@ BULLETIN_FIELD = "bulletin_id"
 """The field of the notifier's delivery record that names the bulletin a CAP publication carried."""
 
 
-def _require(actor: Actor, roles: frozenset[Role], what: str) -> None:
+class BulletinHolder(Protocol):
+    """What bulletins belong to: an incident, or a warning on its own (playbooks/warnings.py)."""
+
+    @property
+    def id(self) -> str:
+        """The aggregate's id (the key of its commands and events)."""
+        ...
+
+    @property
+    def bulletins(self) -> dict[str, Bulletin]:
+        """Its drafts and publications by id."""
+        ...
+
+
+def _name(holder: BulletinHolder) -> str:
+    return f"incident {holder.id}" if isinstance(holder, Incident) else f"warning {holder.id}"
+
+
+def require_role(actor: Actor, roles: frozenset[Role], what: str) -> None:
+    """Refuse the command unless the actor holds one of `roles`, naming who may."""
     if not actor.roles & roles:
         needed = " or ".join(sorted(roles))
         raise CommandRefused(f"only a {needed} {what}; {actor.describe()} is not one")
 
 
-def _spec(ctx: Context) -> PublicInfoSpec:
+def public_info_spec(ctx: Context) -> PublicInfoSpec:
+    """The playbook's `public_info` section; refused when the playbook has none."""
     spec = ctx.playbook.public_info
     if spec is None:
         raise CommandRefused(f"playbook {ctx.playbook.id} has no public_info section (templates, sender, hotline)")
@@ -100,24 +121,29 @@ def situation(incident: Incident, ctx: Context) -> Situation:
     )
 
 
-def _bulletin(incident: Incident, draft_id: str) -> Bulletin:
-    found = incident.bulletins.get(draft_id)
+def _bulletin(holder: BulletinHolder, draft_id: str) -> Bulletin:
+    found = holder.bulletins.get(draft_id)
     if found is None:
-        raise CommandRefused(f"incident {incident.id} has no public information {draft_id!r}")
+        raise CommandRefused(f"{_name(holder)} has no public information {draft_id!r}")
     return found
 
 
-def _store(incident: Incident, bulletin: Bulletin) -> Bulletin:
-    incident.bulletins[bulletin.id] = bulletin
+def _store(holder: BulletinHolder, bulletin: Bulletin) -> Bulletin:
+    holder.bulletins[bulletin.id] = bulletin
     return bulletin
 
 
 def draft_public_info(incident: Incident, command: DraftPublicInfo, ctx: Context) -> list[Event]:
     """A person drafts public information, a refutation or a warning (an Update when it names a publication)."""
-    _require(command.actor, DRAFTERS, "drafts public information")
-    if command.draft_id in incident.bulletins:
-        raise CommandRefused(f"incident {incident.id} already has public information {command.draft_id!r}")
-    updates = _bulletin(incident, command.updates) if command.updates else None
+    return draft_bulletin(incident, command, ctx, situation(incident, ctx))
+
+
+def draft_bulletin(holder: BulletinHolder, command: DraftPublicInfo, ctx: Context, where: Situation) -> list[Event]:
+    """A person drafts a bulletin of `holder` written for `where` (an Update when it names a publication)."""
+    require_role(command.actor, DRAFTERS, "drafts public information")
+    if command.draft_id in holder.bulletins:
+        raise CommandRefused(f"{_name(holder)} already has public information {command.draft_id!r}")
+    updates = _bulletin(holder, command.updates) if command.updates else None
     if updates is not None:
         if updates.state is not BulletinState.PUBLISHED or updates.msg_type is MsgType.CANCEL:
             raise CommandRefused(f"only a published Alert or Update is updated; {updates.id!r} is {updates.state}")
@@ -132,15 +158,15 @@ def draft_public_info(incident: Incident, command: DraftPublicInfo, ctx: Context
         rumour=command.rumour,
     )
     try:
-        bulletin = draft(_spec(ctx), situation(incident, ctx), request)
+        bulletin = draft(public_info_spec(ctx), where, request)
     except PublicInfoError as exc:
         raise CommandRefused(str(exc)) from exc
-    return [PublicInfoDrafted(at=ctx.now, bulletin=_store(incident, bulletin), by=command.actor.user, cause="person")]
+    return [PublicInfoDrafted(at=ctx.now, bulletin=_store(holder, bulletin), by=command.actor.user, cause="person")]
 
 
-def edit_public_info(incident: Incident, command: EditPublicInfo, ctx: Context) -> list[Event]:
+def edit_public_info(incident: BulletinHolder, command: EditPublicInfo, ctx: Context) -> list[Event]:
     """A publicity officer or a commander changes a draft."""
-    _require(command.actor, APPROVERS, "edits public information")
+    require_role(command.actor, APPROVERS, "edits public information")
     fields = tuple(sorted(command.edit.changes()))
     if not fields:
         raise CommandRefused("the edit changes nothing")
@@ -151,9 +177,9 @@ def edit_public_info(incident: Incident, command: EditPublicInfo, ctx: Context) 
     return [PublicInfoEdited(at=ctx.now, bulletin=_store(incident, bulletin), by=command.actor.user, fields=fields)]
 
 
-def approve_public_info(incident: Incident, command: ApprovePublicInfo, ctx: Context) -> list[Event]:
+def approve_public_info(incident: BulletinHolder, command: ApprovePublicInfo, ctx: Context) -> list[Event]:
     """A publicity officer or a commander approves a draft; the notifier publishes it."""
-    _require(command.actor, APPROVERS, "approves public information")
+    require_role(command.actor, APPROVERS, "approves public information")
     current = _bulletin(incident, command.draft_id)
     for ref in current.references[:1]:
         earlier = _bulletin(incident, ref)
@@ -177,7 +203,14 @@ def approve_public_info(incident: Incident, command: ApprovePublicInfo, ctx: Con
 
 def withdraw_public_info(incident: Incident, command: WithdrawPublicInfo, ctx: Context) -> list[Event]:
     """Discard a draft; for a publication, draft its Cancel (approved like any draft)."""
-    _require(command.actor, APPROVERS, "withdraws public information")
+    return withdraw_bulletin(incident, command, ctx, situation(incident, ctx))
+
+
+def withdraw_bulletin(
+    incident: BulletinHolder, command: WithdrawPublicInfo, ctx: Context, where: Situation
+) -> list[Event]:
+    """Discard a draft of `incident`; for a publication, draft its Cancel written for `where`."""
+    require_role(command.actor, APPROVERS, "withdraws public information")
     reason = command.reason.strip()
     if not reason:
         raise CommandRefused("withdrawing public information needs a reason")
@@ -192,7 +225,7 @@ def withdraw_public_info(incident: Incident, command: WithdrawPublicInfo, ctx: C
         if pending:
             raise CommandRefused(f"{current.id!r} already has a draft that replaces it: {', '.join(pending)}")
         number = sum(1 for b in incident.bulletins.values() if b.id.startswith(f"{current.id}-cancel"))
-        cancel = cancel_draft(_spec(ctx), situation(incident, ctx), current, by=by, reason=reason)
+        cancel = cancel_draft(public_info_spec(ctx), where, current, by=by, reason=reason)
         cancel = replace(cancel, id=cancel.id if number == 0 else f"{cancel.id}-{number + 1}")
         _store(incident, cancel)
         return [PublicInfoDrafted(at=ctx.now, bulletin=cancel, by=by, cause=f"withdraw {current.id}")]
@@ -231,7 +264,7 @@ def drafts_for_steps(incident: Incident, items: Sequence[Item], ctx: Context) ->
     return [PublicInfoDrafted(at=ctx.now, bulletin=bulletin, by=None, cause=f"step {key}")]
 
 
-def publications(incident: Incident, deliveries: Iterable[Delivery], ctx: Context) -> tuple[list[Event], bool]:
+def publications(incident: BulletinHolder, deliveries: Iterable[Delivery], ctx: Context) -> tuple[list[Event], bool]:
     """The bulletins the notifier's delivered CAP records put on a feed, now published (an Update replaces, a
     Cancel withdraws what it refers to); and whether information was published (its steps are then done)."""
     events: list[Event] = []
@@ -248,7 +281,7 @@ def publications(incident: Incident, deliveries: Iterable[Delivery], ctx: Contex
     return events, informed
 
 
-def _replaced(incident: Incident, bulletin: Bulletin, ctx: Context) -> list[Event]:
+def _replaced(incident: BulletinHolder, bulletin: Bulletin, ctx: Context) -> list[Event]:
     """A published Update replaces the bulletin it refers to; a published Cancel withdraws every one it refers to."""
     events: list[Event] = []
     for ref in bulletin.references:
@@ -266,7 +299,7 @@ def _replaced(incident: Incident, bulletin: Bulletin, ctx: Context) -> list[Even
 
 def record_assessment(incident: Incident, command: RecordAssessment, ctx: Context) -> list[Event]:
     """Record the expert group's assessment (专家组研判) with who, conclusion, recommendation and time."""
-    _require(command.actor, ASSESSORS, "records the expert group's assessment")
+    require_role(command.actor, ASSESSORS, "records the expert group's assessment")
     experts = tuple(e.strip() for e in command.experts if e.strip())
     if not experts:
         raise CommandRefused("an expert assessment names the experts who made it")

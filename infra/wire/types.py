@@ -29,6 +29,7 @@ class CommandType(StrEnum):
     APPROVE_PUBLIC_INFO = "ApprovePublicInfo"
     WITHDRAW_PUBLIC_INFO = "WithdrawPublicInfo"
     RECORD_ASSESSMENT = "RecordAssessment"
+    ISSUE_WARNING = "IssueWarning"
     ASSIGN_SHIFT = "AssignShift"
     UPDATE_CONTACTS = "UpdateContacts"
 
@@ -62,6 +63,7 @@ class EventType(StrEnum):
     PUBLIC_INFO_PUBLISHED = "PublicInfoPublished"
     PUBLIC_INFO_WITHDRAWN = "PublicInfoWithdrawn"
     ASSESSMENT_RECORDED = "AssessmentRecorded"
+    WARNING_ISSUED = "WarningIssued"
 
 
 class DrillCommandType(StrEnum):
