@@ -41,12 +41,12 @@ from playbooks.public_info import (
 )
 from playbooks.publishing import (
     DRAFTERS,
-    require_role,
-    public_info_spec,
     approve_public_info,
     draft_bulletin,
     edit_public_info,
+    public_info_spec,
     publications,
+    require_role,
     withdraw_bulletin,
 )
 
