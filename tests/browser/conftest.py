@@ -78,14 +78,15 @@ def browser(playwright_driver: Playwright) -> Iterator[Browser]:
     launched.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def console_platform(make_platform: PlatformFactory) -> Iterator[Platform]:
-    """Worker, drill service and API for the browser journeys; its clock runs at 60× so steps fall due quickly."""
+    """Worker, drill service and API for the browser tests (stopped after them, so they do not load the rest of the
+    suite); its clock runs at 60× so steps fall due quickly."""
     platform = make_platform(TOCSIN_CLOCK_SPEED="60")
     platform.start("drills")
     platform.wait_drills_ready()
     yield platform
-    platform.kill("drills")
+    platform.stop_all()
 
 
 @pytest.fixture
