@@ -362,9 +362,11 @@ class WarningIssued(Event):
     basis: str
     incident_type: str
     by: str
+    mode: str = "actual"
+    exercise_id: str | None = None
 
     def to_data(self) -> JsonObject:
-        """`warning_id`, `hazard`, `areas`, `basis`, `incident_type`, `by`."""
+        """`warning_id`, `hazard`, `areas`, `basis`, `incident_type`, `by`, `mode`, `exercise_id`."""
         return {
             "warning_id": self.warning_id,
             "hazard": self.hazard,
@@ -372,6 +374,8 @@ class WarningIssued(Event):
             "basis": self.basis,
             "incident_type": self.incident_type,
             "by": self.by,
+            "mode": self.mode,
+            "exercise_id": self.exercise_id,
         }
 
 

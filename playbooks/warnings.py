@@ -9,7 +9,7 @@ current publication, lifting is its `Cancel` (解除预警). Plain data and func
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -72,6 +72,27 @@ class WarningStatus(StrEnum):
     """Its first draft was withdrawn before anything was published."""
 
 
+def current_publication(bulletins: Mapping[str, Bulletin]) -> Bulletin | None:
+    """The publication on the feed now: a published Alert or Update not yet replaced (None if none)."""
+    live = [
+        b
+        for b in bulletins.values()
+        if b.state is BulletinState.PUBLISHED and b.msg_type is not MsgType.CANCEL and b.superseded_by is None
+    ]
+    return max(live, key=lambda b: b.published_at or b.created_at, default=None)
+
+
+def warning_status(bulletins: Mapping[str, Bulletin]) -> WarningStatus:
+    """A warning's status from its bulletins: active while one is on the feed, lifted once its Cancel is."""
+    if current_publication(bulletins) is not None:
+        return WarningStatus.ACTIVE
+    if any(b.msg_type is MsgType.CANCEL and b.state is BulletinState.PUBLISHED for b in bulletins.values()):
+        return WarningStatus.LIFTED
+    if any(b.state is not BulletinState.WITHDRAWN for b in bulletins.values()):
+        return WarningStatus.DRAFT
+    return WarningStatus.DISCARDED
+
+
 @dataclass
 class HazardWarning:
     """A warning on its own: hazard, area, basis, who issued it, and its bulletins (Alert, Updates, Cancel)."""
@@ -98,23 +119,12 @@ class HazardWarning:
     @property
     def current(self) -> Bulletin | None:
         """The publication on the feed now: a published Alert or Update not yet replaced (None if none)."""
-        live = [
-            b
-            for b in self.bulletins.values()
-            if b.state is BulletinState.PUBLISHED and b.msg_type is not MsgType.CANCEL and b.superseded_by is None
-        ]
-        return max(live, key=lambda b: b.published_at or b.created_at, default=None)
+        return current_publication(self.bulletins)
 
     @property
     def status(self) -> WarningStatus:
         """Draft until published, active while a level is on the feed, then lifted (or discarded unpublished)."""
-        if self.current is not None:
-            return WarningStatus.ACTIVE
-        if any(b.msg_type is MsgType.CANCEL and b.state is BulletinState.PUBLISHED for b in self.bulletins.values()):
-            return WarningStatus.LIFTED
-        if any(b.state is not BulletinState.WITHDRAWN for b in self.bulletins.values()):
-            return WarningStatus.DRAFT
-        return WarningStatus.DISCARDED
+        return warning_status(self.bulletins)
 
     @property
     def level(self) -> WarningLevel | None:
@@ -230,6 +240,8 @@ def issue_warning(
         basis=warning.basis,
         incident_type=warning.incident_type,
         by=command.actor.user,
+        mode=mode,
+        exercise_id=exercise_id,
     )
     return warning, [issued, PublicInfoDrafted(at=ctx.now, bulletin=bulletin, by=command.actor.user, cause="issue")]
 

@@ -39,6 +39,8 @@ from playbooks.json_types import JsonObject
 from playbooks.model import Playbook
 from playbooks.organisation import Organisation
 from playbooks.response import next_deadline
+from playbooks.warnings import is_warning_id
+from streams.warning_writer import WarningWriter
 
 log = structlog.get_logger("tocsin.streams")
 
@@ -95,6 +97,8 @@ class IncidentWriter:
         """Working days for `N working days` deadlines: the State Council's holidays and make-up days."""
         self.district = district
         """The district's units: a report naming a town not in it is accepted and flagged."""
+        self.warnings = WarningWriter(self._warning_playbook, clock, self._emit_warning, self._remember)
+        """The writer of standalone warnings (`WRN-...`), whose commands share the incidents' topic (ADR 0026)."""
 
     async def _playbook(self, incident_type: str, version: str | None, rule_set: str | None) -> Playbook:
         """The incident's playbook, counting working days on the writer's calendar."""
@@ -109,6 +113,9 @@ class IncidentWriter:
         stored = self.store.get(incident_id)
         if stored and envelope.id in (stored.get(RECENT_COMMANDS) or ()):
             log.info("command.repeated", type=envelope.type, id=envelope.id, incident_id=incident_id)
+            return
+        if is_warning_id(incident_id):
+            await self.warnings.apply(envelope, stored)
             return
         now = self.clock.now()
         try:
@@ -133,6 +140,19 @@ class IncidentWriter:
             await self._reject(envelope, stored, str(exc), by=_person(command), now=now)
             return
         await self._commit(envelope, outcome, playbook, stored)
+
+    async def _warning_playbook(self, incident_type: str, version: str | None) -> Playbook:
+        """The playbook a standalone warning is written with."""
+        return await self._playbook(incident_type, version, None)
+
+    async def _emit_warning(self, key: str, message: Envelope) -> Awaitable[object] | None:
+        """Put a warning's event on the incident events topic."""
+        return await self.publish(self.topics.events, key, message)
+
+    def _remember(self, data: StoredState, stored: StoredState | None, command_id: str) -> None:
+        """Store an aggregate's state with the ids of the latest commands it applied."""
+        recent = [*((stored or {}).get(RECENT_COMMANDS) or ()), command_id]
+        self.store[str(data["id"])] = {**data, RECENT_COMMANDS: recent[-REMEMBERED_COMMANDS:]}
 
     async def _receive(
         self, envelope: Envelope, command: ReceiveReport, stored: StoredState | None, incident_id: str, now: datetime

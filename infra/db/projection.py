@@ -151,11 +151,12 @@ class ProjectedRows:
         seq = int(payload["seq"])
         event_id = message["id"]
         incident_id = message["incident_id"]
-        snapshot = payload["incident"]
-        _require(snapshot, _SNAPSHOT_FIELDS)
-        held = self.incidents.get(snapshot["id"])
-        if held is None or seq > held[0]:
-            self.incidents[snapshot["id"]] = (seq, snapshot, at)
+        if "warning" not in payload:  # a standalone warning's events (ADR 0026) have a timeline, no incidents row
+            snapshot = payload["incident"]
+            _require(snapshot, _SNAPSHOT_FIELDS)
+            held = self.incidents.get(snapshot["id"])
+            if held is None or seq > held[0]:
+                self.incidents[snapshot["id"]] = (seq, snapshot, at)
         data = payload.get("event") or {}
         kind = message["type"]
         if event_id not in self.timeline:

@@ -9,7 +9,7 @@ a payload that does not fit raises `WireError` naming the command, the field and
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -35,6 +35,7 @@ from playbooks.commands import (
     Delivery,
     DraftPublicInfo,
     EditPublicInfo,
+    IssueWarning,
     PersonCommand,
     ProposeTermination,
     ReceiveReport,
@@ -308,6 +309,20 @@ def _record_assessment(p: _Fields) -> Command:
     )
 
 
+def _issue_warning(p: _Fields) -> Command:
+    return IssueWarning(
+        warning_id=p.text("warning_id", required=True),
+        incident_type=p.text("incident_type", required=True),
+        hazard=p.text("hazard", required=True),
+        warning_level=p.choice("warning_level", WarningLevel),
+        areas=p.texts("areas", required=True) or (),
+        admin_code=p.optional_text("admin_code"),
+        basis=p.text("basis"),
+        edit=replace(p.bulletin_edit(), warning_level=None, hazard=None, areas=None),
+        actor=p.actor(),
+    )
+
+
 _READERS: dict[CommandType, Callable[[_Fields], Command]] = {
     CommandType.RECEIVE_REPORT: _receive_report,
     CommandType.ACKNOWLEDGE_ALERT: _acknowledge_alert,
@@ -326,6 +341,7 @@ _READERS: dict[CommandType, Callable[[_Fields], Command]] = {
     CommandType.APPROVE_PUBLIC_INFO: _approve_public_info,
     CommandType.WITHDRAW_PUBLIC_INFO: _withdraw_public_info,
     CommandType.RECORD_ASSESSMENT: _record_assessment,
+    CommandType.ISSUE_WARNING: _issue_warning,
 }
 """How each incident command's payload becomes its dataclass."""
 
@@ -392,6 +408,19 @@ def _draft_payload(command: DraftPublicInfo) -> Payload:
     return payload
 
 
+def _issue_warning_payload(command: IssueWarning) -> Payload:
+    return {
+        **_edit_payload(command.edit),
+        "warning_id": command.warning_id,
+        "incident_type": command.incident_type,
+        "hazard": command.hazard,
+        "warning_level": command.warning_level.value,
+        "areas": list(command.areas),
+        "admin_code": command.admin_code,
+        "basis": command.basis,
+    }
+
+
 def _assessment_payload(command: RecordAssessment) -> Payload:
     return {
         "experts": list(command.experts),
@@ -428,6 +457,7 @@ _WRITERS: dict[type[Command], Callable[[Any], Payload]] = dict(
         _writer(ApprovePublicInfo, lambda c: {"draft_id": c.draft_id, "note": c.note}),
         _writer(WithdrawPublicInfo, lambda c: {"draft_id": c.draft_id, "reason": c.reason}),
         _writer(RecordAssessment, _assessment_payload),
+        _writer(IssueWarning, _issue_warning_payload),
     ]
 )
 """How each incident command becomes its JSON payload (without the actor): the inverse of `_READERS`."""
