@@ -81,7 +81,7 @@ def _fold(rows: Sequence[TimelineRow], visibility: Visibility) -> list[WarningVi
     return sorted(views, key=lambda v: v.issued_at)
 
 
-def _query(*, warning_id: str | None = None) -> Select[tuple[TimelineRow]]:
+def _query(*, warning_id: str | None = None) -> Select[TimelineRow]:
     where = TimelineRow.incident_id == warning_id if warning_id else TimelineRow.incident_id.startswith(WARNING_PREFIX)
     return (
         select(TimelineRow)
