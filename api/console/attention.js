@@ -131,7 +131,7 @@
         return [ui.level(item.from_level), " → ", ui.level(item.to_level), " ",
           h("span", item.by ? t("attention.raisedBy", { by: item.by }) : t("attention.raisedByRule")), h("br"), h("small", item.title || "")];
       case "draft":
-        return [h("strong", item.title || ""), h("br"), h("small.muted", t("attention.draftBy", { kind: ui.word("bulletinKind", item.draft_kind), by: item.by || "—" }))];
+        return [h("strong", item.title || ""), h("br"), h("small.muted", t("attention.draftBy", { kind: ui.word("bulletinKind", item.draft_kind), by: item.by || t("attention.bySystem") }))];
       case "opened":
         return [h("strong", t("attention.newIncident")), h("br"), h("small", item.title || "")];
       default:

@@ -504,5 +504,6 @@
     "attention.draftBy": "{kind} · drafted by {by}",
     "delivery.failedTitle": "Failed deliveries ({n})",
     "delivery.others": "Other deliveries ({n})",
+    "attention.bySystem": "the plan's template",
   };
 })(window.Tocsin = window.Tocsin || {});

@@ -504,5 +504,6 @@
     "attention.draftBy": "{kind} · 起草人 {by}",
     "delivery.failedTitle": "投递失败（{n}）",
     "delivery.others": "其他投递记录（{n}）",
+    "attention.bySystem": "预案模板",
   };
 })(window.Tocsin = window.Tocsin || {});

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import in_thread, sign_in
+from tests.browser.conftest import ARTIFACTS, in_thread, sign_in
 from tests.e2e.kafka_io import produce_raw
 from tests.e2e.platform import Platform, incident_for_venue
 from tests.factories import report_dict
@@ -116,6 +116,7 @@ def test_changing_the_level_shows_what_it_triggers_and_asks_to_confirm(page: Pag
     expect(dialog.locator(".effect")).to_contain_text("将启动的步骤")
     expect(dialog.locator(".effect")).to_contain_text("将通知")
     expect(confirm).to_have_text("确认调整为 Ⅱ级 重大")
+    page.screenshot(path=str(ARTIFACTS / "level-dialog-1366.png"))
     confirm.click()
     expect(page.locator("h1 .badge.level-II")).to_be_visible()
     expect(page.locator("#flash")).to_contain_text("调整级别：已生效")
