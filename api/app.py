@@ -38,6 +38,7 @@ from api.routers import (
     reports,
     roster,
     vocabulary,
+    warnings,
 )
 from infra.channels.cap_feed import CapAlertStore
 from infra.clock import Clock, SystemClock
@@ -143,6 +144,7 @@ def create_app(  # noqa: PLR0913 - the composition root: settings, then one opti
         attention,
         decisions,
         public_info,
+        warnings,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(health.router)

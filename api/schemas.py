@@ -375,6 +375,42 @@ class BulletinList(BaseModel):
     items: list[BulletinOut]
 
 
+class WarningOut(BaseModel):
+    """A warning issued on its own (预警): what, where, why, its state and its bulletins (Alert, Updates, Cancel)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str = Field(examples=["WRN-3f9a1c2b7d4e"])
+    hazard: str = Field(examples=["野生毒蘑菇中毒"])
+    areas: list[str]
+    basis: str
+    incident_type: str
+    mode: Literal["actual", "exercise"]
+    exercise_id: str | None = None
+    issued_at: datetime
+    issued_by: str | None
+    status: Literal["draft", "active", "lifted", "discarded"] = Field(
+        description="draft: nothing published yet; active: a level is on the public feed; lifted: its Cancel is "
+        "published; discarded: withdrawn before publication"
+    )
+    level: Literal["blue", "yellow", "orange", "red"] | None = Field(description="the colour on the feed now")
+    current: str | None = Field(description="the id of the publication on the feed now")
+    bulletins: list[BulletinOut]
+
+
+class WarningList(BaseModel):
+    """Standalone warnings, oldest first."""
+
+    items: list[WarningOut]
+
+
+class WarningOutcome(CommandOutcome):
+    """The IssueWarning command's outcome, the new warning's id and its first draft's id."""
+
+    warning_id: str = Field(examples=["WRN-3f9a1c2b7d4e"])
+    draft_id: str = Field(examples=["3f9a1c2b7d4e-alert"])
+
+
 class DraftOutcome(CommandOutcome):
     """The DraftPublicInfo command's outcome and the id the new draft has."""
 

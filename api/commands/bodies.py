@@ -242,3 +242,59 @@ class AssessmentIn(_Body):
         if value is not None and value.utcoffset() is None:
             raise ValueError("assessed_at needs a UTC offset")
         return value
+
+
+class WarningIn(BulletinFieldsIn):
+    """A warning issued on its own (预警, e.g. from a sampling trend), not from an incident.
+
+    `areas` (the towns) and `hazard` and `warning_level` are required; texts left out are written from the
+    playbook's `warning` template. It reaches the public only once a publicity officer or commander approves it."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "hazard": "野生毒蘑菇中毒",
+                    "warning_level": "yellow",
+                    "areas": ["城关街道", "东城街道"],
+                    "basis": "近两周抽检发现多批次野生菌含毒",
+                }
+            ]
+        },
+    )
+
+    incident_type: str = Field(
+        "food_safety", min_length=1, max_length=64, description="the playbook it is written with"
+    )
+    admin_code: str | None = Field(None, min_length=1, max_length=32, description="the area's administrative code")
+    basis: str = Field("", max_length=2000, description="why it is issued, e.g. a sampling trend (依据)")
+    mode: Literal["actual", "exercise"] = "actual"
+    exercise_id: str | None = Field(None, min_length=1, max_length=64)
+
+    @model_validator(mode="after")
+    def _warning_fields(self) -> WarningIn:
+        if self.warning_level is None or self.hazard is None or not self.areas:
+            raise ValueError("a warning needs warning_level (blue, yellow, orange or red), hazard and areas")
+        if (self.mode == "exercise") != (self.exercise_id is not None):
+            raise ValueError("an exercise warning names its exercise_id, and only an exercise warning does")
+        return self
+
+    def fields(self) -> dict[str, Any]:
+        """The bulletin fields set, as the IssueWarning payload carries them."""
+        return self.model_dump(exclude_none=True, exclude={"mode", "exercise_id"})
+
+
+class AdjustIn(BulletinFieldsIn):
+    """Adjust a published warning (its CAP Update): a new colour, and optionally new text or areas."""
+
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [{"warning_level": "orange"}]}
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> AdjustIn:
+        if not self.fields():
+            raise ValueError("give the new warning_level or at least one field to change")
+        return self
