@@ -2,7 +2,7 @@
 
 A district duty office issues a warning level (blue/yellow/orange/red) for an area and a hazard when no incident
 exists, or independently of one. It is its own aggregate with its own id (`WRN-...`), applied by the single
-writer like an incident (docs/adr/0026). Its public text is a bulletin of kind `warning` (playbooks/public_info.py)
+writer like an incident (docs/adr/0027). Its public text is a bulletin of kind `warning` (playbooks/public_info.py)
 and goes through the same approval path: the first draft is the CAP `Alert`, an adjustment is an `Update` of the
 current publication, lifting is its `Cancel` (解除预警). Plain data and functions; the time comes in the context.
 """

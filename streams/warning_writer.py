@@ -1,4 +1,4 @@
-"""The single writer of standalone warnings (`WRN-...`, docs/adr/0026), framework-free.
+"""The single writer of standalone warnings (`WRN-...`, docs/adr/0027), framework-free.
 
 Warning commands travel on `incident-commands` keyed by the warning id, so the incident writer's partition
 owner applies them in order, and hands them here (streams/writer.py). The state is stored in the same table

@@ -98,7 +98,7 @@ class IncidentWriter:
         self.district = district
         """The district's units: a report naming a town not in it is accepted and flagged."""
         self.warnings = WarningWriter(self._warning_playbook, clock, self._emit_warning, self._remember)
-        """The writer of standalone warnings (`WRN-...`), whose commands share the incidents' topic (ADR 0026)."""
+        """The writer of standalone warnings (`WRN-...`), whose commands share the incidents' topic (ADR 0027)."""
 
     async def _playbook(self, incident_type: str, version: str | None, rule_set: str | None) -> Playbook:
         """The incident's playbook, counting working days on the writer's calendar."""

@@ -1,4 +1,4 @@
-"""Warnings on their own (预警, e.g. from a sampling trend): issue, list, edit, approve, adjust, lift (ADR 0026).
+"""Warnings on their own (预警, e.g. from a sampling trend): issue, list, edit, approve, adjust, lift (ADR 0027).
 
 A standalone warning is its own aggregate (`WRN-...`); its commands go to its writer on `incident-commands`
 keyed by its id, like an incident's (202, `?wait=N`), and the writer re-checks the roles. Issuing and adjusting:

@@ -1,4 +1,4 @@
-"""Reads of standalone warnings (docs/adr/0026), folded from their timeline rows like public information.
+"""Reads of standalone warnings (docs/adr/0027), folded from their timeline rows like public information.
 
 A warning's `WarningIssued` event says what it is (hazard, area, basis, mode); its `PublicInfo*` events carry
 each bulletin as it stands. No table of its own: the timeline is the projection of the log, and a warning has a

@@ -1,4 +1,4 @@
-"""The wire form of a standalone warning's events (docs/adr/0026): `incident-events`, key = the warning id.
+"""The wire form of a standalone warning's events (docs/adr/0027): `incident-events`, key = the warning id.
 
 A warning's events travel where an incident's do, in the same envelope, numbered per warning, with the warning
 after the event in `payload.warning` (an incident's carry `payload.incident` instead). The envelope's

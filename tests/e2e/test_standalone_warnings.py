@@ -1,6 +1,6 @@
 """A warning on its own (预警 from a sampling trend, no incident), through the real broker: issued by the duty
 officer, absent from the anonymous feed until approved, then adjusted (Update) and lifted (Cancel), each public
-only after approval and each valid CAP 1.2 (docs/adr/0026)."""
+only after approval and each valid CAP 1.2 (docs/adr/0027)."""
 
 from __future__ import annotations
 
