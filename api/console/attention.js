@@ -129,11 +129,12 @@
           h("span.error", t("delivery.reason", { reason: item.reason || t("delivery.noReason") }))];
       case "raised":
         return [ui.level(item.from_level), " → ", ui.level(item.to_level), " ",
-          h("span", item.by ? t("attention.raisedBy", { by: item.by }) : t("attention.raisedByRule")), h("br"), h("small", item.title || "")];
+          h("span", item.by ? t("attention.raisedBy", { by: item.by }) : t("attention.raisedByRule")), h("br"),
+          h("small", item.rule_title ? ui.explain(item.title, "rule", { rule: item.rule_title }) : ui.explain(item.title))];
       case "draft":
         return [h("strong", item.title || ""), h("br"), h("small.muted", t("attention.draftBy", { kind: ui.word("bulletinKind", item.draft_kind), by: item.by || t("attention.bySystem") }))];
       case "opened":
-        return [h("strong", t("attention.newIncident")), h("br"), h("small", item.title || "")];
+        return [h("strong", t("attention.newIncident")), h("br"), h("small", ui.explain(item.title))];
       default:
         return [h("strong", item.title || ""), item.owner_name ? [h("br"), h("small.muted", t("attention.owner", { owner: item.owner_name }))] : null];
     }

@@ -74,15 +74,19 @@
       { title: t("col.status"), cell: (r) => ui.state(r.status) },
       { title: t("col.facts"), cell: (r) => casesCell(r.facts) },
       { title: t("col.reports"), cell: (r) => String(r.report_count), class: "num" },
-      { title: t("col.why"), cell: (r) => h("span.clip", { title: r.explanation || "" }, r.explanation || "") },
+      { title: t("col.why"), cell: (r) => h("span.clip", ui.explain(r.explanation, r.rule_id, ruleTitles[r.incident_type])) },
       { title: t("col.opened"), cell: (r) => ui.timeCell(r.opened_at) },
       { title: t("col.updated"), cell: (r) => ui.timeCell(r.updated_at) },
     ];
 
+    const ruleTitles = {}; // incident type → {rule id: title}
     const reload = ui.reloader(async function () {
       try {
         const page = await api.call("incidents", { query: Object.assign({ limit: limit }, filters) });
         const items = page.items || [];
+        for (const type of new Set(items.map((r) => r.incident_type))) {
+          if (!(type in ruleTitles)) ruleTitles[type] = ((await playbookNames(type)) || {}).rules || {};
+        }
         const table = ui.table(columns, items, t("incidents.none"));
         if (table.tagName === "TABLE") {
           Array.from(table.tBodies[0].rows).forEach((tr, i) => { if (items[i].mode === "exercise") tr.classList.add("exercise-row"); });
@@ -104,7 +108,7 @@
   }
 
   /** A one-line summary of a timeline event's data, in words. */
-  function summary(entry) {
+  function summary(entry, rules) {
     const d = entry.data || {};
     const parts = [];
     const from = d.from_level || d.from;
@@ -112,7 +116,8 @@
     if (from || to) parts.push(ui.levelName(from || "?") + " → " + ui.levelName(to || "?"));
     if (d.change) parts.push(ui.word("change", d.change));
     if (d.item && typeof d.item === "object" && d.item.title) parts.push(d.item.title);
-    for (const key of ["text", "reason", "explanation", "result", "subject", "error"]) {
+    if (typeof d.explanation === "string" && d.explanation) parts.push(ui.explain(d.explanation, d.rule_id, rules).textContent);
+    for (const key of ["text", "reason", "result", "subject", "error"]) {
       if (typeof d[key] === "string" && d[key]) parts.push(d[key]);
     }
     if (Array.isArray(d.items)) parts.push(t("timeline.steps", { n: d.items.length }) + d.items.map((i) => i.title || i.key).slice(0, 6).join("、"));
@@ -335,13 +340,13 @@
     const timelineColumns = [
       { title: t("col.at"), cell: (e) => ui.timeCell(e.at) },
       { title: t("col.event"), cell: (e) => h("strong", ui.word("event", e.type)) },
-      { title: t("col.what"), cell: (e) => h("details", h("summary", summary(e) || t("timeline.details")), h("pre", JSON.stringify(e.data, null, 2))) },
+      { title: t("col.what"), cell: (e) => h("details", h("summary", summary(e, labels && labels.rules) || t("timeline.details")), h("pre", JSON.stringify(e.data, null, 2))) },
     ];
 
     const historyColumns = [
       { title: t("col.at"), cell: (c) => ui.timeCell(c.at) },
       { title: t("col.change"), cell: (c) => [ui.level(c.from_level), " → ", ui.level(c.to_level)] },
-      { title: t("col.reasonOrRule"), cell: (c) => h("span", { title: c.rule_id || "" }, c.explanation) },
+      { title: t("col.reasonOrRule"), cell: (c) => ui.explain(c.explanation, c.rule_id, labels && labels.rules) },
       { title: t("col.decidedBy"), cell: (c) => c.decided_by || h("span.muted", t("history.byRule")) },
     ];
 
@@ -494,7 +499,7 @@
           h("dt", t("incident.firstReport")), h("dd", ui.timeCell(d.first_report_at)),
           h("dt", t("incident.opened")), h("dd", ui.timeCell(d.opened_at)),
           h("dt", t("incident.updated")), h("dd", ui.timeCell(d.updated_at))),
-        h("p.explanation", h("span", { title: d.rule_id || "" }, d.explanation)),
+        h("p.explanation", h("strong", t("col.why") + "："), ui.explain(d.explanation, d.rule_id, labels && labels.rules)),
         routingWarnings(d));
       fill(facts.body, factsTable(d));
       fill(history.body, ui.table(historyColumns, (d.level_history || []).slice().reverse(), t("history.none")));

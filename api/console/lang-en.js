@@ -505,5 +505,8 @@
     "delivery.failedTitle": "Failed deliveries ({n})",
     "delivery.others": "Other deliveries ({n})",
     "attention.bySystem": "the plan's template",
+    "explain.rule": "by the plan's rule: {title}",
+    "explain.decided": "{by} decided {level}: {reason}",
+    "explain.noRule": "no grading criterion met; monitoring",
   };
 })(window.Tocsin = window.Tocsin || {});

@@ -505,5 +505,8 @@
     "delivery.failedTitle": "投递失败（{n}）",
     "delivery.others": "其他投递记录（{n}）",
     "attention.bySystem": "预案模板",
+    "explain.rule": "按预案规则：{title}",
+    "explain.decided": "{by} 决定 {level}：{reason}",
+    "explain.noRule": "未达到任何分级标准，监测中",
   };
 })(window.Tocsin = window.Tocsin || {});

@@ -215,6 +215,18 @@
     return pairs;
   }
 
+  /** Why a level is what it is, in words: the grading rule's title (the engine's text as the tooltip), or a
+   * person's decision with their reason. */
+  function explain(explanation, ruleId, ruleTitles) {
+    const raw = explanation || "";
+    const title = ruleId && ruleTitles ? ruleTitles[ruleId] : null;
+    if (title) return h("span.explain", { title: raw }, t("explain.rule", { title: title }));
+    const decided = /^(\w+): decided by (.+?): ([\s\S]*)$/.exec(raw);
+    if (decided) return h("span.explain", { title: raw }, t("explain.decided", { level: levelName(decided[1]), by: decided[2], reason: decided[3] }));
+    if (/^non_graded: /.test(raw)) return h("span.explain", { title: raw }, t("explain.noRule"));
+    return h("span.explain", raw);
+  }
+
   /** A labelled control: <label>text control</label> (every input has a label). */
   function field(label, control, hint) {
     return h("label.field", h("span.label", label), control, hint ? h("small.muted", hint) : null);
@@ -359,7 +371,7 @@
     h: h, fill: fill, table: table, time: time, timeCell: timeCell, scenarioTime: scenarioTime, scenarioCell: scenarioCell,
     level: level, levelName: levelName, LEVELS: LEVELS, mode: mode, exerciseMark: exerciseMark, state: state, text: text,
     flatten: flatten, flash: flash, clearFlash: clearFlash, flashNext: flashNext, showError: showError, reloader: reloader,
-    act: act, section: section, select: select, field: field, modal: modal, confirmDialog: confirmDialog, t: t, word: word, lang: lang, setLang: setLang,
+    act: act, section: section, select: select, field: field, explain: explain, modal: modal, confirmDialog: confirmDialog, t: t, word: word, lang: lang, setLang: setLang,
     setZone: setZone, zoneLabel: zoneLabel, localInput: localInput, fromLocalInput: fromLocalInput,
   };
 })(window.Tocsin = window.Tocsin || {});

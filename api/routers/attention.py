@@ -17,6 +17,7 @@ from api.access import unit_scoped, visibility
 from api.auth import READ_ROLES, CurrentUser, requires
 from api.deps import ClockDep, ServicesDep
 from api.errors import AUTH
+from api.routers.decisions import rule_titles
 from api.routers.public_info import APPROVERS
 from api.schemas import Instant, as_utc
 from infra.db import attention, public_info, queries
@@ -55,6 +56,7 @@ class AttentionItem(BaseModel):
     to_level: str | None = None
     by: str | None = Field(None, description="who decided a level change (null: a rule)")
     draft_kind: str | None = Field(None, description="a draft's kind: information, refutation or warning")
+    rule_title: str | None = Field(None, description="the title of the grading rule that raised the level")
 
 
 class Attention(BaseModel):
@@ -85,6 +87,15 @@ def _unit_name(library: PlaybookLibrary, row: IncidentRow, unit: str) -> str | N
     for playbook in library.all():
         if playbook.id == row.playbook_id:
             return playbook.units.get(unit) or playbook.roles.get(unit)
+    return None
+
+
+def _rule_title(library: PlaybookLibrary, row: IncidentRow, rule_id: str | None) -> str | None:
+    if rule_id is None:
+        return None
+    for playbook in library.all():
+        if playbook.id == row.playbook_id:
+            return rule_titles(playbook).get(rule_id)
     return None
 
 
@@ -168,6 +179,7 @@ async def _recent(svc: ServicesDep, identity: CurrentUser, since: datetime) -> l
                 from_level=change.from_level,
                 to_level=change.to_level,
                 by=change.decided_by,
+                rule_title=_rule_title(svc.playbooks, row, change.rule_id),
             )
         )
     for row in opened:

@@ -43,6 +43,7 @@ class PlaybookNames(BaseModel):
     roles: dict[str, str]
     steps: dict[str, str]
     criteria: dict[str, str]
+    rules: dict[str, str] = Field(default_factory=dict, description="grading rules' titles by id, every rule set")
 
 
 class PlannedStep(BaseModel):
@@ -117,6 +118,11 @@ def playbook_of(library: PlaybookLibrary, row: IncidentRow) -> Playbook:
         return library.get(row.incident_type)
 
 
+def rule_titles(playbook: Playbook) -> dict[str, str]:
+    """The title of each grading rule of every rule set, by rule id."""
+    return {r.id: r.title for rule_set in playbook.rule_sets.values() for r in rule_set.rules if r.title}
+
+
 def _names(playbook: Playbook, ids: tuple[str, ...] | list[str]) -> list[str]:
     return [playbook.units.get(i) or playbook.roles.get(i) or i for i in ids]
 
@@ -149,6 +155,7 @@ async def playbook_names(
                 roles=dict(playbook.roles),
                 steps={a.id: a.title for a in playbook.all_actions()},
                 criteria={c.id: c.title for c in playbook.termination},
+                rules=rule_titles(playbook),
             )
     raise NotFound(f"no playbook {playbook_id!r}; the library has {', '.join(svc.playbooks.ids())}")
 

@@ -57,7 +57,7 @@ async def test_an_incident_raised_within_the_hour_is_listed_with_its_levels(
 ) -> None:
     now = datetime.now(UTC)
     change = seed.level_change("inc-r", 2, "IV", "II", explanation="≥50 harmed at a school")
-    change.at = now - timedelta(minutes=10)
+    change.at, change.rule_id = now - timedelta(minutes=10), "II.school"
     old = seed.level_change("inc-old", 2, "IV", "III")
     old.at = now - timedelta(hours=3)
     await seed.add(
@@ -71,6 +71,7 @@ async def test_an_incident_raised_within_the_hour_is_listed_with_its_levels(
     body = await attention(client, tokens.role("duty_officer"))
     recent = [(i["kind"], i["incident_id"], i.get("to_level")) for i in body["items"]]
     assert recent == [("raised", "inc-r", "II"), ("opened", "inc-new", None)]
+    assert body["items"][0]["rule_title"] == "学校或托幼机构 50 人以上", "the rule that raised it, in the plan's words"
 
 
 async def test_closed_incidents_and_other_scopes_ask_for_nothing(

@@ -122,6 +122,7 @@ async def test_a_playbook_s_names_turn_ids_into_words(client: httpx.AsyncClient,
     assert names["units"]["cdc"] == "区疾控中心"
     assert names["steps"]["notify_leading_group"] == "通知领导小组及成员单位启动应急响应"
     assert names["criteria"]["site_controlled"] == "现场、可疑食品得到有效控制"
+    assert names["rules"]["II.prefectures"] == "跨地市"
     missing = await client.get("/api/v1/playbooks/nope/names", headers=tokens.role("observer"))
     assert missing.status_code == 404
 
