@@ -88,9 +88,9 @@ def warning_status(bulletins: Mapping[str, Bulletin]) -> WarningStatus:
         return WarningStatus.ACTIVE
     if any(b.msg_type is MsgType.CANCEL and b.state is BulletinState.PUBLISHED for b in bulletins.values()):
         return WarningStatus.LIFTED
-    if any(b.state is not BulletinState.WITHDRAWN for b in bulletins.values()):
-        return WarningStatus.DRAFT
-    return WarningStatus.DISCARDED
+    if bulletins and all(b.state is BulletinState.WITHDRAWN for b in bulletins.values()):
+        return WarningStatus.DISCARDED
+    return WarningStatus.DRAFT
 
 
 @dataclass

@@ -50,7 +50,9 @@ def test_a_standalone_warning_is_public_only_after_approval_then_adjusted_and_li
         )
         body = applied(issued)
         warning_id, alert_id = body["warning_id"], body["draft_id"]
-        drafted = the_warning(duty, warning_id)
+        drafted = platform.wait_for(
+            lambda: next((w for w in [the_warning(duty, warning_id)] if w["bulletins"]), None), what="its draft"
+        )
         assert (drafted["status"], drafted["level"], drafted["issued_by"]) == ("draft", None, "duty-wrn")
         assert [b["state"] for b in drafted["bulletins"]] == ["draft"]
         assert warning_id in {w["id"] for w in duty.get("/api/v1/warnings").json()["items"]}

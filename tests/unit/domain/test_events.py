@@ -36,6 +36,7 @@ from playbooks.events import (
     ReportReceived,
     TerminationProposed,
     TerminationSignalsUpdated,
+    WarningIssued,
 )
 from playbooks.facts import Facts
 from playbooks.levels import Level
@@ -200,6 +201,18 @@ PINNED: list[tuple[Event, set[str]]] = [
     (
         AssessmentRecorded(at=T0, assessment=ASSESSMENT),
         {"id", "experts", "conclusion", "recommendation", "level", "assessed_at", "recorded_by", "recorded_at"},
+    ),
+    (
+        WarningIssued(
+            at=T0,
+            warning_id="WRN-1",
+            hazard="野生毒蘑菇中毒",
+            areas=("城关街道",),
+            basis="抽检趋势",
+            incident_type="food_safety",
+            by="值班员",
+        ),
+        {"warning_id", "hazard", "areas", "basis", "incident_type", "by", "mode", "exercise_id"},
     ),
 ]
 

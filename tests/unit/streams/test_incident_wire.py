@@ -27,6 +27,7 @@ from playbooks.commands import (
     Delivery,
     DraftPublicInfo,
     EditPublicInfo,
+    IssueWarning,
     ProposeTermination,
     ReceiveReport,
     RecordAssessment,
@@ -68,6 +69,17 @@ EVERY_COMMAND: list[Command] = [
                 attempts=({"number": 1, "at": T.isoformat(), "outcome": "ok", "error": None},),
             ),
         )
+    ),
+    IssueWarning(
+        warning_id="WRN-1",
+        incident_type="food_safety",
+        hazard="野生毒蘑菇中毒",
+        warning_level=WarningLevel.YELLOW,
+        areas=("城关街道",),
+        admin_code="110101",
+        basis="抽检趋势",
+        edit=BulletinEdit(headline="城关街道毒蘑菇黄色预警"),
+        actor=DUTY_OFFICER,
     ),
     DraftPublicInfo(
         draft_id="d-1",
