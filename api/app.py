@@ -18,6 +18,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from api.console import mount_console
 from api.deps import Services
 from api.drill_catalog import ScenarioCatalog
+from api.errors import AUTH
 from api.guard import EdgeGuard
 from api.publisher import KafkaPublisher, Publisher
 from api.routers import (
@@ -146,7 +147,8 @@ def create_app(  # noqa: PLR0913 - the composition root: settings, then one opti
         public_info,
         warnings,
     ):
-        app.include_router(module.router, prefix=API_PREFIX)
+        # every route here is behind a token: document 400/401/403 even where a router forgets to (schemathesis checks)
+        app.include_router(module.router, prefix=API_PREFIX, responses=AUTH)
     app.include_router(health.router)
     app.include_router(health.router, prefix=API_PREFIX, include_in_schema=False)
     mount_console(app)

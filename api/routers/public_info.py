@@ -29,7 +29,7 @@ from infra.notify.public_info import bulletin_alert, cap_identifier
 from infra.wire import CommandType
 from playbooks.public_info import Bulletin
 
-router = APIRouter(tags=["public information"], responses=AUTH)
+router = APIRouter(tags=["public information"], responses={**AUTH, **NOT_FOUND})
 
 DRAFTERS = ("duty_officer", "commander", "publicity")
 APPROVERS = ("publicity", "commander")
