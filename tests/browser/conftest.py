@@ -42,15 +42,6 @@ def chromium_path() -> str | None:
     return "/usr/bin/chromium" if Path("/usr/bin/chromium").is_file() else None
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test here is a browser test on the real platform."""
-    here = Path(__file__).parent
-    for item in items:
-        if here in Path(str(item.fspath)).parents:
-            item.add_marker(pytest.mark.browser)
-            item.add_marker(pytest.mark.e2e)
-
-
 @pytest.fixture(scope="module")
 def playwright_driver(console_platform: Platform) -> Iterator[Playwright]:
     """Playwright's driver (the browser comes from the system), per module: while it runs, its event loop is the

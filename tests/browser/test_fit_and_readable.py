@@ -77,6 +77,8 @@ SHOWN_KEYS = """
   return Object.keys(window.Tocsin.dict.zh).filter((k) => k.includes('.') && text.includes(k)); }
 """
 
+pytestmark = [pytest.mark.browser, pytest.mark.e2e]
+
 
 @pytest.fixture(scope="module")
 def sample(console_platform: Platform) -> dict[str, Any]:

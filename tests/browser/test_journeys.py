@@ -9,12 +9,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import ARTIFACTS, in_thread, sign_in
 from tests.e2e.kafka_io import produce_raw
 from tests.e2e.platform import Platform, incident_for_venue
 from tests.factories import report_dict
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
 
 def produce_report(platform: Platform, **overrides: Any) -> dict[str, Any]:
