@@ -212,8 +212,8 @@
         return;
       }
       fill(score.body, h("p.big", percent(s.percent)),
-        h("h3", t("drill.byObjective")), ui.table(groupColumns, s.objectives || [], "—"),
-        h("h3", t("drill.byUnit")), ui.table(groupColumns, s.units || [], "—"),
+        h("h3", t("drill.byObjective")), ui.table(groupColumns, s.objectives || [], "—", true),
+        h("h3", t("drill.byUnit")), ui.table(groupColumns, s.units || [], "—", true),
         h("details", h("summary", t("drill.everyAction")), ui.table(assessmentColumns, s.assessments || [], "—")));
     }
 

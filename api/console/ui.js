@@ -159,10 +159,11 @@
   }
 
   /** A table: columns [{title, cell: row => node|string, class?}], rows, an empty-state text. On a narrow screen
-   * each row becomes a card whose cells carry their column's title (data-label). */
-  function table(columns, rows, empty) {
+   * each row becomes a card whose cells carry their column's title (data-label), unless `keep` (short tables
+   * of figures that fit anywhere). */
+  function table(columns, rows, empty, keep) {
     if (!rows || rows.length === 0) return h("p.empty", empty || t("common.nothing"));
-    return h("table.grid",
+    return h("table.grid" + (keep ? ".keep" : ""),
       h("thead", h("tr", columns.map((c) => h("th", c.class ? { class: c.class, scope: "col" } : { scope: "col" }, c.title)))),
       h("tbody", rows.map((row) => h("tr", columns.map((c) => h("td", { class: c.class, "data-label": c.title }, c.cell(row)))))));
   }

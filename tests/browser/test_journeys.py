@@ -55,11 +55,15 @@ def test_sign_in_lands_on_the_attention_view_in_chinese(page: Page, console_plat
 def test_a_report_produced_to_kafka_appears_in_the_attention_view(page: Page, console_platform: Platform) -> None:
     sign_in(page, console_platform)
     expect(page.get_by_role("heading", name="需要处理", level=1)).to_be_visible()
+    page.get_by_label("新的 II/I 级事件声音提示").check()  # plays once when ticked
+    page.wait_for_function("() => window.Tocsin.lastChime > 0")
+    ticked = page.evaluate("() => window.Tocsin.lastChime")
     report = produce_report(console_platform, facts={"cases": 60}, venue_type="school")
     venue = report["location"]["venue"]
     new = page.locator("section[data-kind='opened'], section[data-kind='raised']").locator("li", has_text=venue)
     expect(new.first).to_be_visible()
     expect(page).to_have_title(re.compile(r"^\(.*\) Tocsin"))
+    page.wait_for_function(f"() => window.Tocsin.lastChime > {ticked}")  # a new level II incident: the tones
 
 
 def test_a_duty_officer_acknowledges_an_alert_from_the_attention_view(page: Page, console_platform: Platform) -> None:
