@@ -18,7 +18,7 @@ from api.auth import READ_ROLES, CurrentUser, requires
 from api.commands.bodies import AdjustIn, ApproveIn, EditIn, WarningIn, WithdrawIn
 from api.commands.service import CommandOutcome, CommandSender, SenderDep, Target
 from api.deps import ServicesDep
-from api.errors import ApiError, NotFound
+from api.errors import AUTH, NOT_FOUND, ApiError, NotFound
 from api.routers.public_info import APPROVERS, CAP_XML, COMMAND_RESPONSES, DRAFTERS, DraftId
 from api.schemas import BulletinOut, DraftOutcome, WarningList, WarningOut, WarningOutcome
 from infra.channels.cap import render_cap_alert
@@ -29,7 +29,7 @@ from infra.wire import CommandType
 from playbooks.public_info import Bulletin
 from playbooks.warnings import WARNING_PREFIX, WarningStatus, first_draft_id
 
-router = APIRouter(tags=["warnings"])
+router = APIRouter(tags=["warnings"], responses={**AUTH, **NOT_FOUND})
 
 WarningId = Annotated[
     str, Path(min_length=5, max_length=64, pattern=r"^WRN-[A-Za-z0-9_.-]+$", description="the warning's id")
