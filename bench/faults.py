@@ -230,6 +230,16 @@ async def leader_of(cluster: LocalCluster, topic: str) -> int:
         await admin.close()
 
 
+def live_leader(cluster: LocalCluster, topic: str, killed: set[int], timeout: float = 60.0) -> int:
+    """The leader of `topic`[0] once it is none of the `killed` nodes (the controller needs seconds to notice)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        leader = asyncio.run(leader_of(cluster, topic))
+        if leader not in killed or time.monotonic() > deadline:
+            return leader
+        time.sleep(0.5)
+
+
 def kill_node(run: Run, node_id: int, why: str) -> None:
     """SIGKILL one broker of the cluster."""
     pid = run.cluster.node(node_id).pid()
@@ -241,11 +251,13 @@ def kill_node(run: Run, node_id: int, why: str) -> None:
 def broker_fault(run: Run, rng: random.Random, *, random_node: bool, then_leader: bool) -> None:
     """Kill one broker (a random one or the leader), maybe the leader after it, and restart them seconds later."""
     topic = run.platform.topic("incident-events")
+    killed: set[int] = set()
     if random_node:
-        kill_node(run, rng.randint(1, len(run.cluster.nodes)), "chosen by the seed")
+        killed.add(rng.randint(1, len(run.cluster.nodes)))
+        kill_node(run, min(killed), "chosen by the seed")
     if then_leader or not random_node:
-        time.sleep(3.0 if random_node else 0.0)
-        kill_node(run, asyncio.run(leader_of(run.cluster, topic)), f"leader of {topic}[0]")
+        leader = live_leader(run.cluster, topic, killed)
+        kill_node(run, leader, f"leader of {topic}[0]")
     time.sleep(rng.uniform(5.0, 12.0))
     run.cluster.start(timeout=240)
     run.note("restarted the killed broker(s)")
