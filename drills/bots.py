@@ -12,6 +12,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from drills.discussion import Answer, Rating
+from drills.model import Scenario
 from drills.observations import ACKNOWLEDGED, COMPLETED, ActionObserved, IncidentObserved, Observation
 from drills.result import Window
 from infra.wire import CommandType
@@ -86,3 +88,27 @@ def _action(window: Window, at: datetime) -> PlayerAction:
         )
     command = CommandType.ACKNOWLEDGE_ALERT if exp.action_kind == "notify" else CommandType.ACKNOWLEDGE_TASK
     return PlayerAction(at, exp.id, command, exp.unit, action_key=exp.target, alternatives=exp.superseded_by)
+
+
+DISCUSSION_RATINGS = {
+    "perfect": ("P", "回答覆盖预案要点"),
+    "late": ("S", "要点基本覆盖，部分环节迟缓"),
+    "absent": ("U", "未作答"),
+}
+"""How a bot evaluator rates a bot's answers, by behaviour (absent players do not answer)."""
+BOT_EVALUATOR = "bot:evaluator"
+
+
+def bot_discussion(
+    behaviour: str, scenario: Scenario, phase_id: str, at: datetime
+) -> tuple[list[Answer], list[Rating]]:
+    """What bots say in a phase at `at`: each addressee answers with the plan's points; a bot evaluator rates."""
+    rating, note = DISCUSSION_RATINGS[check_behaviour(behaviour)]
+    answers: list[Answer] = []
+    ratings: list[Rating] = []
+    for question in (q for p in scenario.phases if p.id == phase_id for q in p.questions):
+        if behaviour != "absent":
+            text = "；".join(p.text for p in question.points) or "按预案处置"
+            answers += [Answer(f"bot:{question.id}:{u}", question.id, u, f"bot:{u}", text, at) for u in question.to]
+        ratings.append(Rating(f"bot:{question.id}", BOT_EVALUATOR, rating, note, at, question_id=question.id))
+    return answers, ratings

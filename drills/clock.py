@@ -80,6 +80,12 @@ class ScenarioClock:
             self._rebase(real_now)
         self._speed = checked
 
+    def jump(self, scenario_time: datetime, real_now: datetime) -> None:
+        """Set scenario time to `scenario_time` at `real_now` (a phase's time jump); paused stays paused."""
+        self._require_not_stopped("jump")
+        self._scenario_anchor = scenario_time
+        self._real_anchor = max(real_now, self._real_anchor)
+
     def stop(self, real_now: datetime) -> None:
         """Freeze scenario time for good."""
         if self.state == RUNNING:

@@ -4,6 +4,7 @@ Effect
  ├── PublishReport        post `report` to tocsin.reports (mode=exercise, exercise_id set, key = report_id)
  ├── DeliverMessage       show a message inject to its receivers (participants of this exercise only)
  ├── InjectStateChanged   tell the controller's view that an inject moved (scheduled → executed, ...)
+ ├── PhaseChanged         the facilitator closed a phase; the scenario clock jumps to the next one's start
  └── ExerciseEnded        the scenario reached its end or the controller stopped it: score and report
 """
 
@@ -97,6 +98,29 @@ class InjectStateChanged(Effect):
             "old": self.old,
             "new": self.new,
             "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class PhaseChanged(Effect):
+    """A phase was closed at `at`; `begins` is when the next one starts (None when the closed one was the last)."""
+
+    exercise_id: str
+    closed: str
+    opened: str | None
+    at: datetime
+    begins: datetime | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "type": "PhaseChanged",
+            "mode": EXERCISE,
+            "exercise_id": self.exercise_id,
+            "closed": self.closed,
+            "opened": self.opened,
+            "at": self.at.isoformat(),
+            "begins": self.begins.isoformat() if self.begins else None,
         }
 
 

@@ -18,6 +18,8 @@ INJECT_TYPES = ("report", "update", "message", "media_query", "phone_call", "dec
 REPORT_TYPES = frozenset({"report", "update"})
 DELIVERIES = ("automatic", "manual", "conditional", "contingency")
 EXPECTATION_KINDS = ("acknowledge", "complete", "level_at_least")
+RATINGS = ("P", "S", "M", "U")
+"""HSEEP ratings: performed without challenges, with some challenges, with major challenges; unable to perform."""
 
 _TIME = re.compile(r"^T\+(\d{1,3}):([0-5]\d)(?::([0-5]\d))?$")
 SCENARIO_TIME_PATTERN = r"^T\+\d{1,3}:[0-5]\d(:[0-5]\d)?$"
@@ -121,6 +123,47 @@ class Inject:
 
 
 @dataclass(frozen=True)
+class Capability:
+    """A capability the evaluators rate (e.g. 公共卫生调查, 信息发布), HSEEP's core capabilities in the plan's words."""
+
+    id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class AnswerPoint:
+    """One point the plan expects in an answer, with the playbook step it refers to (when there is one)."""
+
+    text: str
+    step: str | None = None
+
+
+@dataclass(frozen=True)
+class Question:
+    """A facilitator's question to units or roles in a phase, rated against its expected answer points."""
+
+    id: str
+    phase: str
+    to: tuple[str, ...]
+    text: str
+    capability: str
+    points: tuple[AnswerPoint, ...] = ()
+
+
+@dataclass(frozen=True)
+class Phase:
+    """A phase of a discussion-based exercise: its scenario-time span, narrative and questions."""
+
+    id: str
+    title: str
+    start: timedelta
+    end: timedelta
+    narrative: str = ""
+    jump: str = ""  # what the time jump into this phase says happened ("T+2 days: all patients stable")
+    questions: tuple[Question, ...] = ()
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A validated drill scenario, its playbook's deadlines and names already resolved."""
 
@@ -137,6 +180,8 @@ class Scenario:
     start: datetime | None = None
     description: str = ""
     filename: str = ""
+    phases: tuple[Phase, ...] = ()
+    capabilities: tuple[Capability, ...] = ()
 
     def inject(self, inject_id: str) -> Inject:
         """The inject with this id; KeyError if none."""
@@ -156,3 +201,18 @@ class Scenario:
     def objective_title(self, objective: str) -> str:
         """An objective's title, or its id."""
         return next((o.title for o in self.objectives if o.id == objective), objective)
+
+    def questions(self) -> tuple[Question, ...]:
+        """Every question of every phase, in phase order."""
+        return tuple(q for phase in self.phases for q in phase.questions)
+
+    def question(self, question_id: str) -> Question:
+        """The question with this id; KeyError if none."""
+        for question in self.questions():
+            if question.id == question_id:
+                return question
+        raise KeyError(f"scenario {self.id} has no question {question_id!r}")
+
+    def capability_title(self, capability: str) -> str:
+        """A capability's title, or its id."""
+        return next((c.title for c in self.capabilities if c.id == capability), capability)

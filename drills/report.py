@@ -12,8 +12,10 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from drills.chart import chart_rows, write_chart
+from drills.improvement import improvement_plan, plan_csv
 from drills.model import format_scenario_time
 from drills.render import Block, Bullets, Heading, Image, Paragraph, Table, to_html, to_markdown
+from drills.report_discussion import discussion_blocks, discussion_improvements, discussion_strengths, score_parts
 from drills.result import RunResult
 from drills.scoring import LATE, MET, MISSED, Assessment, GroupScore, Score, score_run
 
@@ -24,15 +26,13 @@ STATUS_NAMES = {
     "open": "未到时限 open",
     "void": "未触发 void",
 }
-PLAN_DAYS = {MISSED: 14, LATE: 30}
-"""Days from the report date to an improvement action's due date, by how the expected action went."""
 HIDDEN_LOG_KINDS = frozenset({"system"})
 
 
 def write_report(
     result: RunResult, directory: Path, *, score: Score | None = None, report_date: date | None = None
 ) -> tuple[Path, Path, Path]:
-    """Write the report as Markdown and HTML plus the chart image into `directory`; return the three paths."""
+    """Write the report as Markdown and HTML plus the chart image (and the plan as CSV); return the first three."""
     directory.mkdir(parents=True, exist_ok=True)
     scored = score if score is not None else score_run(result)
     stem = directory / f"aar-{_safe(result.exercise_id)}"
@@ -43,6 +43,8 @@ def write_report(
     md, page = stem.with_suffix(".md"), stem.with_suffix(".html")
     md.write_text(to_markdown(blocks), encoding="utf-8")
     page.write_text(to_html(blocks, title), encoding="utf-8")
+    plan = improvement_plan(result.scenario, scored, report_date or result.ended_at.date())
+    stem.with_name(stem.name + "-improvement-plan.csv").write_text(plan_csv(plan), encoding="utf-8")
     return md, page, image
 
 
@@ -53,7 +55,8 @@ def report_blocks(result: RunResult, score: Score, *, image_name: str, report_da
     def t(moment: datetime | None) -> str:
         return format_scenario_time(result.offset(moment)) if moment else "—"
 
-    overall = "—" if score.percent is None else f"{score.percent:.1f} / 100"
+    plan = improvement_plan(scenario, score, report_date)
+    overall = "—" if score.overall is None else f"{score.overall:.1f} / 100"
     blocks: list[Block] = [
         Heading(f"演练评估报告 After-action report：{scenario.title}", 1),
         Paragraph(
@@ -61,7 +64,7 @@ def report_blocks(result: RunResult, score: Score, *, image_name: str, report_da
             f"{scenario.playbook_version} · T+0 = {result.scenario_start.isoformat()} · "
             f"结束 ended: {t(result.ended_at)} · 报告日期 report date: {report_date.isoformat()}"
         ),
-        Paragraph(f"总分 overall score: {overall}"),
+        Paragraph(f"总分 overall score: {overall}" + score_parts(score)),
         Heading("按目标评分 Score by objective"),
         _group_table("目标 objective", score.objectives),
         Heading("按单位评分 Score by unit"),
@@ -112,14 +115,25 @@ def report_blocks(result: RunResult, score: Score, *, image_name: str, report_da
                 for i in result.injects
             ),
         ),
+        *discussion_blocks(result, score),
         Heading("优势 Strengths"),
-        Bullets(_strengths(score.assessments, scenario.unit_name) or ("（无）none",)),
+        Bullets(
+            (*_strengths(score.assessments, scenario.unit_name), *discussion_strengths(scenario, score.discussion))
+            or ("（无）none",)
+        ),
         Heading("待改进 Areas for improvement"),
-        Bullets(_improvements(score.assessments, scenario.unit_name) or ("（无）none",)),
+        Bullets(
+            (
+                *_improvements(score.assessments, scenario.unit_name),
+                *discussion_improvements(scenario, score.discussion),
+            )
+            or ("（无）none",)
+        ),
         Heading("改进计划 Improvement plan"),
         Table(
             ("改进措施 action", "责任单位 owner", "完成时限 due date"),
-            tuple(_plan(score.assessments, scenario.unit_name, report_date)),
+            tuple((f"{i.issue}：{i.action}", i.owner_name, i.due.isoformat()) for i in plan)
+            or (("（无）none", "—", "—"),),
         ),
     ]
     return blocks
@@ -175,24 +189,6 @@ def _improvements(assessments: Sequence[Assessment], unit_name: Callable[[str], 
         elif a.status == MISSED:
             lines.append(f"{name(a.expectation.unit)}：{a.expectation.title}（演练结束前未完成 not done）")
     return tuple(lines)
-
-
-def _plan(
-    assessments: Sequence[Assessment], unit_name: Callable[[str], str], report_date: date
-) -> list[tuple[str, str, str]]:
-    name = unit_name
-    rows = []
-    for a in assessments:
-        if a.status not in PLAN_DAYS:
-            continue
-        what = (
-            "明确职责与流程并组织专项演练 define the duty and rehearse it"
-            if a.status == MISSED
-            else "优化流程、缩短响应时间 streamline to meet the deadline"
-        )
-        due = report_date + timedelta(days=PLAN_DAYS[a.status])
-        rows.append((f"{a.expectation.title}：{what}", name(a.expectation.unit), due.isoformat()))
-    return rows or [("（无）none", "—", "—")]
 
 
 def _safe(text: str) -> str:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from drills.discussion import DiscussionRecord
 from drills.model import Expectation, Scenario
 from drills.observations import Observation
 
@@ -58,7 +59,7 @@ class LogEntry:
     """A line of the exercise timeline: an inject, a controller command, a player action, an incident change."""
 
     at: datetime
-    kind: str  # inject | controller | contingency | player | incident | system | end
+    kind: str  # inject | controller | contingency | player | incident | phase | answer | evaluation | system | end
     subject: str
     text: str
 
@@ -75,6 +76,7 @@ class RunResult:
     windows: tuple[Window, ...]
     observations: tuple[Observation, ...]
     log: tuple[LogEntry, ...]
+    discussion: DiscussionRecord = field(default_factory=DiscussionRecord)
 
     def offset(self, moment: datetime) -> timedelta:
         """A moment as an offset from T+0."""

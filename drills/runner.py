@@ -11,7 +11,9 @@ import copy
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from drills.effects import DeliverMessage, Effect, ExerciseEnded, InjectStateChanged, PublishReport
+from drills.discussion import Answer, Discussion, Rating
+from drills.effects import DeliverMessage, Effect, ExerciseEnded, InjectStateChanged, PhaseChanged, PublishReport
+from drills.errors import DrillCommandError as DrillCommandError
 from drills.model import Condition, Expectation, IncidentCondition, Inject, InjectCondition, Scenario
 from drills.observations import ACKNOWLEDGED, COMPLETED, IncidentObserved, Observation, first_met
 from drills.result import (
@@ -26,10 +28,6 @@ from drills.result import (
     Window,
 )
 from playbooks.levels import Level
-
-
-class DrillCommandError(ValueError):
-    """A controller command that does not apply (unknown inject, wrong state, exercise over)."""
 
 
 @dataclass
@@ -58,6 +56,17 @@ class DrillRun:
         self.log: list[LogEntry] = []
         self._states = {i.id: _State(ON_HOLD if i.delivery == "manual" else SCHEDULED) for i in scenario.injects}
         self._expectations = {e.id: e for e in scenario.expectations()}
+        self.discussion = Discussion(scenario, scenario_start)
+
+    @property
+    def horizon(self) -> datetime:
+        """How far scenario time may go now: the end of the phase in play, else the end of the scenario."""
+        return self.discussion.horizon or self.end_at
+
+    @property
+    def awaiting_facilitator(self) -> bool:
+        """True when the phase in play has reached its end and only the facilitator can move the exercise on."""
+        return bool(self.scenario.phases) and not self.finished and self.now >= self.horizon
 
     @property
     def finished(self) -> bool:
@@ -87,23 +96,24 @@ class DrillRun:
 
     def next_due(self) -> datetime | None:
         """The earliest scenario moment at which `tick` has something to do; None once finished."""
-        if self.finished:
+        if self.finished or self.awaiting_facilitator:
             return None
+        horizon = self.horizon
         times = [
             t
             for i in self.scenario.injects
             if self._states[i.id].status == SCHEDULED
             for t in [self._fire_time(i)]
-            if t is not None and t <= self.end_at
+            if t is not None and t <= horizon
         ]
-        return min([*times, self.end_at])
+        return min([*times, horizon])
 
     def tick(self, now: datetime) -> list[Effect]:
         """Advance scenario time to `now`: fire what is due in time order; end the exercise at its end."""
         if self.finished:
             return []
         now = max(now, self.now)
-        limit = min(now, self.end_at)
+        limit = min(now, self.horizon)
         effects: list[Effect] = []
         while True:
             effects += self._sweep_contingencies(limit)
@@ -118,10 +128,42 @@ class DrillRun:
                 break
             moment, _, inject = min(due, key=lambda d: (d[0], d[1]))
             effects += self._execute(inject, moment, "due")
-        self.now = now
-        if now >= self.end_at:
-            effects += self._end(self.end_at, "end of scenario")
+        if self.scenario.phases:
+            self.now = limit
+        else:
+            self.now = now
+            if now >= self.end_at:
+                effects += self._end(self.end_at, "end of scenario")
         return effects
+
+    def advance_phase(self, phase_id: str, now: datetime) -> list[Effect]:
+        """Facilitator: close the phase in play; the next begins (maybe after a time jump), or the exercise ends."""
+        effects = self.tick(now)
+        if self.finished:
+            raise DrillCommandError(f"exercise {self.exercise_id} has ended")
+        begins = self.discussion.advance(phase_id, self.now)
+        opened = self.discussion.phase.id if begins is not None and self.discussion.phase else None
+        self._log(self.now, "phase", phase_id, f"phase {phase_id} closed" + (f"; {opened} begins" if opened else ""))
+        effects.append(PhaseChanged(self.exercise_id, phase_id, opened, self.now, begins))
+        if begins is None:
+            effects += self._end(self.now, "the facilitator closed the last phase")
+        return effects
+
+    def answer(self, answer: Answer) -> None:
+        """A participant answers a question (at `answer.at`, already on the scenario clock)."""
+        self._open()
+        self.discussion.answer(answer)
+        self._log(answer.at, "answer", answer.question_id, f"{answer.unit} answered {answer.question_id}")
+
+    def rate(self, rating: Rating) -> None:
+        """An evaluator records an observation rated P/S/M/U."""
+        self._open()
+        self.discussion.rate(rating)
+        self._log(rating.at, "evaluation", rating.target, f"{rating.evaluator} rated {rating.target} {rating.rating}")
+
+    def _open(self) -> None:
+        if self.finished:
+            raise DrillCommandError(f"exercise {self.exercise_id} has ended")
 
     def observe(self, observation: Observation) -> None:
         """Record what happened in the exercise; conditions and contingencies use it from the next tick."""
@@ -196,6 +238,7 @@ class DrillRun:
             tuple(self.windows()),
             tuple(self.observations),
             tuple(log),
+            self.discussion.record(),
         )
 
     def _check(self, inject_id: str, target: str) -> _State:

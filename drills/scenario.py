@@ -26,6 +26,7 @@ from drills.model import (
     format_scenario_time,
     parse_scenario_time,
 )
+from drills.scenario_phases import build_capabilities, build_phases
 from drills.schema import VALIDATOR, explain
 from infra.wire.report import ReportIn
 from playbooks import ActionSpec, Level, PlaybookLibrary, Problem, UnknownPlaybook, load_library
@@ -120,6 +121,15 @@ class _Builder:
         self._duplicates(data["injects"])
         injects = tuple(self._inject(raw, ("injects", n)) for n, raw in enumerate(data["injects"]))
         self._check_usage(injects)
+        capabilities = build_capabilities(data.get("capabilities") or [], self.issue)
+        phases = build_phases(
+            data.get("phases") or [],
+            self.issue,
+            end=self.end,
+            units=self.units,
+            capabilities=capabilities,
+            playbook=playbook,
+        )
         return Scenario(
             id=data["id"],
             title=data["title"],
@@ -134,6 +144,8 @@ class _Builder:
             start=self._start(),
             description=data.get("description", ""),
             filename=self.filename,
+            phases=phases,
+            capabilities=capabilities,
         )
 
     def _time(self, text: str, path: Path_) -> timedelta:

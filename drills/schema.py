@@ -48,6 +48,8 @@ SCHEMA: dict[str, Any] = {
         "objectives": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/objective"}},
         "units": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/id"}},
         "injects": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/inject"}},
+        "capabilities": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/capability"}},
+        "phases": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/phase"}},
     },
     "$defs": {
         "id": _ID,
@@ -62,6 +64,49 @@ SCHEMA: dict[str, Any] = {
             "additionalProperties": False,
             "required": ["id", "title"],
             "properties": {"id": {"$ref": "#/$defs/id"}, "title": _TEXT, "description": {"type": "string"}},
+        },
+        "capability": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["id", "title"],
+            "properties": {"id": {"$ref": "#/$defs/id"}, "title": _TEXT},
+        },
+        "phase": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["id", "title", "start", "end"],
+            "properties": {
+                "id": {"$ref": "#/$defs/id"},
+                "title": _TEXT,
+                "start": {"$ref": "#/$defs/time"},
+                "end": {"$ref": "#/$defs/time"},
+                "narrative": {"type": "string"},
+                "jump": {"type": "string", "description": "what the time jump into this phase says happened"},
+                "questions": {"type": "array", "items": {"$ref": "#/$defs/question"}},
+            },
+        },
+        "question": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["id", "to", "text", "capability"],
+            "properties": {
+                "id": {"$ref": "#/$defs/id"},
+                "to": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/id"}},
+                "text": _TEXT,
+                "capability": {"$ref": "#/$defs/id"},
+                "expect": {"type": "array", "items": {"$ref": "#/$defs/point"}},
+            },
+        },
+        "point": {
+            "oneOf": [
+                _TEXT,
+                {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["point"],
+                    "properties": {"point": _TEXT, "step": {"$ref": "#/$defs/id"}},
+                },
+            ]
         },
         "inject": {
             "type": "object",

@@ -11,10 +11,11 @@ A score is 100 × Σ weight·value / Σ weight over the scored actions, rounded 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from drills.evaluation import DiscussionScore, combined, score_discussion
 from drills.model import Expectation, Scenario, format_scenario_time
 from drills.observations import Observation, first_met
 from drills.result import RunResult, Window
@@ -67,17 +68,25 @@ class GroupScore:
 
 @dataclass(frozen=True)
 class Score:
-    """The whole run's score, per objective and per unit, with every assessment."""
+    """The whole run's score: timing per objective and per unit, every assessment, and the discussion's ratings."""
 
     percent: float | None
     objectives: tuple[GroupScore, ...]
     units: tuple[GroupScore, ...]
     assessments: tuple[Assessment, ...]
+    discussion: DiscussionScore | None = None
+
+    @property
+    def overall(self) -> float | None:
+        """Timing and discussion combined (ADR 0028); the timing score when nothing was discussed."""
+        return combined(self.percent, self.discussion.percent if self.discussion else None)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (times as T+ offsets are in the report; here ISO-8601)."""
         return {
             "percent": self.percent,
+            "overall": self.overall,
+            "discussion": self.discussion.to_dict() if self.discussion else None,
             "objectives": [vars(g) for g in self.objectives],
             "units": [vars(g) for g in self.units],
             "assessments": [_assessment_dict(a) for a in self.assessments],
@@ -124,8 +133,9 @@ def score(
 
 
 def score_run(result: RunResult) -> Score:
-    """Score a finished run."""
-    return score(result.windows, result.observations, ended_at=result.ended_at, scenario=result.scenario)
+    """Score a finished run: its expected actions on time, and its discussion's ratings."""
+    timing = score(result.windows, result.observations, ended_at=result.ended_at, scenario=result.scenario)
+    return replace(timing, discussion=score_discussion(result.scenario, result.discussion))
 
 
 def _percent(assessments: Iterable[Assessment]) -> float | None:

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from drills.bots import PlayerAction, bot_actions, check_behaviour
+from drills.bots import PlayerAction, bot_actions, bot_discussion, check_behaviour
 from drills.clock import ScenarioClock
-from drills.effects import Effect, PublishReport
+from drills.effects import Effect, PhaseChanged, PublishReport
 from drills.model import Scenario
 from drills.observations import ACKNOWLEDGED, COMPLETED, PLANNED, ActionObserved, IncidentObserved, Observation
 from drills.result import RunResult
@@ -118,12 +118,14 @@ class Driver:
     def __init__(self, run: DrillRun, platform: SimulatedPlatform, behaviour: str) -> None:
         self.run, self.platform, self.behaviour = run, platform, check_behaviour(behaviour)
         self.taken: set[str] = set()
+        self.jump_to: datetime | None = None
+        """Set when the bot facilitator opened a phase: the scenario clock jumps to its start."""
 
     def advance(self, now: datetime) -> None:
         """Process everything due up to scenario moment `now`, earliest first (bot actions before injects)."""
         run = self.run
         while not run.finished:
-            action = self._next_action(min(now, run.end_at))
+            action = self._next_action(min(now, run.horizon))
             due = run.next_due()
             if action is not None and (due is None or action.at <= due):
                 self.taken.add(action.expectation_id)
@@ -131,6 +133,9 @@ class Driver:
                     run.observe(seen)
             elif due is not None and due <= now:
                 self.perform(run.tick(due))
+            elif run.awaiting_facilitator:
+                self.jump_to = facilitate(run, self.behaviour)
+                return
             else:
                 break
         self.perform(run.tick(now))
@@ -149,6 +154,22 @@ class Driver:
             if a.expectation_id not in self.taken and a.at <= limit
         ]
         return pending[0] if pending else None
+
+
+def facilitate(run: DrillRun, behaviour: str) -> datetime | None:
+    """Bots discuss the phase in play (answers and ratings), then the bot facilitator closes it.
+
+    Returns when the next phase begins (the scenario clock jumps there), None when the exercise ended.
+    """
+    phase = run.discussion.phase
+    assert phase is not None, "only a phased scenario awaits its facilitator"
+    answers, ratings = bot_discussion(behaviour, run.scenario, phase.id, run.now)
+    for answer in answers:
+        run.answer(answer)
+    for rating in ratings:
+        run.rate(rating)
+    effects = run.advance_phase(phase.id, run.now)
+    return next((e.begins for e in effects if isinstance(e, PhaseChanged)), None)
 
 
 @dataclass(frozen=True)
@@ -176,9 +197,12 @@ def simulate(  # noqa: PLR0913 - the simulation's options, keyword-only
     driver = Driver(run, platform, behaviour)
     clock = ScenarioClock(REAL_EPOCH, speed, start)
     real = REAL_EPOCH
-    for _ in range(math.ceil(scenario.end / (step * speed)) + 2):
+    for _ in range(math.ceil(scenario.end / (step * speed)) + 2 + 2 * len(scenario.phases)):
         if run.finished:
             break
         real += step
         driver.advance(clock.now(real))
+        if driver.jump_to is not None:
+            clock.jump(driver.jump_to, real)
+            driver.jump_to = None
     return Simulation(run.result(), tuple(platform.rejected))

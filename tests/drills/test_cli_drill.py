@@ -17,7 +17,7 @@ runner = CliRunner()
 def test_check_of_the_samples_succeeds() -> None:
     result = runner.invoke(app, ["check"])
     assert result.exit_code == 0
-    assert result.stdout.startswith("OK: 4 scenario(s) valid")
+    assert result.stdout.startswith("OK: 5 scenario(s) valid")
 
 
 def test_check_of_a_broken_file_prints_file_line_field_and_fails(tmp_path: Path) -> None:

@@ -17,8 +17,14 @@ from tests.drills.factories import LIBRARY
 SAMPLES = {p.stem: p for p in sample_scenarios()}
 
 
-def test_the_four_samples_are_shipped() -> None:
-    assert sorted(SAMPLES) == ["public_opinion", "rural_dinner", "sampling_recall", "school_canteen"]
+def test_the_samples_are_shipped() -> None:
+    assert sorted(SAMPLES) == [
+        "cross_town_tabletop",
+        "public_opinion",
+        "rural_dinner",
+        "sampling_recall",
+        "school_canteen",
+    ]
 
 
 @pytest.mark.parametrize("name", sorted(SAMPLES))

@@ -1,0 +1,124 @@
+"""The improvement plan (改进计划) of an after-action report: issue, action, owner unit, due date; CSV export.
+
+Items come from expected actions done late or missed, questions an addressed unit did not answer, and
+questions and capabilities the evaluators rated M or U. Due dates count from the report date: 14 days for
+what was missed, unanswered or rated U, 30 days for what was late or rated M. Pure; the date is passed in.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from drills.evaluation import DiscussionScore, QuestionResult
+from drills.model import Scenario
+from drills.scoring import LATE, MISSED, Score
+
+URGENT_DAYS = 14
+LATER_DAYS = 30
+CSV_HEADER = ("issue", "action", "owner", "owner_name", "due", "source")
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    """One line of the improvement plan; `source` names what raised it (an expected action, a question...)."""
+
+    issue: str
+    action: str
+    owner: str
+    owner_name: str
+    due: date
+    source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "issue": self.issue,
+            "action": self.action,
+            "owner": self.owner,
+            "owner_name": self.owner_name,
+            "due": self.due.isoformat(),
+            "source": self.source,
+        }
+
+
+def improvement_plan(scenario: Scenario, score: Score, report_date: date) -> list[PlanItem]:
+    """Every improvement item of a scored run, timing first, then the discussion."""
+    name = scenario.unit_name
+
+    def item(issue: str, action: str, owner: str, days: int, source: str) -> PlanItem:
+        return PlanItem(issue, action, owner, name(owner), report_date + timedelta(days=days), source)
+
+    items: list[PlanItem] = []
+    for a in score.assessments:
+        exp = a.expectation
+        if a.status == MISSED:
+            action = "明确职责与流程并组织专项演练 define the duty and rehearse it"
+            items.append(item(exp.title, action, exp.unit, URGENT_DAYS, f"action:{exp.id}"))
+        elif a.status == LATE:
+            action = "优化流程、缩短响应时间 streamline to meet the deadline"
+            items.append(item(exp.title, action, exp.unit, LATER_DAYS, f"action:{exp.id}"))
+    if score.discussion is not None:
+        items += _discussion_items(scenario, score.discussion, item)
+    return items
+
+
+def _discussion_items(
+    scenario: Scenario, discussion: DiscussionScore, item: Callable[[str, str, str, int, str], PlanItem]
+) -> list[PlanItem]:
+    items: list[PlanItem] = []
+    for result in discussion.questions:
+        question = result.question
+        for unit in result.unanswered:
+            items.append(
+                item(
+                    f"未回答 not answered: {question.text}",
+                    "对照预案明确本单位职责，组织培训 learn the unit's duty in the plan",
+                    unit,
+                    URGENT_DAYS,
+                    f"question:{question.id}",
+                )
+            )
+        low = [r for r in result.ratings if r.rating in ("M", "U")]
+        if low:
+            items.append(
+                item(
+                    f"{question.text}（{_notes(result)}）",
+                    "对照预案要点修订流程并组织专项演练 revise against the plan's points and rehearse",
+                    question.to[0],
+                    URGENT_DAYS if any(r.rating == "U" for r in low) else LATER_DAYS,
+                    f"question:{question.id}",
+                )
+            )
+    owner = "district_office" if "district_office" in scenario.units else scenario.units[0]
+    for rating in discussion.capability_ratings:
+        if rating.rating in ("M", "U") and rating.capability is not None:
+            items.append(
+                item(
+                    f"{scenario.capability_title(rating.capability)}：{rating.note or rating.rating}",
+                    "制定能力提升措施并复训 plan how to build the capability and train again",
+                    owner,
+                    URGENT_DAYS if rating.rating == "U" else LATER_DAYS,
+                    f"capability:{rating.capability}",
+                )
+            )
+    return items
+
+
+def _notes(result: QuestionResult) -> str:
+    notes = [f"{r.rating} {r.note}".strip() for r in result.ratings if r.rating in ("M", "U")]
+    return "；".join(notes)
+
+
+def plan_csv(items: list[PlanItem]) -> str:
+    """The plan as CSV (UTF-8 text, header row first), for a spreadsheet or a task tracker."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_HEADER)
+    for i in items:
+        writer.writerow((i.issue, i.action, i.owner, i.owner_name, i.due.isoformat(), i.source))
+    return out.getvalue()
