@@ -76,13 +76,18 @@ unit: $(STAMP) ## Fast tier: every test needing no broker, PostgreSQL or subproc
 FAULT_TESTS := tests/e2e/test_scale_out.py tests/e2e/test_delivery.py tests/e2e/test_kafka_down.py \
                tests/e2e/test_local_cluster.py tests/unit/streams/test_intake_fuzz.py
 
-faults: setup ## Fault tests and the decoder fuzz (100,000 inputs); results in var/faults.xml
+# Then the crash matrix (bench/faults.py: every fault x 2 seeds on a three-broker cluster of its own, ~20 min);
+# `make faults FAULTS_ARGS=--quick` for one seed and fewer reports.
+FAULTS_ARGS ?=
+
+faults: setup ## Fault tests, the decoder fuzz (100,000 inputs) and the crash matrix; var/faults.xml, var/faults.json
 ifeq ($(KAFKA_LOCAL),1)
 	$(KAFKA) start
 endif
 	mkdir -p var
 	TIMEFORMAT='make faults: %R s wall time'; time TOCSIN_FUZZ_EXAMPLES=50000 bash scripts/with-postgres.sh \
 	  $(BIN)/pytest -v --junitxml=var/faults.xml $(FAULT_TESTS)
+	TIMEFORMAT='make faults (matrix): %R s wall time'; time $(BIN)/python -m bench.faults --json var/faults.json $(FAULTS_ARGS)
 
 lint: $(STAMP) ## ruff
 	$(BIN)/ruff check .
