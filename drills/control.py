@@ -15,13 +15,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from drills.clock import PAUSED, RUNNING, STOPPED, ClockError, ScenarioClock, check_speed
-from drills.effects import Effect
+from drills.discussion import Answer, Rating
+from drills.effects import Effect, PhaseChanged
 from drills.runner import DrillCommandError, DrillRun
 from infra.wire import DrillCommandType, DrillEventType, Envelope, WireError
 from infra.wire.drill import (
     ACTIONS,
+    ADVANCE_PHASE,
+    ANSWER_QUESTION,
     CANCEL,
     COMMAND_TYPES,
+    DISCUSSION_COMMANDS,
     DRILL_COMMAND_REJECTED,
     DRILL_REPORT_WRITTEN,
     DRILL_UPDATED,
@@ -29,6 +33,7 @@ from infra.wire.drill import (
     INJECT_COMMANDS,
     INJECT_NOW,
     PAUSE,
+    RECORD_OBSERVATION,
     RELEASE,
     RESUME,
     RUN_COMMANDS,
@@ -63,7 +68,14 @@ class DrillCommand:
 
     def describe(self) -> str:
         """The command in a few words, for logs and rejection lists (e.g. `HoldInject media_call`)."""
-        extra = self.inject_id if self.type in INJECT_COMMANDS else self.payload.get("speed")
+        if self.type in INJECT_COMMANDS:
+            extra = self.inject_id
+        elif self.type in DISCUSSION_COMMANDS:
+            extra = next(
+                (self.payload[k] for k in ("phase_id", "question_id", "capability") if self.payload.get(k)), None
+            )
+        else:
+            extra = self.payload.get("speed")
         return f"{self.type} {extra}" if extra is not None else self.type
 
 
@@ -109,7 +121,7 @@ def speed_of(payload: Mapping[str, Any]) -> float:
     return check_speed(float(value))
 
 
-def apply_command(
+def apply_command(  # noqa: PLR0913 - the run, its clock, the command and the moments it applies at
     run: DrillRun,
     clock: ScenarioClock,
     kind: str,
@@ -117,8 +129,12 @@ def apply_command(
     *,
     real_now: datetime,
     scenario_now: datetime,
+    command_id: str = "",
 ) -> list[Effect]:
     """Apply one controller command at `real_now` (scenario moment `scenario_now`); return the runner's effects.
+
+    The discussion's commands (ADR 0028) too: AdvancePhase moves the scenario clock to the next phase's start;
+    AnswerQuestion and RecordObservation are kept under `command_id`, by `payload.requested_by.user`.
 
     Raises DrillCommandError (or ClockError) with the reason when the command does not apply: the drill has
     ended, it is already paused or not paused, the inject is unknown or in the wrong state, the speed is bad.
@@ -129,23 +145,15 @@ def apply_command(
         raise DrillCommandError(f"unknown drill command type {kind!r} (known: {', '.join(COMMAND_TYPES)})")
     if run.finished or clock.state == STOPPED:
         raise DrillCommandError(f"exercise {run.exercise_id} has ended; {kind} does not apply")
-    if kind == PAUSE:
-        if clock.state == PAUSED:
-            raise DrillCommandError(f"exercise {run.exercise_id} is already paused")
-        clock.pause(real_now)
-        return []
-    if kind == RESUME:
-        if clock.state == RUNNING:
-            raise DrillCommandError(f"exercise {run.exercise_id} is not paused")
-        clock.resume(real_now)
-        return []
-    if kind == SET_SPEED:
-        clock.set_speed(speed_of(payload), real_now)
+    if kind in (PAUSE, RESUME, SET_SPEED):
+        _clock_command(run, clock, kind, payload, real_now)
         return []
     if kind == STOP:
         effects = run.stop(scenario_now)
         clock.stop(real_now)
         return effects
+    if kind in DISCUSSION_COMMANDS:
+        return _discussion_command(run, clock, kind, payload, real_now, scenario_now, command_id)
     return _inject_command(run, kind, _inject_id(kind, payload), scenario_now)
 
 
@@ -154,6 +162,83 @@ def _inject_id(kind: str, payload: Mapping[str, Any]) -> str:
     if not isinstance(value, str) or not value:
         raise DrillCommandError(f"{kind}: payload.inject_id must be a non-empty string, not {value!r}")
     return value
+
+
+def _clock_command(
+    run: DrillRun, clock: ScenarioClock, kind: str, payload: Mapping[str, Any], real_now: datetime
+) -> None:
+    if kind == PAUSE:
+        if clock.state == PAUSED:
+            raise DrillCommandError(f"exercise {run.exercise_id} is already paused")
+        clock.pause(real_now)
+    elif kind == RESUME:
+        if clock.state == RUNNING:
+            raise DrillCommandError(f"exercise {run.exercise_id} is not paused")
+        clock.resume(real_now)
+    else:
+        clock.set_speed(speed_of(payload), real_now)
+
+
+def _discussion_command(  # noqa: PLR0913 - the command and the moments it applies at
+    run: DrillRun,
+    clock: ScenarioClock,
+    kind: str,
+    payload: Mapping[str, Any],
+    real_now: datetime,
+    scenario_now: datetime,
+    command_id: str,
+) -> list[Effect]:
+    if kind == ADVANCE_PHASE:
+        effects = run.advance_phase(_text(kind, payload, "phase_id"), scenario_now)
+        begins = next((e.begins for e in effects if isinstance(e, PhaseChanged)), None)
+        if begins is not None:
+            clock.jump(begins, real_now)
+        return effects
+    by = _requester(kind, payload)
+    at = min(scenario_now, run.horizon)
+    if kind == ANSWER_QUESTION:
+        run.answer(
+            Answer(
+                command_id,
+                _text(kind, payload, "question_id"),
+                _text(kind, payload, "unit"),
+                by,
+                _text(kind, payload, "text"),
+                at,
+            )
+        )
+        return []
+    if kind == RECORD_OBSERVATION:
+        question, capability = payload.get("question_id"), payload.get("capability")
+        note = payload.get("note") or ""
+        run.rate(
+            Rating(
+                command_id,
+                by,
+                _text(kind, payload, "rating"),
+                note if isinstance(note, str) else str(note),
+                at,
+                question_id=question if isinstance(question, str) and question else None,
+                capability=capability if isinstance(capability, str) and capability else None,
+            )
+        )
+        return []
+    raise DrillCommandError(f"unknown discussion command {kind!r}")  # pragma: no cover - DISCUSSION_COMMANDS
+
+
+def _text(kind: str, payload: Mapping[str, Any], key: str) -> str:
+    value = payload.get(key)
+    if not isinstance(value, str) or not value:
+        raise DrillCommandError(f"{kind}: payload.{key} must be a non-empty string, not {value!r}")
+    return value
+
+
+def _requester(kind: str, payload: Mapping[str, Any]) -> str:
+    requested = payload.get("requested_by")
+    user = requested.get("user") if isinstance(requested, Mapping) else None
+    if not isinstance(user, str) or not user:
+        raise DrillCommandError(f"{kind}: payload.requested_by.user must name who answers or rates")
+    return user
 
 
 _INJECT_METHODS: dict[str, Callable[[DrillRun, str, datetime], list[Effect]]] = {
@@ -172,8 +257,11 @@ def _inject_command(run: DrillRun, kind: str, inject_id: str, now: datetime) -> 
 
 __all__ = [
     "ACTIONS",
+    "ADVANCE_PHASE",
+    "ANSWER_QUESTION",
     "CANCEL",
     "COMMAND_TYPES",
+    "DISCUSSION_COMMANDS",
     "DRILL_COMMAND_REJECTED",
     "DRILL_REPORT_WRITTEN",
     "DRILL_UPDATED",
@@ -181,6 +269,7 @@ __all__ = [
     "INJECT_COMMANDS",
     "INJECT_NOW",
     "PAUSE",
+    "RECORD_OBSERVATION",
     "RELEASE",
     "RESUME",
     "RUN_COMMANDS",

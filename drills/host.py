@@ -39,6 +39,7 @@ from drills.control import (
     envelope,
 )
 from drills.effects import DeliverMessage, Effect
+from drills.improvement import improvement_plan
 from drills.live import (
     Clock,
     DrillHooks,
@@ -364,7 +365,7 @@ class DrillHost(DrillHooks):
         if run.finished:
             now = run.ended_at or run.now
         elif self._playing:
-            now = min(drill.clock.now(real), run.end_at)
+            now = min(drill.clock.now(real), run.horizon)
         else:
             now = run.start
         state = self.state()
@@ -398,8 +399,20 @@ class DrillHost(DrillHooks):
             "rejected": [*drill.rejected, *drill.refused],
             "unanswered": list(drill.unanswered),
             "requested_by": dict(request.requested_by),
-            "score": score_run(run.result()).to_dict() if run.finished else None,
+            "awaiting_facilitator": run.awaiting_facilitator,
+            "discussion": run.discussion.snapshot() if scenario.phases else None,
+            **self._scored(),
         }
+
+    def _scored(self) -> dict[str, Any]:
+        """The score and the improvement plan once the run is over (both null before)."""
+        run = self.drill.run
+        if not run.finished:
+            return {"score": None, "improvement_plan": None}
+        result = run.result()
+        score = score_run(result)
+        plan = improvement_plan(result.scenario, score, result.ended_at.date())
+        return {"score": score.to_dict(), "improvement_plan": [i.to_dict() for i in plan]}
 
     async def publish_update(self, causation: str | None = None) -> None:
         """Publish a DrillUpdated snapshot with the next seq."""

@@ -31,13 +31,14 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from drills.bots import PlayerAction, bot_actions, check_behaviour
 from drills.clock import PAUSED, RUNNING, ClockError, ScenarioClock
 from drills.control import DrillCommand, apply_command
-from drills.effects import DeliverMessage, Effect, ExerciseEnded, InjectStateChanged, PublishReport
+from drills.effects import DeliverMessage, Effect, ExerciseEnded, InjectStateChanged, PhaseChanged, PublishReport
 from drills.model import Scenario
 from drills.observations import ACKNOWLEDGED, COMPLETED, PLANNED, ActionObserved, IncidentObserved, Observation
 from drills.result import RunResult
 from drills.runner import DrillCommandError, DrillRun
 from drills.scoring import Score, score_run
-from drills.simulate import DEFAULT_START
+from drills.simulate import DEFAULT_START, facilitate, phase_begins
+from drills.stored import discussion_from_dict, discussion_to_dict
 from infra.db.engine import Database
 from infra.db.migrate import upgrade
 from infra.kafka.reading import read_from_end
@@ -228,7 +229,7 @@ class LiveDrill:
     async def _step(self) -> None:
         """Do the next thing due (a bot action or the runner's tick), else apply commands or wait."""
         run = self.run
-        now = min(self.scenario_now(), run.end_at)
+        now = min(self.scenario_now(), run.horizon)
         action = self._next_action(now)
         due = run.next_due()
         if action is not None and (due is None or action.at <= due):
@@ -237,8 +238,18 @@ class LiveDrill:
         elif due is not None and due <= now:
             effects = run.tick(due)
             await self._paused(self._perform(effects))
+        elif run.awaiting_facilitator and self.bot is not None:
+            await self._paused(self._facilitate(self.bot))
         elif not await self._control():
             await self._wait(due)
+
+    async def _facilitate(self, bot: str) -> None:
+        """The bots discuss the phase in play and the bot facilitator closes it (the clock jumps to the next)."""
+        effects = facilitate(self.run, bot)
+        begins = phase_begins(effects)
+        if begins is not None:
+            self.clock.jump(begins, self.real())
+        await self._perform(effects)
 
     async def _control(self) -> bool:
         """Apply the queued controller commands, in order; return whether there were any."""
@@ -257,7 +268,8 @@ class LiveDrill:
                 command.type,
                 command.payload,
                 real_now=real,
-                scenario_now=min(self.clock.now(real), self.run.end_at),
+                scenario_now=min(self.clock.now(real), self.run.horizon),
+                command_id=command.id,
             )
         except (DrillCommandError, ClockError) as error:
             self.refused.append(f"{command.describe()}: {error}")
@@ -308,7 +320,9 @@ class LiveDrill:
                 self.changes.append(effect)
             elif isinstance(effect, ExerciseEnded):
                 self.ended = effect
-        if notify and any(isinstance(e, InjectStateChanged | DeliverMessage | ExerciseEnded) for e in done):
+        if notify and any(
+            isinstance(e, InjectStateChanged | DeliverMessage | PhaseChanged | ExerciseEnded) for e in done
+        ):
             await self.hooks.changed(self, done)
 
     async def _publish(self, effect: PublishReport) -> None:
@@ -424,7 +438,7 @@ class LiveDrill:
             state.items[str(data["key"])] = str((data.get("item") or {}).get("status") or data.get("change"))
         elif kind == EventType.COMMAND_REJECTED:
             self.rejected.append(f"{data.get('command')}: {data.get('reason')}")
-        moment = at if at is not None else min(self.scenario_now(), self.run.end_at)
+        moment = at if at is not None else min(self.scenario_now(), self.run.horizon)
         for seen in observations(event, moment):
             self.run.observe(seen)
 
@@ -608,6 +622,7 @@ def result_to_dict(live: LiveResult, scenario_text: str) -> dict[str, Any]:
         ],
         "observations": observed,
         "log": [{"at": e.at.isoformat(), "kind": e.kind, "subject": e.subject, "text": e.text} for e in result.log],
+        "discussion": discussion_to_dict(result.discussion),
         "score": live.score.to_dict(),
     }
 
@@ -664,4 +679,5 @@ def result_from_dict(data: dict[str, Any], library: Any = None) -> RunResult:
         ),
         tuple(observed),
         tuple(LogEntry(datetime.fromisoformat(e["at"]), e["kind"], e["subject"], e["text"]) for e in data["log"]),
+        discussion_from_dict(data.get("discussion") or {}),
     )

@@ -134,7 +134,7 @@ class Driver:
             elif due is not None and due <= now:
                 self.perform(run.tick(due))
             elif run.awaiting_facilitator:
-                self.jump_to = facilitate(run, self.behaviour)
+                self.jump_to = phase_begins(facilitate(run, self.behaviour))
                 return
             else:
                 break
@@ -156,11 +156,13 @@ class Driver:
         return pending[0] if pending else None
 
 
-def facilitate(run: DrillRun, behaviour: str) -> datetime | None:
-    """Bots discuss the phase in play (answers and ratings), then the bot facilitator closes it.
+def phase_begins(effects: Iterable[Effect]) -> datetime | None:
+    """When the phase a PhaseChanged among `effects` opened begins (the scenario clock jumps there), else None."""
+    return next((e.begins for e in effects if isinstance(e, PhaseChanged)), None)
 
-    Returns when the next phase begins (the scenario clock jumps there), None when the exercise ended.
-    """
+
+def facilitate(run: DrillRun, behaviour: str) -> list[Effect]:
+    """Bots discuss the phase in play (answers and ratings), then the bot facilitator closes it; its effects."""
     phase = run.discussion.phase
     assert phase is not None, "only a phased scenario awaits its facilitator"
     answers, ratings = bot_discussion(behaviour, run.scenario, phase.id, run.now)
@@ -168,8 +170,7 @@ def facilitate(run: DrillRun, behaviour: str) -> datetime | None:
         run.answer(answer)
     for rating in ratings:
         run.rate(rating)
-    effects = run.advance_phase(phase.id, run.now)
-    return next((e.begins for e in effects if isinstance(e, PhaseChanged)), None)
+    return run.advance_phase(phase.id, run.now)
 
 
 @dataclass(frozen=True)

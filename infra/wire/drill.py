@@ -18,12 +18,17 @@ HOLD = DrillCommandType.HOLD
 RELEASE = DrillCommandType.RELEASE
 SKIP = DrillCommandType.SKIP
 CANCEL = DrillCommandType.CANCEL
+ADVANCE_PHASE = DrillCommandType.ADVANCE_PHASE
+ANSWER_QUESTION = DrillCommandType.ANSWER_QUESTION
+RECORD_OBSERVATION = DrillCommandType.RECORD_OBSERVATION
 
 RUN_COMMANDS = (PAUSE, RESUME, STOP, SET_SPEED)
 """Commands on the whole run (no inject id)."""
 INJECT_COMMANDS = (INJECT_NOW, HOLD, RELEASE, SKIP, CANCEL)
 """Commands on one inject (`payload.inject_id`)."""
-COMMAND_TYPES = (START, *RUN_COMMANDS, *INJECT_COMMANDS)
+DISCUSSION_COMMANDS = (ADVANCE_PHASE, ANSWER_QUESTION, RECORD_OBSERVATION)
+"""Commands of a discussion-based exercise (ADR 0028): the facilitator's, the participants' and the evaluators'."""
+COMMAND_TYPES = (START, *RUN_COMMANDS, *INJECT_COMMANDS, *DISCUSSION_COMMANDS)
 """Every type on the drill-commands topic."""
 
 RUN_ACTIONS: dict[str, DrillCommandType] = {"pause": PAUSE, "resume": RESUME, "stop": STOP, "speed": SET_SPEED}

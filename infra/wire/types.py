@@ -79,6 +79,9 @@ class DrillCommandType(StrEnum):
     RELEASE = "ReleaseInject"
     SKIP = "SkipInject"
     CANCEL = "CancelInject"
+    ADVANCE_PHASE = "AdvancePhase"
+    ANSWER_QUESTION = "AnswerQuestion"
+    RECORD_OBSERVATION = "RecordObservation"
 
 
 class DrillEventType(StrEnum):
