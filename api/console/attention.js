@@ -148,7 +148,11 @@
           .then((outcome) => { watcher.reload.soon(); return api.outcomeMessage(outcome); })),
       }, t("task.ackAlert"));
     }
-    if (act === "openDraft") return h("a.button", { href: "#/incidents/" + encodeURIComponent(item.incident_id) }, t("attention.openDraft"));
+    if (act === "openDraft") {
+      // The incident's page opens this draft in its editor (publicinfo.js reads T.pendingDraft).
+      return h("a.button", { href: "#/incidents/" + encodeURIComponent(item.incident_id),
+        onclick: () => { T.pendingDraft = { incident: item.incident_id, key: item.key }; } }, t("attention.openDraft"));
+    }
     return h("a.button", { href: "#/incidents/" + encodeURIComponent(item.incident_id) }, t("attention.open"));
   }
 

@@ -62,7 +62,10 @@
     const editor = h("div.editor");
     const status = h("div.status", { role: "status" });
     let items = [];
-    let open = null; // id of the draft in the editor: the editor is kept while the page refreshes
+    // Id of the draft in the editor (kept while the page refreshes); the attention view's "review" link names one.
+    const pending = T.pendingDraft && T.pendingDraft.incident === incidentId ? T.pendingDraft.key : null;
+    T.pendingDraft = null;
+    let open = pending;
 
     const kind = ui.select("kind", KINDS.map((k) => [k, ui.word("bulletinKind", k)]), "information");
     const rumour = h("input", { name: "rumour", maxlength: 500 });
@@ -173,6 +176,7 @@
         const current = items.find((x) => x.id === open);
         const stale = shown && current && shown.dataset.revision !== String(current.revision) + current.state;
         if (!shown || stale) showEditor();
+        if (pending && open === pending && !shown && editor.firstChild) editor.scrollIntoView({ block: "start" });
         const form = editor.querySelector("form");
         if (form && current) form.dataset.revision = String(current.revision) + current.state;
       },

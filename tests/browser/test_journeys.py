@@ -184,7 +184,7 @@ def test_a_draft_is_edited_previewed_as_cap_and_approved_from_the_attention_view
     draft = page.locator(f"section[data-kind='draft'] li[data-incident='{incident['id']}']", has_text=headline)
     expect(draft).to_be_visible()
     draft.get_by_role("link", name="审阅草稿").click()
-    panel.locator("tr", has_text=headline).get_by_role("button", name="编辑与预览").click()
+    expect(editor.get_by_label("标题")).to_have_value(headline)  # the editor opens on that draft
     editor.get_by_role("button", name="批准发布").click()
     page.get_by_role("dialog", name="批准向公众发布").get_by_role("button", name="批准发布").click()
     expect(panel.locator("tr", has_text=headline).locator(".badge")).to_have_text("已发布")
