@@ -74,7 +74,7 @@ unit: $(STAMP) ## Fast tier: every test needing no broker, PostgreSQL or subproc
 # Faults (issue 16, docs/adr/0025; not part of `make test`): the fault e2e tests (a worker killed mid-stream with a
 # ledger, every broker down, a three-broker cluster losing its leader) and 2 x 50,000 fuzzed reports.
 FAULT_TESTS := tests/e2e/test_scale_out.py tests/e2e/test_delivery.py tests/e2e/test_kafka_down.py \
-               tests/e2e/test_local_cluster.py tests/unit/streams/test_intake_fuzz.py
+               tests/e2e/test_local_cluster.py tests/unit/streams/test_intake_fuzz.py tests/unit/test_loader_fuzz.py
 
 # Then the crash matrix (bench/faults.py: every fault x 2 seeds on a three-broker cluster of its own, ~20 min);
 # `make faults FAULTS_ARGS=--quick` for one seed and fewer reports.
@@ -85,7 +85,7 @@ ifeq ($(KAFKA_LOCAL),1)
 	$(KAFKA) start
 endif
 	mkdir -p var
-	TIMEFORMAT='make faults: %R s wall time'; time TOCSIN_FUZZ_EXAMPLES=50000 bash scripts/with-postgres.sh \
+	TIMEFORMAT='make faults: %R s wall time'; time TOCSIN_FUZZ_EXAMPLES=50000 TOCSIN_LOADER_FUZZ_EXAMPLES=1000 bash scripts/with-postgres.sh \
 	  $(BIN)/pytest -v --junitxml=var/faults.xml $(FAULT_TESTS)
 	TIMEFORMAT='make faults (matrix): %R s wall time'; time $(BIN)/python -m bench.faults --json var/faults.json $(FAULTS_ARGS)
 
