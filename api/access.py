@@ -16,7 +16,7 @@ from infra.db.engine import Database
 from infra.db.models import IncidentRow
 from infra.db.users import Identity
 
-WIDE_READERS = ("duty_officer", "commander", "drill_controller", "observer", "publicity")
+WIDE_READERS = ("duty_officer", "commander", "drill_controller", "observer", "publicity", "evaluator")
 """Roles that see every incident in their scope (a unit responder sees only its unit's)."""
 
 

@@ -38,6 +38,7 @@ from api.routers import (
     public_info,
     reports,
     roster,
+    tabletop,
     vocabulary,
     warnings,
 )
@@ -146,6 +147,7 @@ def create_app(  # noqa: PLR0913 - the composition root: settings, then one opti
         decisions,
         public_info,
         warnings,
+        tabletop,
     ):
         # every route here is behind a token: document 400/401/403 even where a router forgets to (schemathesis checks)
         app.include_router(module.router, prefix=API_PREFIX, responses=AUTH)

@@ -82,5 +82,13 @@ def requires(*roles: str) -> dict[str, Any]:
     return {"dependencies": [Depends(dependency)], "openapi_extra": {"x-required-roles": list(roles)}}
 
 
-READ_ROLES = ("duty_officer", "commander", "unit_responder", "drill_controller", "observer", "publicity")
+READ_ROLES = (
+    "duty_officer",
+    "commander",
+    "unit_responder",
+    "drill_controller",
+    "observer",
+    "publicity",
+    "evaluator",
+)
 """Every role may read (what they read is narrowed by their unit and exercise)."""

@@ -37,7 +37,7 @@ router = APIRouter(tags=["drills"], responses=AUTH)
 
 WRITERS = ("drill_controller", "commander")
 """Who starts and steers drills."""
-READERS = ("drill_controller", "commander", "duty_officer", "observer")
+READERS = ("drill_controller", "commander", "duty_officer", "observer", "evaluator")
 """Who reads drill runs, scenarios and reports."""
 BOTS = ("perfect", "late", "absent")
 """The player bot's behaviours (drills/bots.py BEHAVIOURS; a test keeps the two in step)."""

@@ -31,7 +31,7 @@ __all__ = [
     "revoke_tokens",
 ]
 
-ROLES = ("duty_officer", "commander", "unit_responder", "drill_controller", "observer", "publicity")
+ROLES = ("duty_officer", "commander", "unit_responder", "drill_controller", "observer", "publicity", "evaluator")
 """The roles a user can hold (docs/api.md has what each may do)."""
 TOKEN_PREFIX = "tocsin_"
 """Every token starts with this, so a leaked one is easy to recognise (e.g. by secret scanners)."""
@@ -71,6 +71,8 @@ def _check_roles(roles: Iterable[str], unit: str | None, exercise_id: str | None
         raise UserError("a unit_responder must belong to a unit (--unit)")
     if "drill_controller" in chosen and not exercise_id:
         raise UserError("a drill_controller controls one exercise (--exercise)")
+    if "evaluator" in chosen and not exercise_id:
+        raise UserError("an evaluator evaluates one exercise (--exercise)")
     return chosen
 
 
