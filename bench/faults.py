@@ -13,7 +13,7 @@ At a moment chosen from the run's seed the fault strikes (`FAULTS`): SIGKILL of 
 restarted a second later as systemd would; SIGKILL of one broker, of the leader of incident-events' partition 0,
 or of one broker then the leader (writes stop: min.insync.replicas=2), restarted seconds later; or a rebalance in
 the middle of delivery (a second notifier joins, then leaves). At the fault a probe report is posted (retried
-until 202); the recovery time is from the fault until the probe is on the read model.
+until 202); the recovery time is from the fault until the probe is on the read model and its first page arrived.
 
 After the stream, the run waits until every group has committed everything, rebuilds the read model from the log
 into a fresh database (`tocsin projector rebuild`), and checks (bench/ledger.py): every accepted report on
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -37,6 +38,7 @@ import sys
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -45,16 +47,21 @@ from typing import Any, NoReturn
 
 import httpx
 from aiokafka.admin import AIOKafkaAdminClient
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from bench.district import district_on_receivers
 from bench.ledger import Ledger, Quiescence, Rows, verdict
 from bench.platform import Platform
+from bench.postgres import PrivatePostgres
 from bench.receivers import HttpReceiver
 from infra.db.engine import Database
+from infra.db.models import TimelineRow
 from infra.db.rebuild import table_rows
 from infra.kafka.cluster import LocalCluster
 from infra.kafka.security import client_options
 from infra.settings import Settings
+from infra.wire import EventType
 from tocsin.cli_platform import sample_reports
 
 ROLES = ("intake", "writer", "notifier", "projector")
@@ -65,6 +72,7 @@ FAULTS = (
     "kill-leader",
     "kill-broker-then-leader",
     "rebalance-notifier",
+    "postgres-down",
 )
 PARTITIONS = 4
 RESTART_SECONDS = 1.0
@@ -74,6 +82,8 @@ SETTLE = 420.0
 RETRY_FOR = 180.0
 """How long the generator resends one report that is not answered 202 before giving up on it."""
 SAMPLE = sample_reports()[0]
+POSTGRES_DOWN = 60.0
+"""How long PostgreSQL stays stopped in the postgres-down fault (the platform runs on a private PostgreSQL then)."""
 
 
 @dataclass(frozen=True)
@@ -191,9 +201,15 @@ class Run:
     platform: Platform
     hooks: HttpReceiver
     cluster: LocalCluster
+    database_url: str
+    postgres: PrivatePostgres | None = None
     ledger: Ledger = field(default_factory=Ledger)
+    reads: Counter[str] = field(default_factory=Counter)
+    """Statuses of the API reads made while PostgreSQL was down."""
     events: list[str] = field(default_factory=list)
     recovery: float | None = None
+    restored_after: float | None = None
+    """Seconds from the fault until it was undone (the process or broker restarted, PostgreSQL started)."""
 
     def note(self, what: str) -> None:
         """Log a step of the fault, with the time since the run's start."""
@@ -272,6 +288,23 @@ def rebalance(run: Run, rng: random.Random) -> None:
     run.note("notifier b left")
 
 
+def postgres_down(run: Run) -> None:
+    """Stop PostgreSQL (immediate) for POSTGRES_DOWN seconds while reading the API, then start it again."""
+    assert run.postgres is not None
+    run.postgres.stop()
+    run.note(f"PostgreSQL stopped for {POSTGRES_DOWN:.0f} s")
+    until = time.monotonic() + POSTGRES_DOWN
+    with run.platform.client() as client:
+        while time.monotonic() < until:
+            try:
+                run.reads[str(client.get("/api/v1/incidents", timeout=15).status_code)] += 1
+            except httpx.HTTPError:
+                run.reads["error"] += 1
+            time.sleep(0.5)
+    run.postgres.start()
+    run.note(f"PostgreSQL started; API reads meanwhile: {dict(run.reads)}")
+
+
 def strike(run: Run, rng: random.Random) -> None:
     """Do the run's fault."""
     if run.fault.startswith("kill-") and run.fault.removeprefix("kill-") in ROLES:
@@ -286,27 +319,34 @@ def strike(run: Run, rng: random.Random) -> None:
         broker_fault(run, rng, random_node=True, then_leader=True)
     elif run.fault == "rebalance-notifier":
         rebalance(run, rng)
+    elif run.fault == "postgres-down":
+        postgres_down(run)
     else:
         raise ValueError(f"unknown fault {run.fault!r}: choose from {', '.join(FAULTS)}")
 
 
-def on_read_model(platform: Platform, report_id: str) -> bool:
-    """Whether the report is on an incident's timeline in the read model (SQLite, read directly)."""
-    import sqlite3
-
+async def incident_of(url: str, report_id: str) -> str | None:
+    """The incident whose timeline in the read model holds the report (read directly: the API may be down)."""
+    db = Database(url)
     try:
-        with sqlite3.connect(platform.workdir / "tocsin.db", timeout=5) as db:
-            row = db.execute(
-                "SELECT 1 FROM timeline WHERE type = 'ReportReceived' AND json_extract(data, '$.report_id') = ?",
-                (report_id,),
-            ).fetchone()
-    except sqlite3.Error:
-        return False
-    return row is not None
+        async with db.session() as session:
+            found = await session.execute(
+                select(TimelineRow.incident_id, TimelineRow.data).where(TimelineRow.type == EventType.REPORT_RECEIVED)
+            )
+            return next((incident for incident, data in found if data.get("report_id") == report_id), None)
+    except (OSError, SQLAlchemyError):
+        return None
+    finally:
+        await db.dispose()
+
+
+def paged(hooks: HttpReceiver, incident_id: str) -> bool:
+    """Whether the webhook receiver has accepted a page about the incident."""
+    return any(request.json().get("incident_id") == incident_id for request in hooks.accepted)
 
 
 def fault_thread(run: Run, rng: random.Random, at: float, stop: threading.Event) -> None:
-    """Wait `at` seconds, strike, post a probe report and time until it is on the read model."""
+    """Wait `at` seconds, strike, post a probe report and time until it is on the read model and paged."""
     if stop.wait(at):
         return
     started = time.monotonic()
@@ -314,20 +354,23 @@ def fault_thread(run: Run, rng: random.Random, at: float, stop: threading.Event)
     poster = threading.Thread(target=post_until_accepted, args=(run.platform, probe, run.ledger, stop))
     poster.start()
     strike(run, rng)
+    run.restored_after = time.monotonic() - started
     poster.join()
+    incident = None
     while not stop.is_set() and time.monotonic() - started < SETTLE:
-        if on_read_model(run.platform, probe["report_id"]):
+        incident = incident or asyncio.run(incident_of(run.database_url, probe["report_id"]))
+        if incident is not None and paged(run.hooks, incident):
             run.recovery = time.monotonic() - started
-            run.note(f"probe report on the read model {run.recovery:.1f} s after the fault")
+            run.note(f"probe report on the read model and paged {run.recovery:.1f} s after the fault")
             return
-        time.sleep(0.25)
+        time.sleep(0.5)
 
 
 # ---------------------------------------------------------------------------------------------------- one run
 
 
-def platform_for(cluster: LocalCluster, workdir: Path, hooks: HttpReceiver, tag: str) -> Platform:
-    """A platform on the cluster under a fresh prefix, paging the receiver's webhooks only."""
+def platform_for(cluster: LocalCluster, workdir: Path, hooks: HttpReceiver, tag: str, database_url: str) -> Platform:
+    """A platform on the cluster under a fresh prefix and on `database_url`, paging the receiver's webhooks only."""
     district = district_on_receivers(workdir / "district", webhook_base=hooks.url)
     return Platform(
         bootstrap=cluster.bootstrap,
@@ -342,6 +385,7 @@ def platform_for(cluster: LocalCluster, workdir: Path, hooks: HttpReceiver, tag:
             "TOCSIN_NOTIFY_RETRY_MAX_DELAY": "1",
             "TOCSIN_KAFKA_PUBLISH_TIMEOUT": "5",
             "TOCSIN_LOG_LEVEL": "WARNING",
+            "TOCSIN_DATABASE_URL": database_url,
         },
     )
 
@@ -373,9 +417,11 @@ def one_run(cluster: LocalCluster, root: Path, fault: str, seed: int, plan: Plan
     workdir = root / tag
     workdir.mkdir(parents=True)
     began = time.monotonic()
-    with HttpReceiver() as hooks:
-        platform = platform_for(cluster, workdir, hooks, tag)
-        run = Run(fault, seed, platform, hooks, cluster)
+    with HttpReceiver() as hooks, contextlib.ExitStack() as stack:
+        postgres = stack.enter_context(PrivatePostgres(workdir / "pg")) if fault == "postgres-down" else None
+        url = postgres.url if postgres is not None else f"sqlite+aiosqlite:///{workdir / 'tocsin.db'}"
+        platform = platform_for(cluster, workdir, hooks, tag, url)
+        run = Run(fault, seed, platform, hooks, cluster, url, postgres)
         stop = threading.Event()
         try:
             start(platform)
@@ -393,7 +439,7 @@ def one_run(cluster: LocalCluster, root: Path, fault: str, seed: int, plan: Plan
             settled = time.monotonic()
             rebuilt = f"sqlite+aiosqlite:///{workdir / 'rebuilt.db'}"
             platform.tocsin("projector", "rebuild", "--database-url", rebuilt)
-            live = asyncio.run(rows_of(f"sqlite+aiosqlite:///{workdir / 'tocsin.db'}"))
+            live = asyncio.run(rows_of(url))
             found = verdict(run.ledger, live, asyncio.run(rows_of(rebuilt)), hooks.requests)
         except AssertionError as exc:
             run.note(f"run failed: {exc}")
@@ -412,7 +458,9 @@ def one_run(cluster: LocalCluster, root: Path, fault: str, seed: int, plan: Plan
         "fault": fault,
         "seed": seed,
         "recovery_s": None if run.recovery is None else round(run.recovery, 2),
+        "restored_after_s": None if run.restored_after is None else round(run.restored_after, 2),
         "answers": dict(run.ledger.answers),
+        "reads_while_down": dict(run.reads),
         "given_up": given_up,
         "settle_s": round(settled - began, 1),
         "events": run.events,
@@ -442,7 +490,8 @@ def summarise(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
                 "unaccounted_steps": sum(r["unaccounted_steps"] for r in ok),
                 "in_doubt_pages": sum(r["in_doubt_pages"] for r in ok),
                 "answers_503": sum(r["answers"].get("503", 0) for r in ok),
-                "answers_500": sum(r["answers"].get("500", 0) for r in ok),
+                "answers_500": sum(r["answers"].get("500", 0) + r["reads_while_down"].get("500", 0) for r in ok),
+                "reads_503": sum(r["reads_while_down"].get("503", 0) for r in ok),
                 "rebuild_equal": all(not r["rebuild_differs"] for r in ok),
                 "recovery_median_s": round(statistics.median(recoveries), 1) if recoveries else None,
                 "recovery_max_s": round(max(recoveries), 1) if recoveries else None,
@@ -462,6 +511,7 @@ COLUMNS = (
     ("in_doubt_pages", 8),
     ("answers_503", 5),
     ("answers_500", 5),
+    ("reads_503", 9),
     ("rebuild_equal", 7),
     ("recovery_median_s", 9),
     ("recovery_max_s", 8),
@@ -473,6 +523,7 @@ HEADS = {
     "in_doubt_pages": "in doubt",
     "answers_503": "503s",
     "answers_500": "500s",
+    "reads_503": "reads 503",
     "rebuild_equal": "rebuild",
     "recovery_median_s": "recov.med",
     "recovery_max_s": "recov.max",
