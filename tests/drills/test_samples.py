@@ -109,3 +109,38 @@ def test_the_rural_dinner_suspects_a_crime_and_expects_the_police_to_be_notified
     result = simulate(scenario, "perfect", library=LIBRARY, speed=600).result
     police = [a for a in score_run(result).assessments if a.expectation.target == "involve_police"]
     assert [a.status for a in police] == ["met"]
+
+
+def test_listeria_in_ready_to_eat_meat_is_a_severe_hazard_recalled_at_tier_one_from_the_lab_result() -> None:
+    scenario = load_scenario(SAMPLES["sampling_recall"], LIBRARY)
+    lab = scenario.inject("lab_result").report or {}
+    assert lab["facts"]["hazard"] == "severe"
+    result = simulate(scenario, "absent", library=LIBRARY, speed=600).result
+    levels = [(result.offset(o.at), o.level) for o in result.observations if isinstance(o, IncidentObserved)]
+    assert levels == [(timedelta(0), "II")]
+
+
+def test_the_public_opinion_drill_never_rewards_raising_the_level_on_a_refuted_rumour() -> None:
+    scenario = load_scenario(SAMPLES["public_opinion"], LIBRARY)
+    assert [e.id for e in scenario.expectations() if e.kind == "level_at_least"] == []
+    result = simulate(scenario, "perfect", library=LIBRARY, speed=600).result
+    levels = {o.level for o in result.observations if isinstance(o, IncidentObserved)}
+    assert levels == {"IV", "III"}
+    referral = [a for a in score_run(result).assessments if a.expectation.target == "refer_rumour"]
+    assert [a.status for a in referral] == ["met"]
+
+
+def test_the_cross_town_drill_spreads_one_product_over_two_towns_and_runs_to_aftermath() -> None:
+    scenario = load_scenario(SAMPLES["cross_town_tabletop"], LIBRARY)
+    towns = {dict(i.report["location"])["venue"] for i in scenario.injects if i.report is not None}
+    assert towns == {"老街卤味坊"}
+    last = scenario.phases[-1]
+    assert last.jump and {p.step for q in last.questions for p in q.points} >= {
+        "final_summary",
+        "costs_and_compensation",
+    }
+    result = simulate(scenario, "perfect", library=LIBRARY, speed=600).result
+    assert result.offset(result.ended_at) == scenario.end
+    assert [p.state for p in result.discussion.phases] == ["closed"] * len(scenario.phases)
+    score = score_run(result)
+    assert (score.percent, score.discussion.percent if score.discussion else None) == (100.0, 100.0)
