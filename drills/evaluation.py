@@ -27,7 +27,7 @@ RATING_NAMES = {
 
 @dataclass(frozen=True)
 class QuestionResult:
-    """One question: its answers, the counted ratings, its score and the addressed units that did not answer."""
+    """One question: its answers, the counted ratings, its score and the addressees that did not answer (once asked)."""
 
     question: Question
     answers: tuple[Answer, ...]
@@ -99,7 +99,10 @@ def score_discussion(scenario: Scenario, record: DiscussionRecord) -> Discussion
     if not questions:
         return None
     ratings = counted(record.ratings)
-    results = tuple(_question(q, record.answers, ratings) for q in questions)
+    reached = (
+        {p.id for p in record.phases if p.started_at is not None} if record.phases else {p.id for p in scenario.phases}
+    )
+    results = tuple(_question(q, record.answers, ratings, asked=q.phase in reached) for q in questions)
     direct = tuple(r for r in ratings if r.capability is not None)
     capabilities = tuple(
         _rated(
@@ -125,11 +128,14 @@ def combined(timing: float | None, discussion: float | None) -> float | None:
     return round(sum(parts) / len(parts), 1) if parts else None
 
 
-def _question(question: Question, answers: Iterable[Answer], ratings: Iterable[Rating]) -> QuestionResult:
+def _question(
+    question: Question, answers: Iterable[Answer], ratings: Iterable[Rating], *, asked: bool
+) -> QuestionResult:
     mine = tuple(a for a in answers if a.question_id == question.id)
     rated = tuple(r for r in ratings if r.question_id == question.id)
     answered = {a.unit for a in mine}
-    return QuestionResult(question, mine, rated, percent_of(rated), tuple(u for u in question.to if u not in answered))
+    missing = tuple(u for u in question.to if u not in answered) if asked else ()
+    return QuestionResult(question, mine, rated, percent_of(rated), missing)
 
 
 def _rated(key: str, title: str, ratings: Sequence[Rating]) -> RatedGroup:
