@@ -50,6 +50,8 @@ ROLE_USERS = {
     "watcher": (("observer",), None, None),
     "drill_watcher": (("observer",), None, EXERCISE),
     "drill_duty": (("duty_officer",), None, EXERCISE),
+    "drill_evaluator": (("evaluator",), None, EXERCISE),
+    "drill_town": (("unit_responder",), "town_office", EXERCISE),
 }
 ROLE_OF = {
     "duty_officer": "duty",
