@@ -133,7 +133,7 @@ def apply_command(  # noqa: PLR0913 - the run, its clock, the command and the mo
 ) -> list[Effect]:
     """Apply one controller command at `real_now` (scenario moment `scenario_now`); return the runner's effects.
 
-    The discussion's commands (ADR 0028) too: AdvancePhase moves the scenario clock to the next phase's start;
+    The discussion's commands (ADR 0029) too: AdvancePhase moves the scenario clock to the next phase's start;
     AnswerQuestion and RecordObservation are kept under `command_id`, by `payload.requested_by.user`.
 
     Raises DrillCommandError (or ClockError) with the reason when the command does not apply: the drill has

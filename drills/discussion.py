@@ -1,4 +1,4 @@
-"""The discussion-based side of a drill (ADR 0028): phases the facilitator advances, answers, evaluators' ratings.
+"""The discussion-based side of a drill (ADR 0029): phases the facilitator advances, answers, evaluators' ratings.
 
 Pure: moments are scenario moments passed in. The phase in play bounds the scenario clock (`horizon`): the
 runner fires nothing after the current phase's end until the facilitator advances. Advancing opens the next

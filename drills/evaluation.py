@@ -1,4 +1,4 @@
-"""Scoring the discussion (ADR 0028): evaluators' P/S/M/U ratings per question, per capability and per unit.
+"""Scoring the discussion (ADR 0029): evaluators' P/S/M/U ratings per question, per capability and per unit.
 
 A rating is worth P = 1, S = 2/3, M = 1/3, U = 0. Each evaluator's newest rating of a target counts (a later
 one corrects an earlier one). A question's score is the mean of its ratings; a capability's the mean of the

@@ -78,7 +78,7 @@ class Score:
 
     @property
     def overall(self) -> float | None:
-        """Timing and discussion combined (ADR 0028); the timing score when nothing was discussed."""
+        """Timing and discussion combined (ADR 0029); the timing score when nothing was discussed."""
         return combined(self.percent, self.discussion.percent if self.discussion else None)
 
     def to_dict(self) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Discussion-based exercises (docs/adr/0028): the facilitator's phases, participants' answers, evaluators' ratings.
+"""Discussion-based exercises (docs/adr/0029): the facilitator's phases, participants' answers, evaluators' ratings.
 
 Writes publish drill commands (AdvancePhase, AnswerQuestion, RecordObservation) on `drill-commands` and return
 202 with the command id; the drill host applies them (with `?wait=N`: 200 applied, 409 rejected with the reason).

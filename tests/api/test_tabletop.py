@@ -1,4 +1,4 @@
-"""Tabletop endpoints (docs/adr/0028): who may advance a phase, answer or rate, what each publishes, the discussion
+"""Tabletop endpoints (docs/adr/0029): who may advance a phase, answer or rate, what each publishes, the discussion
 read and the improvement plan as CSV (published commands recorded in memory; runs from the drill projection)."""
 
 from __future__ import annotations

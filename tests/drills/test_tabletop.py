@@ -1,4 +1,4 @@
-"""Discussion-based exercises in the pure core (ADR 0028): the phase format and its located errors, the phases the
+"""Discussion-based exercises in the pure core (ADR 0029): the phase format and its located errors, the phases the
 facilitator advances (time jumps, scenario time held at a phase's end), answers, ratings, scoring and the plan."""
 
 from __future__ import annotations
