@@ -508,5 +508,6 @@
     "explain.rule": "by the plan's rule: {title}",
     "explain.decided": "{by} decided {level}: {reason}",
     "explain.noRule": "no grading criterion met; monitoring",
+    "role.evaluator": "evaluator",
   };
 })(window.Tocsin = window.Tocsin || {});

@@ -508,5 +508,6 @@
     "explain.rule": "按预案规则：{title}",
     "explain.decided": "{by} 决定 {level}：{reason}",
     "explain.noRule": "未达到任何分级标准，监测中",
+    "role.evaluator": "评估员",
   };
 })(window.Tocsin = window.Tocsin || {});

@@ -90,6 +90,12 @@ def test_a_duty_officer_completes_a_task_on_its_row(page: Page, console_platform
     row.get_by_role("button", name="提交完成").click()
     done = page.locator(f"tr[data-step='{step}']")
     expect(done.locator(".badge.state-completed")).to_have_text("已完成")
+    # The timeline: deliveries only on demand.
+    timeline = page.locator("section", has=page.get_by_role("heading", name="时间线"))
+    expect(timeline.locator("td", has_text="立案").first).to_be_visible()
+    expect(timeline.locator("td", has_text="通知投递")).to_have_count(0)
+    timeline.get_by_label("显示投递记录").check()
+    expect(timeline.locator("td", has_text="通知投递").first).to_be_visible()
 
 
 def test_a_duty_officer_proposes_the_end_with_a_reason(page: Page, console_platform: Platform) -> None:
