@@ -210,6 +210,8 @@ class Run:
     recovery: float | None = None
     restored_after: float | None = None
     """Seconds from the fault until it was undone (the process or broker restarted, PostgreSQL started)."""
+    crashes: Counter[str] = field(default_factory=Counter)
+    """Processes that exited on their own (not killed by the fault), restarted by `supervise` as systemd would."""
 
     def note(self, what: str) -> None:
         """Log a step of the fault, with the time since the run's start."""
@@ -345,6 +347,41 @@ def paged(hooks: HttpReceiver, incident_id: str) -> bool:
     return any(request.json().get("incident_id") == incident_id for request in hooks.accepted)
 
 
+def restart(platform: Platform, name: str) -> None:
+    """Start the process `name` again: the API, or a worker by its role and id."""
+    if name == "api":
+        platform.start("api")
+        return
+    _, role, worker_id = name.split("-", 2)
+    platform.start_worker(role, worker_id)
+
+
+def supervise(run: Run, stop: threading.Event) -> None:
+    """Restart any process that exits on its own RESTART_SECONDS later (systemd's Restart=always), counting it."""
+    while not stop.wait(0.5):
+        for name, process in list(run.platform.processes.items()):
+            if process.poll() is None or run.platform.processes.get(name) is not process:
+                continue
+            run.platform.processes.pop(name, None)
+            run.crashes[name] += 1
+            run.note(f"{name} exited with {process.returncode}; restarting it (crash {run.crashes[name]})")
+            if stop.wait(RESTART_SECONDS):
+                return
+            restart(run.platform, name)
+
+
+def settle(platform: Platform) -> None:
+    """Wait until every group has committed everything (without failing on a process the supervisor restarts)."""
+    quiet = Quiescence(platform, PARTITIONS)
+    deadline = time.monotonic() + SETTLE
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError, RuntimeError):
+            if quiet():
+                return
+        time.sleep(0.5)
+    raise AssertionError(f"timed out after {SETTLE:.0f} s waiting for every group to commit everything")
+
+
 def fault_thread(run: Run, rng: random.Random, at: float, stop: threading.Event) -> None:
     """Wait `at` seconds, strike, post a probe report and time until it is on the read model and paged."""
     if stop.wait(at):
@@ -429,13 +466,14 @@ def one_run(cluster: LocalCluster, root: Path, fault: str, seed: int, plan: Plan
             run.note(f"platform ready in {time.monotonic() - began:.0f} s; fault at {at:.1f} s into the stream")
             striker = threading.Thread(target=fault_thread, args=(run, rng, at, stop), daemon=True)
             striker.start()
+            threading.Thread(target=supervise, args=(run, stop), daemon=True).start()
             given_up = 0
             for report in stream_of(plan.reports, tag):
                 ticked = time.monotonic()
                 given_up += not post_until_accepted(platform, report, run.ledger, stop)
                 time.sleep(max(0.0, 1.0 / plan.rate - (time.monotonic() - ticked)))
             striker.join(timeout=SETTLE)
-            platform.wait_for(Quiescence(platform, PARTITIONS), what="every group to commit everything", timeout=SETTLE)
+            settle(platform)
             settled = time.monotonic()
             rebuilt = f"sqlite+aiosqlite:///{workdir / 'rebuilt.db'}"
             platform.tocsin("projector", "rebuild", "--database-url", rebuilt)
@@ -461,6 +499,7 @@ def one_run(cluster: LocalCluster, root: Path, fault: str, seed: int, plan: Plan
         "restored_after_s": None if run.restored_after is None else round(run.restored_after, 2),
         "answers": dict(run.ledger.answers),
         "reads_while_down": dict(run.reads),
+        "crashes": dict(run.crashes),
         "given_up": given_up,
         "settle_s": round(settled - began, 1),
         "events": run.events,
@@ -492,6 +531,7 @@ def summarise(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
                 "answers_503": sum(r["answers"].get("503", 0) for r in ok),
                 "answers_500": sum(r["answers"].get("500", 0) + r["reads_while_down"].get("500", 0) for r in ok),
                 "reads_503": sum(r["reads_while_down"].get("503", 0) for r in ok),
+                "crashes": sum(sum(r["crashes"].values()) for r in ok),
                 "rebuild_equal": all(not r["rebuild_differs"] for r in ok),
                 "recovery_median_s": round(statistics.median(recoveries), 1) if recoveries else None,
                 "recovery_max_s": round(max(recoveries), 1) if recoveries else None,
@@ -512,6 +552,7 @@ COLUMNS = (
     ("answers_503", 5),
     ("answers_500", 5),
     ("reads_503", 9),
+    ("crashes", 7),
     ("rebuild_equal", 7),
     ("recovery_median_s", 9),
     ("recovery_max_s", 8),
