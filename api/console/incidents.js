@@ -139,7 +139,7 @@
         { title: t("facts.fact"), cell: (r) => ui.word("fact", r.key) },
         { title: verified ? t("facts.inUseVerified") : t("facts.inUse"), cell: (r) => ui.text(r.value), class: "num" },
         { title: t("facts.aggregated"), cell: (r) => ui.text(r.aggregated), class: "num" },
-      ], rows, t("facts.none")),
+      ], rows, t("facts.none"), true),
       verified ? h("p.note", t("facts.verifiedBy", { by: ui.text(verified.by), time: ui.time(verified.at), reason: ui.text(verified.reason) })) : null,
     ];
   }

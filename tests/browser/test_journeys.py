@@ -16,6 +16,7 @@ from tests.browser.conftest import ARTIFACTS, in_thread, sign_in
 from tests.e2e.kafka_io import produce_raw
 from tests.e2e.platform import Platform, incident_for_venue
 from tests.factories import report_dict
+from tests.integration.channels.receivers import SmtpReceiver
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -76,6 +77,25 @@ def test_a_duty_officer_acknowledges_an_alert_from_the_attention_view(page: Page
     alerts.first.get_by_role("button", name="确认收到警报").click()
     expect(page.locator("#flash")).to_contain_text("确认警报：已生效")
     expect(alerts).to_have_count(before - 1)
+
+
+def test_a_failed_delivery_shows_its_recipient_channel_and_reason(
+    page: Page, console_platform: Platform, smtp: SmtpReceiver
+) -> None:
+    smtp.fail_next(2, "550 5.1.1 mailbox unavailable")  # two pages refused for good by the mail server
+    produce_report(console_platform, facts={"cases": 40})
+    sign_in(page, console_platform)
+    failed = page.locator("section[data-kind='failed_delivery'] li")
+    expect(failed).to_have_count(2)
+    expect(failed.first).to_contain_text("电子邮件")
+    expect(failed.first).to_contain_text("550")
+    incident_id = failed.first.get_attribute("data-incident")
+    open_incident(page, console_platform, str(incident_id))
+    deliveries = page.locator("section", has=page.get_by_role("heading", name="通知投递"))
+    expect(deliveries.get_by_role("heading", name=re.compile("投递失败"))).to_be_visible()
+    row = deliveries.locator("tr.failed-row, table").first.locator("tbody tr").first
+    expect(row).to_contain_text("电子邮件")
+    expect(row).to_contain_text("550")
 
 
 def test_a_duty_officer_completes_a_task_on_its_row(page: Page, console_platform: Platform) -> None:
