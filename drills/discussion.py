@@ -154,6 +154,7 @@ class Discussion:
         return {
             "current_phase": self.phase.id if self.phase else None,
             "capabilities": [{"id": c.id, "title": c.title} for c in self.scenario.capabilities],
+            "unit_names": {u: self.scenario.unit_name(u) for q in self.scenario.questions() for u in q.to},
             "phases": [
                 {
                     "id": p.id,

@@ -79,6 +79,7 @@ async def test_the_console_page_loads_its_scripts_and_stylesheet(client: httpx.A
         "publicinfo.js",
         "incidents.js",
         "drills.js",
+        "tabletop.js",
         "console.js",
     ]
     assert page.styles == ["console.css"]
