@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, ViewportSize, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, ViewportSize, expect, sync_playwright
 
 from tests.e2e.conftest import PlatformFactory, district, http, make_platform, smtp
 from tests.e2e.platform import Platform
@@ -23,6 +23,7 @@ from tests.e2e.platform import Platform
 __all__ = ["district", "http", "make_platform", "smtp"]  # the e2e fixtures, reused here
 
 T = TypeVar("T")
+expect.set_options(timeout=20_000)  # assertions wait (never sleep); a loaded 2-core CI machine needs the margin
 CHROMIUM_VARIABLE = "TOCSIN_CHROMIUM"
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome-stable", "google-chrome")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "browser"
