@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+
 import faust
 import structlog
 
 from infra.db.projection import apply_events
+from infra.db.retry import retry_while_database_down
 from infra.wire import Envelope, WireError
 from streams import topics
 from streams.app import app
@@ -16,9 +19,10 @@ log = structlog.get_logger("tocsin.projector")
 
 @app.agent(topics.incident_events)
 async def projector(stream: faust.StreamT[bytes]) -> None:
-    """Project incident events into the SQL read model with idempotent upserts (undecodable ones are skipped)."""
+    """Project incident events into the read model by idempotent upserts; wait out a database outage on the batch."""
     async for batch in stream.take(500, within=0.05):
-        await apply_events(database(), [message.to_dict() for message in decoded(batch)])
+        events = [message.to_dict() for message in decoded(batch)]
+        await retry_while_database_down(functools.partial(apply_events, database(), events), what="projector")
 
 
 def decoded(batch: list[bytes]) -> list[Envelope]:
