@@ -52,7 +52,7 @@ def _encode(value: dict[str, Any]) -> bytes:
 
 
 DEFAULT_TIMEOUT = 8.0
-"""Seconds a send waits for the broker's acknowledgement before the API answers 503 (docs/adr/0024)."""
+"""Seconds a send waits for the broker's acknowledgement before the API answers 503 (docs/adr/0025)."""
 
 
 class KafkaPublisher:

@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     topic_prefix: str = "tocsin."
     """Prefix of every topic name and of the worker's consumer group."""
     kafka_publish_timeout: float = 8.0
-    """Seconds the API waits for Kafka to confirm a report or command before answering 503 (docs/adr/0024)."""
+    """Seconds the API waits for Kafka to confirm a report or command before answering 503 (docs/adr/0025)."""
     partitions: int = 6
     """Partition count of the topics the platform creates at start-up."""
     database_url: str = "sqlite+aiosqlite:///var/tocsin.db"

@@ -1,4 +1,4 @@
-"""The worker's producer: acks=all and idempotent, always (docs/adr/0024).
+"""The worker's producer: acks=all and idempotent, always (docs/adr/0025).
 
 faust turns on aiokafka's idempotence only inside its transactions (`processing_guarantee="exactly_once"`, which
 Tocsin does not use: DESIGN.md invariant 3). Without it, a produce request retried after a broker failover can

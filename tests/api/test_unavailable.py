@@ -1,7 +1,7 @@
 """Kafka or PostgreSQL away: the API answers 503 in bounded time with a body that says what to do, never 500.
 
 A report Kafka did not confirm is "in doubt" (the idempotent producer may still write it when the broker is back):
-the body says so and that resending the same report_id is safe (a report is counted once, docs/adr/0024).
+the body says so and that resending the same report_id is safe (a report is counted once, docs/adr/0025).
 """
 
 from __future__ import annotations

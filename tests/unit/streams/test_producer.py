@@ -1,4 +1,4 @@
-"""Every producer of the platform waits for all in-sync replicas and is idempotent (docs/adr/0024)."""
+"""Every producer of the platform waits for all in-sync replicas and is idempotent (docs/adr/0025)."""
 
 from __future__ import annotations
 
