@@ -7,7 +7,7 @@ from typing import Any
 from bench.platform import Platform
 from bench.receivers import free_port
 
-__all__ = ["Platform", "free_port", "incident_for_venue", "incidents", "timeline"]
+__all__ = ["Platform", "free_port", "incident_detail", "incident_for_venue", "incidents", "post_report", "timeline"]
 
 
 def incidents(platform: Platform, **params: Any) -> list[dict[str, Any]]:
@@ -32,3 +32,17 @@ def timeline(platform: Platform, incident_id: str, kind: str | None = None) -> l
     with platform.client() as client:
         entries: list[dict[str, Any]] = client.get(f"/api/v1/incidents/{incident_id}/timeline").json()
     return [e for e in entries if kind is None or e["type"] == kind]
+
+
+def post_report(platform: Platform, report: dict[str, Any]) -> None:
+    """Post a report and insist on 202 (durably on the reports topic)."""
+    with platform.client() as client:
+        reply = client.post("/api/v1/reports", json=report)
+    assert reply.status_code == 202, reply.text
+
+
+def incident_detail(platform: Platform, incident_id: str) -> dict[str, Any]:
+    """The API's view of one incident."""
+    with platform.client() as client:
+        body: dict[str, Any] = client.get(f"/api/v1/incidents/{incident_id}").json()
+        return body

@@ -7,34 +7,20 @@ from typing import Any
 import pytest
 
 from infra.wire import EventType
-from tests.e2e.platform import Platform, incident_for_venue, timeline
+from tests.e2e.platform import Platform, incident_detail, incident_for_venue, post_report, timeline
 from tests.factories import report_dict
 
 pytestmark = pytest.mark.e2e
 
 
-def post(platform: Platform, report: dict[str, Any]) -> None:
-    """Post a report and insist on 202."""
-    with platform.client() as client:
-        reply = client.post("/api/v1/reports", json=report)
-    assert reply.status_code == 202, reply.text
-
-
-def detail(platform: Platform, incident_id: str) -> dict[str, Any]:
-    """The API's view of one incident."""
-    with platform.client() as client:
-        body: dict[str, Any] = client.get(f"/api/v1/incidents/{incident_id}").json()
-        return body
-
-
 def test_updates_raise_the_level_step_by_step_on_one_incident(platform: Platform) -> None:
     first = report_dict(venue_type="restaurant", facts={"cases": 25}, reporter={"unit": "区人民医院"})
     venue = first["location"]["venue"]
-    post(platform, first)
+    post_report(platform, first)
     opened = platform.wait_for(lambda: incident_for_venue(platform, venue), what="the incident")
     assert opened["level"] == "non_graded"
 
-    post(
+    post_report(
         platform,
         {
             **report_dict(),
@@ -45,8 +31,8 @@ def test_updates_raise_the_level_step_by_step_on_one_incident(platform: Platform
             "reporter": first["reporter"],
         },
     )
-    platform.wait_for(lambda: detail(platform, opened["id"])["level"] == "IV", what="level IV")
-    post(
+    platform.wait_for(lambda: incident_detail(platform, opened["id"])["level"] == "IV", what="level IV")
+    post_report(
         platform,
         {
             **report_dict(),
@@ -61,7 +47,7 @@ def test_updates_raise_the_level_step_by_step_on_one_incident(platform: Platform
     # The read model is eventually consistent across projector batches: a command's first event may already
     # carry level III in its snapshot while its LevelChanged is in the next batch, so wait for the history too.
     def raised_to_iii() -> dict[str, Any] | None:
-        seen = detail(platform, opened["id"])
+        seen = incident_detail(platform, opened["id"])
         return seen if seen["level"] == "III" and len(seen["level_history"]) >= 2 else None
 
     final = platform.wait_for(raised_to_iii, what="level III in the history")
@@ -80,7 +66,7 @@ def test_three_hospital_reports_correlate_into_one_incident(platform: Platform) 
     base = report_dict(source="hospital", venue_type="canteen")
     venue = base["location"]["venue"]
     for number, (unit, cases) in enumerate((("区人民医院", 12), ("区中医院", 11), ("城关卫生院", 9))):
-        post(
+        post_report(
             platform,
             {
                 **base,
@@ -101,7 +87,7 @@ def test_three_hospital_reports_correlate_into_one_incident(platform: Platform) 
 
 def test_sixty_pupils_give_level_two_with_task_orders_planned(platform: Platform) -> None:
     report = report_dict(venue_type="school", facts={"cases": 60})
-    post(platform, report)
+    post_report(platform, report)
     incident = platform.wait_for(lambda: incident_for_venue(platform, report["location"]["venue"]), what="the incident")
     assert incident["level"] == "II"
 

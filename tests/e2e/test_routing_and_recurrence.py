@@ -14,20 +14,13 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import PlatformFactory
-from tests.e2e.platform import Platform, incident_for_venue
+from tests.e2e.platform import Platform, incident_for_venue, post_report
 from tests.factories import report_dict
 
 pytestmark = pytest.mark.e2e
 
 DAY_IN_SECONDS = 30
 """One day of the fast platform's clock, in real seconds."""
-
-
-def post(platform: Platform, report: dict[str, Any]) -> None:
-    """Post a report and insist on 202."""
-    with platform.client() as client:
-        reply = client.post("/api/v1/reports", json=report)
-    assert reply.status_code == 202, reply.text
 
 
 def read(platform: Platform, path: str) -> Any:
@@ -41,7 +34,7 @@ def read(platform: Platform, path: str) -> Any:
 def test_an_unknown_town_pages_the_district_duty_officer_and_shows_the_warning(platform: Platform) -> None:
     report = report_dict(facts={"cases": 40})
     report["location"] = {"venue": f"青石镇中心小学食堂-{report['report_id']}", "town": "青石镇"}
-    post(platform, report)  # accepted, not rejected
+    post_report(platform, report)  # accepted, not rejected
     incident = platform.wait_for(lambda: incident_for_venue(platform, report["location"]["venue"]), what="incident")
     path = f"/incidents/{incident['id']}"
 
@@ -83,7 +76,7 @@ def fast_platform(make_platform: PlatformFactory) -> Iterator[Platform]:
 
 def test_the_daily_progress_report_recurs_each_day_with_its_own_deadline(fast_platform: Platform) -> None:
     report = report_dict(facts={"cases": 40})
-    post(fast_platform, report)
+    post_report(fast_platform, report)
     incident = fast_platform.wait_for(
         lambda: incident_for_venue(fast_platform, report["location"]["venue"]), what="incident"
     )

@@ -8,26 +8,12 @@ from typing import Any
 import pytest
 
 from infra.wire import EventType
-from tests.e2e.platform import Platform, incident_for_venue, timeline
+from tests.e2e.platform import Platform, incident_detail, incident_for_venue, post_report, timeline
 from tests.factories import report_dict
 
 pytestmark = pytest.mark.e2e
 
 MINIMAL = {"unit_report", "epidemiological_investigation", "seal_suspect_food", "case_watch"}
-
-
-def post(platform: Platform, report: dict[str, Any]) -> None:
-    """Post a report and insist on 202."""
-    with platform.client() as client:
-        reply = client.post("/api/v1/reports", json=report)
-    assert reply.status_code == 202, reply.text
-
-
-def detail(platform: Platform, incident_id: str) -> dict[str, Any]:
-    """The API's view of one incident."""
-    with platform.client() as client:
-        body: dict[str, Any] = client.get(f"/api/v1/incidents/{incident_id}").json()
-        return body
 
 
 def pupil(number: int, status: str = "ill", town: str = "城关街道") -> dict[str, Any]:
@@ -45,7 +31,7 @@ def test_overlapping_school_and_hospital_lists_count_35_persons_at_level_iv(plat
     pupils = [pupil(n) for n in range(35)]
     school = report_dict(source="school", venue_type="学校食堂", facts={"cases": 35}, case_list=pupils)
     venue = school["location"]["venue"]
-    post(platform, school)
+    post_report(platform, school)
     opened = platform.wait_for(lambda: incident_for_venue(platform, venue), what="the incident")
     hospital = {
         **report_dict(source="hospital", reporter={"unit": "区人民医院"}),
@@ -55,9 +41,9 @@ def test_overlapping_school_and_hospital_lists_count_35_persons_at_level_iv(plat
         "facts": {"cases": 18, "hospitalized": 18},
         "case_list": [pupil(n, "hospitalized") for n in range(18)],
     }
-    post(platform, hospital)
+    post_report(platform, hospital)
     seen = platform.wait_for(
-        lambda: (d := detail(platform, opened["id"]))["report_count"] == 2 and d, what="both reports"
+        lambda: (d := incident_detail(platform, opened["id"]))["report_count"] == 2 and d, what="both reports"
     )
     assert (seen["facts"]["cases"], seen["facts"]["hospitalized"], seen["level"]) == (35, 18, "IV")
     assert seen["venue_type"] == "school"
@@ -71,16 +57,16 @@ def test_overlapping_school_and_hospital_lists_count_35_persons_at_level_iv(plat
 def test_persons_in_two_towns_make_two_townships_and_level_iv(platform: Platform) -> None:
     people = [pupil(100, town="城关街道"), pupil(101, town="东城街道"), pupil(102, town="东城街道")]
     report = report_dict(source="hospital", venue_type="餐馆", facts={"cases": 3}, case_list=people)
-    post(platform, report)
+    post_report(platform, report)
     incident = platform.wait_for(lambda: incident_for_venue(platform, report["location"]["venue"]), what="incident")
-    seen = detail(platform, incident["id"])
+    seen = incident_detail(platform, incident["id"])
     assert seen["facts"]["regions"]["townships"] == 2
     assert (seen["level"], seen["rule_id"]) == ("IV", "IV.townships")
 
 
 def test_a_twelve_case_report_plans_the_minimal_response_and_pages_its_owners(platform: Platform) -> None:
     report = report_dict(venue_type="restaurant", facts={"cases": 12})
-    post(platform, report)
+    post_report(platform, report)
     incident = platform.wait_for(lambda: incident_for_venue(platform, report["location"]["venue"]), what="incident")
     assert incident["level"] == "non_graded"
 
