@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from infra.channels.errors import NoContactError
 
@@ -110,6 +110,21 @@ class OutboundMessage:
     def is_exercise(self) -> bool:
         """True for a drill message."""
         return self.mode == "exercise"
+
+    def record(self) -> dict[str, Any]:
+        """The message as a receiver sees it (a webhook body, an outbox line): ids, text, mode, level and time."""
+        return {
+            "id": self.id,
+            "idempotency_key": self.idempotency_key,
+            "incident_id": self.incident_id,
+            "action_key": self.action_key,
+            "subject": self.subject,
+            "body": self.body,
+            "mode": self.mode,
+            "exercise_id": self.exercise_id,
+            "level": self.level,
+            "created_at": self.created_at.isoformat(),
+        }
 
 
 class DeliveryStatus(StrEnum):

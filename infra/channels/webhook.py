@@ -39,18 +39,7 @@ SIGNATURE_HEADER = "X-Tocsin-Signature"
 
 def message_payload(message: OutboundMessage) -> dict[str, Any]:
     """The JSON body a webhook receives."""
-    payload: dict[str, Any] = {
-        "id": message.id,
-        "idempotency_key": message.idempotency_key,
-        "incident_id": message.incident_id,
-        "action_key": message.action_key,
-        "subject": message.subject,
-        "body": message.body,
-        "mode": message.mode,
-        "exercise_id": message.exercise_id,
-        "level": message.level,
-        "created_at": message.created_at.isoformat(),
-    }
+    payload = message.record()
     if message.diversion is not None:
         payload["diversion"] = {
             "recipient_id": message.diversion.recipient_id,

@@ -12,17 +12,8 @@ from infra.channels import Channel, ExerciseIsolationViolation, OutboundMessage,
 
 def _line(message: OutboundMessage, address: str) -> str:
     record: dict[str, Any] = {
-        "id": message.id,
-        "idempotency_key": message.idempotency_key,
+        **message.record(),
         "to": address,
-        "incident_id": message.incident_id,
-        "action_key": message.action_key,
-        "subject": message.subject,
-        "body": message.body,
-        "mode": message.mode,
-        "exercise_id": message.exercise_id,
-        "level": message.level,
-        "created_at": message.created_at.isoformat(),
         "diversion": message.diversion.reason if message.diversion else None,
     }
     return json.dumps(record, ensure_ascii=False) + "\n"
