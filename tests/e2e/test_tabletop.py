@@ -6,11 +6,17 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import uuid
 from typing import Any
 
 import httpx
 import pytest
 
+from drills.live import result_from_dict, result_to_dict, run_live
+from drills.scenario import SCENARIO_DIR, load_scenario
+from drills.scoring import score_run
+from drills.simulate import simulate
 from tests.e2e.platform import Platform
 
 pytestmark = pytest.mark.e2e
@@ -173,3 +179,29 @@ def test_a_tabletop_exercise_runs_phase_by_phase_to_its_report(drills_platform: 
     rows = list(csv.DictReader(io.StringIO(plan.text)))
     assert {"owner": "district_office", "source": "question:summary"}.items() <= rows[-1].items()
     assert town.post(f"{API}/drills/{exercise_id}/phases/aftermath/advance").status_code == 403
+
+
+async def test_the_cross_town_sample_plays_its_phases_with_the_perfect_bot_through_the_real_broker(
+    drills_platform: Platform,
+) -> None:
+    path = SCENARIO_DIR / "cross_town_tabletop.yaml"
+    scenario = load_scenario(path)
+    live = await run_live(
+        scenario,
+        bootstrap=drills_platform.bootstrap,
+        topic_prefix=drills_platform.prefix,
+        database_url=drills_platform.env["TOCSIN_DATABASE_URL"],
+        speed=600,
+        bot="perfect",
+        exercise_id=f"EX-tabletop-{uuid.uuid4().hex[:8]}",
+        participants=["p-district_office-01", "p-cdc-01"],
+    )
+    assert (live.score.percent, live.score.overall) == (100.0, 100.0), (live.rejected, live.unanswered)
+    assert live.result.offset(live.result.ended_at) == scenario.end
+    assert [p.state for p in live.result.discussion.phases] == ["closed"] * len(scenario.phases)
+    expected = simulate(scenario, "perfect").result
+    assert [(i.id, i.state, i.executed_at) for i in live.result.injects] == [
+        (i.id, i.state, i.executed_at) for i in expected.injects
+    ]
+    stored = json.loads(json.dumps(result_to_dict(live, path.read_text(encoding="utf-8"))))
+    assert score_run(result_from_dict(stored)).to_dict() == live.score.to_dict()
