@@ -46,6 +46,7 @@ from infra.channels.cap_feed import CapAlertStore
 from infra.clock import Clock, SystemClock
 from infra.db.engine import Database
 from infra.db.migrate import SchemaNotMigrated, check_migrated
+from infra.db.retry import database_down
 from infra.district import DistrictDataError, load_organisation
 from infra.district.commands import apply_roster_command, follow_roster_commands
 from infra.notify.cap_store import SqlCapAlertStore
@@ -204,6 +205,8 @@ def _install_handlers(app: FastAPI) -> None:
         return _problem(503, "the database is unavailable; try again shortly")
 
     async def on_crash(request: Request, exc: Exception) -> Response:
+        if database_down(exc):  # e.g. asyncpg's "the database system is not yet accepting connections" at its start
+            return await on_database_down(request, exc)
         request_id = getattr(request.state, "request_id", "?")
         log.exception("http.unhandled", error=repr(exc))
         return _problem(500, f"internal error (request id {request_id}); the operators' log has the details")
