@@ -29,6 +29,8 @@ class Role(StrEnum):
     OBSERVER = "observer"
     PUBLICITY = "publicity"
     """The publicity department (宣传部): drafts, edits and approves public information and warnings."""
+    EVALUATOR = "evaluator"
+    """An exercise evaluator: rates a tabletop exercise's answers (docs/adr/0029); no incident command is theirs."""
 
 
 WIDE_ROLES = frozenset({Role.DUTY_OFFICER, Role.COMMANDER, Role.DRILL_CONTROLLER, Role.OBSERVER, Role.PUBLICITY})
