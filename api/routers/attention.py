@@ -2,7 +2,9 @@
 
 One read across every open incident the caller may see: overdue steps, unacknowledged alerts, failed
 deliveries, incidents opened or raised in the last hour. Public-information drafts waiting for approval
-(issue 13) are one more kind: `KINDS` lists every kind, so a new source only adds its rows.
+(issue 13) are one more kind: `KINDS` lists every kind, so a new source only adds its rows. The drafts of
+standalone warnings (ADR 0027) are `draft` items too: `incident_id` then holds the warning's id (`WRN-…`, as in
+its bulletins and on the CAP feed) and `warning_id` says so.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ class AttentionItem(BaseModel):
 
     kind: Kind
     incident_id: str
-    level: str = Field(examples=["II"])
+    level: str = Field(examples=["II"], description="the incident's response level (empty for a standalone warning)")
     mode: str
     exercise_id: str | None = None
     place: str = Field("", description="the incident's venue or town")
@@ -57,6 +59,11 @@ class AttentionItem(BaseModel):
     by: str | None = Field(None, description="who decided a level change (null: a rule)")
     draft_kind: str | None = Field(None, description="a draft's kind: information, refutation or warning")
     rule_title: str | None = Field(None, description="the title of the grading rule that raised the level")
+    warning_id: str | None = Field(
+        None, description="a standalone warning's draft: the warning (WRN-…, also in incident_id); level is empty"
+    )
+    warning_level: str | None = Field(None, description="a warning draft's colour: blue, yellow, orange or red")
+    hazard: str | None = Field(None, description="a warning draft's hazard")
 
 
 class Attention(BaseModel):
@@ -189,7 +196,7 @@ async def _recent(svc: ServicesDep, identity: CurrentUser, since: datetime) -> l
 
 
 async def _drafts(svc: ServicesDep, identity: CurrentUser) -> list[AttentionItem]:
-    """Public-information drafts waiting for approval (issue 13), for those who may approve them."""
+    """Drafts waiting for approval (issue 13), incidents' and standalone warnings', for those who may approve them."""
     if not identity.has(*APPROVERS):
         return []
     seen = visibility(identity)
@@ -208,6 +215,26 @@ async def _drafts(svc: ServicesDep, identity: CurrentUser) -> list[AttentionItem
                 title=str(data.get("headline") or ""),
                 by=data.get("created_by"),
                 draft_kind=data.get("kind"),
+            )
+        )
+    for view, data in await attention.warning_drafts(svc.db, seen):
+        issued = view.issued
+        items.append(
+            AttentionItem(
+                kind="draft",
+                incident_id=view.id,
+                warning_id=view.id,
+                level="",
+                mode=str(issued.get("mode") or "actual"),
+                exercise_id=issued.get("exercise_id"),
+                place="、".join(str(a) for a in data.get("areas") or issued.get("areas") or []),
+                at=data.get("created_at") or view.issued_at,
+                key=str(data.get("id")),
+                title=str(data.get("headline") or ""),
+                by=data.get("created_by"),
+                draft_kind=data.get("kind"),
+                warning_level=data.get("warning_level"),
+                hazard=str(data.get("hazard") or issued.get("hazard") or ""),
             )
         )
     return items

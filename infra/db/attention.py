@@ -1,7 +1,8 @@
 """Read-side queries of the attention view: what needs a person now, across every open incident they may see.
 
-Overdue steps, unacknowledged alerts, failed deliveries and incidents opened or raised recently. Each query
-takes the caller's `Visibility` (infra/db/queries.py), so a drill user sees only their exercise.
+Overdue steps, unacknowledged alerts, failed deliveries, incidents opened or raised recently, and the drafts of
+standalone warnings waiting for approval. Each query takes the caller's `Visibility` (infra/db/queries.py), so
+a drill user sees only their exercise.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from sqlalchemy.sql import Select
 from infra.db.engine import Database
 from infra.db.models import ActionRow, IncidentRow, LevelHistoryRow, NotificationRow
 from infra.db.queries import Visibility
+from infra.db.warnings import WarningView, warnings
 
-__all__ = ["OPEN_STATUSES", "failed_deliveries", "open_steps", "raised_since"]
+__all__ = ["OPEN_STATUSES", "failed_deliveries", "open_steps", "raised_since", "warning_drafts"]
 
 OPEN_STATUSES = ("monitoring", "active", "termination_proposed")
 """Incident statuses that still ask for attention (a closed incident asks for none)."""
@@ -83,3 +85,9 @@ async def raised_since(
         incidents = (await session.scalars(opened)).all()
         history = [(change, incident) for change, incident in (await session.execute(changes)).all()]
     return incidents, history
+
+
+async def warning_drafts(db: Database, visibility: Visibility) -> list[tuple[WarningView, dict[str, Any]]]:
+    """Drafts of standalone warnings (ADR 0027) waiting for approval, with their warning, oldest draft first."""
+    found = [(view, b) for view in await warnings(db, visibility) for b in view.bulletins if b.get("state") == "draft"]
+    return sorted(found, key=lambda pair: str(pair[1].get("created_at") or pair[0].issued_at))

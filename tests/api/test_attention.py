@@ -132,3 +132,98 @@ async def test_drafts_to_approve_are_listed_for_those_who_approve_them(
     assert chief["counts"]["draft"] == 1
     officer = await attention(client, tokens.role("duty_officer"))
     assert officer["counts"]["draft"] == 0, "a duty officer drafts but does not approve"
+
+
+def warning_issued(warning_id: str, *, mode: str = "actual", exercise_id: str | None = None) -> dict[str, Any]:
+    """A `WarningIssued` event's data (playbooks/events.py)."""
+    return {
+        "warning_id": warning_id,
+        "hazard": "野生毒蘑菇中毒",
+        "areas": ["城关街道", "东城街道"],
+        "basis": "近两周抽检发现多批次野生菌含毒",
+        "incident_type": "food_safety",
+        "by": "duty",
+        "mode": mode,
+        "exercise_id": exercise_id,
+    }
+
+
+def warning_bulletin(draft_id: str, state: str, level: str, at: datetime) -> dict[str, Any]:
+    """A standalone warning's bulletin as its `PublicInfo*` event carries it."""
+    return {
+        "id": draft_id,
+        "kind": "warning",
+        "msg_type": "Alert",
+        "state": state,
+        "headline": f"城关街道、东城街道野生毒蘑菇中毒{level}预警",
+        "warning_level": level,
+        "hazard": "野生毒蘑菇中毒",
+        "areas": ["城关街道", "东城街道"],
+        "created_at": at.isoformat(),
+        "created_by": "duty",
+    }
+
+
+async def test_standalone_warning_drafts_are_listed_and_counted_with_incident_drafts(
+    client: httpx.AsyncClient, tokens: Tokens, db: Database
+) -> None:
+    now = datetime.now(UTC)
+    incident_draft = {
+        "id": "pi-1",
+        "kind": "information",
+        "state": "draft",
+        "headline": "情况通报",
+        "created_at": (now - timedelta(minutes=9)).isoformat(),
+        "created_by": "duty",
+    }
+    await seed.add(
+        db,
+        seed.incident("inc-d", level="III", opened_at=now - timedelta(days=1)),
+        seed.event("inc-d", 5, EventType.PUBLIC_INFO_DRAFTED, {"bulletin": incident_draft}),
+        seed.event("WRN-draft", 1, EventType.WARNING_ISSUED, warning_issued("WRN-draft")),
+        seed.event(
+            "WRN-draft", 2, EventType.PUBLIC_INFO_DRAFTED, {"bulletin": warning_bulletin("a1", "draft", "yellow", now)}
+        ),
+        seed.event("WRN-live", 1, EventType.WARNING_ISSUED, warning_issued("WRN-live")),
+        seed.event(
+            "WRN-live",
+            2,
+            EventType.PUBLIC_INFO_PUBLISHED,
+            {"bulletin": warning_bulletin("a2", "published", "blue", now)},
+        ),
+        seed.event(
+            "WRN-drill",
+            1,
+            EventType.WARNING_ISSUED,
+            warning_issued("WRN-drill", mode="exercise", exercise_id=EXERCISE),
+            mode="exercise",
+        ),
+        seed.event(
+            "WRN-drill",
+            2,
+            EventType.PUBLIC_INFO_DRAFTED,
+            {"bulletin": warning_bulletin("a3", "draft", "red", now - timedelta(minutes=1))},
+            mode="exercise",
+        ),
+    )
+    chief = await attention(client, tokens.role("commander"))
+    drafts = [i for i in chief["items"] if i["kind"] == "draft"]
+    assert [(d["incident_id"], d["key"]) for d in drafts] == [
+        ("inc-d", "pi-1"),
+        ("WRN-draft", "a1"),
+        ("WRN-drill", "a3"),
+    ]
+    warning = drafts[1]
+    assert (warning["warning_id"], warning["warning_level"], warning["hazard"]) == (
+        "WRN-draft",
+        "yellow",
+        "野生毒蘑菇中毒",
+    )
+    assert (warning["level"], warning["place"], warning["draft_kind"]) == ("", "城关街道、东城街道", "warning")
+    assert warning["title"] == "城关街道、东城街道野生毒蘑菇中毒yellow预警"
+    assert drafts[0]["warning_id"] is None, "an incident's draft names no warning"
+    assert chief["counts"]["draft"] == 3, "the published warning waits for nobody"
+    officer = await attention(client, tokens.role("duty_officer"))
+    assert officer["counts"]["draft"] == 0, "a duty officer issues warnings but does not approve them"
+    drill = await attention(client, tokens.headers("drill_duty"))
+    assert [i for i in drill["items"] if i.get("warning_id")] == [], "a drill's duty officer approves nothing either"
