@@ -424,6 +424,17 @@ def score_text(score: Score) -> str:
         f"  {a.status:7} {a.expectation.id}" + (f" (late by {a.late_by})" if a.late_by else "")
         for a in score.assessments
     ]
+    if score.discussion is not None:
+        discussion = score.discussion
+        lines.append(f"discussion {pct(discussion.percent)} / 100, overall {pct(score.overall)} / 100")
+        lines.append("capabilities (P S M U):")
+        lines += [f"  {pct(g.percent)}  {g.key}  {' '.join(map(str, g.counts))}" for g in discussion.capabilities]
+        lines.append("questions:")
+        lines += [
+            f"  {pct(q.percent)}  {q.question.id}  answers {len(q.answers)}"
+            + (f" (no answer from {', '.join(q.unanswered)})" if q.unanswered else "")
+            for q in discussion.questions
+        ]
     return "\n".join(lines)
 
 

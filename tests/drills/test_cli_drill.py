@@ -66,3 +66,11 @@ def test_control_refuses_a_bad_action_inject_or_speed_before_publishing_anything
         result = runner.invoke(app, ["control", *args])
         assert result.exit_code == 2, (args, result.output)
         assert message in result.output
+
+
+def test_score_demo_of_a_tabletop_prints_the_discussion_beside_the_timing() -> None:
+    result = runner.invoke(app, ["score-demo", "cross_town_tabletop", "--bot", "absent", "--speed", "600"])
+    assert result.exit_code == 0, result.output
+    assert "discussion   0.0 / 100, overall   0.0 / 100" in result.stdout
+    assert "   0.0  recovery  0 0 0 2" in result.stdout
+    assert "terminate  answers 0 (no answer from leading_group, district_office)" in result.stdout
