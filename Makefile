@@ -28,7 +28,7 @@ endif
 export TOCSIN_KAFKA_BOOTSTRAP ?= 127.0.0.1:9092
 
 .PHONY: help setup run test unit lint typecheck imports playbook-check pytest kafka-start kafka-stop \
-        kafka-status clean distclean faults
+        kafka-status clean distclean faults soak
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -88,6 +88,12 @@ endif
 	TIMEFORMAT='make faults: %R s wall time'; time TOCSIN_FUZZ_EXAMPLES=50000 TOCSIN_LOADER_FUZZ_EXAMPLES=1000 bash scripts/with-postgres.sh \
 	  $(BIN)/pytest -v --junitxml=var/faults.xml $(FAULT_TESTS)
 	TIMEFORMAT='make faults (matrix): %R s wall time'; time $(BIN)/python -m bench.faults --json var/faults.json $(FAULTS_ARGS)
+
+# Soak (issue 16): 30 min of steady reports on a broker of its own; memory, lag and first-page p99 every 10 s.
+SOAK_ARGS ?=
+
+soak: setup ## Soak: 30 min steady load (SOAK_ARGS='--minutes 5'); var/soak.json and the chart var/soak.png
+	$(BIN)/python -m bench.soak --json var/soak.json --chart var/soak.png $(SOAK_ARGS)
 
 lint: $(STAMP) ## ruff
 	$(BIN)/ruff check .

@@ -30,7 +30,7 @@ from infra.kafka.security import client_options
 from infra.wire import EventType, stable_id
 from streams.delivery import IN_DOUBT
 
-__all__ = ["CONSUMED", "Ledger", "Quiescence", "Verdict", "uncommitted", "verdict"]
+__all__ = ["CONSUMED", "Ledger", "Quiescence", "Verdict", "lag_by_role", "uncommitted", "verdict"]
 
 CONSUMED = {
     "intake": ("reports", "reports.accepted"),
@@ -162,6 +162,12 @@ class Quiescence:
 
 async def uncommitted(platform: Platform, partitions: int) -> tuple[int, dict[TopicPartition, int]]:
     """Messages the role groups have not committed yet (over every partition of their topics), and the end offsets."""
+    lags, ends = await lag_by_role(platform, partitions)
+    return sum(lags.values()), ends
+
+
+async def lag_by_role(platform: Platform, partitions: int) -> tuple[dict[str, int], dict[TopicPartition, int]]:
+    """Each role group's consumer lag (messages not committed on its topics), and the end offsets."""
     topics = {platform.topic(name) for names in CONSUMED.values() for name in names}
     every = [TopicPartition(topic, p) for topic in sorted(topics) for p in range(partitions)]
     consumer = AIOKafkaConsumer(**client_options(platform.bootstrap), enable_auto_commit=False)
@@ -171,15 +177,16 @@ async def uncommitted(platform: Platform, partitions: int) -> tuple[int, dict[To
     try:
         ends = await consumer.end_offsets(every)
         starts = await consumer.beginning_offsets(every)
-        backlog = 0
+        lags: dict[str, int] = {}
         for role, names in CONSUMED.items():
             committed = await admin.list_consumer_group_offsets(f"{platform.prefix}{role}")
+            lags[role] = 0
             for tp in every:
                 if tp.topic.removeprefix(platform.prefix) in names:
                     meta = committed.get(tp)
                     done = meta.offset if meta is not None and meta.offset >= 0 else starts[tp]
-                    backlog += max(0, ends[tp] - done)
-        return backlog, ends
+                    lags[role] += max(0, ends[tp] - done)
+        return lags, ends
     finally:
         await admin.close()
         await consumer.stop()
