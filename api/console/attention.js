@@ -112,7 +112,9 @@
     }
   }
 
-  const incidentLink = (item, label) => h("a", { href: "#/incidents/" + encodeURIComponent(item.incident_id) }, label || item.incident_id);
+  // A standalone warning's draft (warning_id) lives on the warning's page, not an incident's.
+  const pageOf = (item) => (item.warning_id ? "#/warnings/" : "#/incidents/") + encodeURIComponent(item.incident_id);
+  const incidentLink = (item, label) => h("a", { href: pageOf(item) }, label || item.incident_id);
 
   function sinceText(item) {
     const minutes = Math.round((Date.now() - new Date(item.at).getTime()) / 60000);
@@ -132,7 +134,8 @@
           h("span", item.by ? t("attention.raisedBy", { by: item.by }) : t("attention.raisedByRule")), h("br"),
           h("small", item.rule_title ? ui.explain(item.title, "rule", { rule: item.rule_title }) : ui.explain(item.title))];
       case "draft":
-        return [h("strong", item.title || ""), h("br"), h("small.muted", t("attention.draftBy", { kind: ui.word("bulletinKind", item.draft_kind), by: item.by || t("attention.bySystem") }))];
+        return [h("strong", item.title || ""), h("br"), h("small.muted", t(item.warning_id ? "attention.warningDraftBy" : "attention.draftBy",
+          { kind: ui.word("bulletinKind", item.draft_kind), hazard: item.hazard || "", by: item.by || t("attention.bySystem") }))];
       case "opened":
         return [h("strong", t("attention.newIncident")), h("br"), h("small", ui.explain(item.title))];
       default:
@@ -149,17 +152,17 @@
       }, t("task.ackAlert"));
     }
     if (act === "openDraft") {
-      // The incident's page opens this draft in its editor (publicinfo.js reads T.pendingDraft).
-      return h("a.button", { href: "#/incidents/" + encodeURIComponent(item.incident_id),
+      // The incident's (or warning's) page opens this draft in its editor (publicinfo.js, warnings.js read T.pendingDraft).
+      return h("a.button", { href: pageOf(item),
         onclick: () => { T.pendingDraft = { incident: item.incident_id, key: item.key }; } }, t("attention.openDraft"));
     }
-    return h("a.button", { href: "#/incidents/" + encodeURIComponent(item.incident_id) }, t("attention.open"));
+    return h("a.button", { href: pageOf(item) }, t("attention.open"));
   }
 
   function row(item, act) {
     return h("li.attention-item" + (item.overdue ? ".overdue" : "") + (item.mode === "exercise" ? ".exercise-row" : ""),
       { "data-kind": item.kind, "data-incident": item.incident_id },
-      h("div.attention-head", ui.level(item.level), " ", item.mode === "exercise" ? ui.exerciseMark(item.exercise_id) : null,
+      h("div.attention-head", item.warning_id ? (item.warning_level ? T.panels.warningBadge(item.warning_level) : h("span.badge.warning", ui.word("bulletinKind", "warning"))) : ui.level(item.level), " ", item.mode === "exercise" ? ui.exerciseMark(item.exercise_id) : null,
         " ", incidentLink(item, item.place || item.incident_id), " ", h("small.muted", item.place ? item.incident_id : "")),
       h("div.attention-what", what(item)),
       h("div.attention-when", ui.timeCell(item.at), " ", h("small" + (item.overdue ? ".overdue-text" : ".muted"), sinceText(item))),

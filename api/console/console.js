@@ -1,5 +1,5 @@
 /* Tocsin console: sign-in, the top bar (language, time zone, feed state), hash routes (#/attention, #/incidents,
- * #/incidents/{id}, #/drills, #/drills/{id}). */
+ * #/incidents/{id}, #/warnings, #/warnings/{id}, #/drills, #/drills/{id}). */
 "use strict";
 
 (function (T) {
@@ -19,6 +19,8 @@
     [/^#\/attention\/?$/, () => T.views.attention(main)],
     [/^#\/incidents\/([^/?]+)$/, (m) => T.views.incident(main, decodeURIComponent(m[1]))],
     [/^#\/incidents(?:\?(.*))?$/, (m) => T.views.incidents(main, new URLSearchParams(m[1] || ""))],
+    [/^#\/warnings\/([^/?]+)$/, (m) => T.views.warning(main, decodeURIComponent(m[1]))],
+    [/^#\/warnings\/?$/, () => T.views.warnings(main)],
     [/^#\/drills\/([^/?]+)$/, (m) => T.views.drill(main, decodeURIComponent(m[1]))],
     [/^#\/drills\/?$/, () => T.views.drills(main)],
   ];
@@ -145,7 +147,7 @@
     showUser();
     T.feed.start();
     T.attention.watcher.start();
-    if (!/^#\/(attention|incidents|drills)/.test(window.location.hash)) window.location.hash = "#/attention";
+    if (!/^#\/(attention|incidents|warnings|drills)/.test(window.location.hash)) window.location.hash = "#/attention";
     else route();
   }
 

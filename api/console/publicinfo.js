@@ -1,5 +1,6 @@
 /* Tocsin console: on an incident's page, the expert group's assessments and public information (drafts, the draft
- * editor with its CAP 1.2 preview, approval and withdrawal). Nothing reaches the public before a person approves. */
+ * editor with its CAP 1.2 preview, approval and withdrawal; the editor serves standalone warnings too, warnings.js).
+ * Nothing reaches the public before a person approves. */
 "use strict";
 
 (function (T) {
@@ -15,8 +16,77 @@
   const APPROVERS = ["publicity", "commander"];
   const EDITABLE = ["headline", "description", "instruction"];
 
+  /** A warning's colour as a badge in that colour (blue, yellow, orange, red; text at AA contrast). */
+  const warningBadge = (level) => h("span.badge.warning.warning-" + String(level).replace(/[^\w-]/g, ""), ui.word("warningLevel", level));
   const splitNames = (text) => String(text || "").split(/[,，、;；\n]+/).map((s) => s.trim()).filter(Boolean);
   const has = (me, roles) => !me || (me.roles || []).some((r) => roles.includes(r));
+
+  /**
+   * The draft editor of one bulletin, an incident's or a standalone warning's (warnings.js): its public text, the
+   * CAP 1.2 preview, save, approve (showing the text once more) and withdraw. `ops` makes the calls, each resolving
+   * to the message to show: cap(b) → XML, edit(b, body), approve(b, note), withdraw(b, reason); done() reloads the
+   * page, close() closes the editor; `withdrawPublished: false` offers withdrawing for drafts only.
+   */
+  function draftEditor(b, ops, me) {
+    const draft = b.state === "draft";
+    const preview = h("pre.cap", { "aria-live": "polite", tabindex: "0" });
+    const own = h("div.status", { role: "status" });
+    const fields = {
+      headline: h("input", { name: "headline", value: b.headline, maxlength: 200, required: true, readOnly: !draft }),
+      description: h("textarea", { name: "description", rows: 4, maxlength: 4000, readOnly: !draft }, b.description),
+      instruction: h("textarea", { name: "instruction", rows: 2, maxlength: 2000, readOnly: !draft }, b.instruction),
+      areas: h("input", { name: "areas", value: (b.areas || []).join("、"), readOnly: !draft }),
+    };
+    const showCap = () => ops.cap(b).then((xml) => fill(preview, xml)).catch((err) => fill(preview, err.message));
+    const withdrawable = draft || (b.state === "published" && ops.withdrawPublished !== false);
+    const form = h("form.stack.draft-editor", {
+      "data-draft": b.id,
+      onsubmit: (e) => {
+        e.preventDefault();
+        const body = {};
+        for (const name of EDITABLE) if (fields[name].value !== (b[name] || "")) body[name] = fields[name].value;
+        const areas = splitNames(fields.areas.value);
+        if (areas.join("、") !== (b.areas || []).join("、")) body.areas = areas;
+        if (!Object.keys(body).length) return;
+        ui.act(form.querySelector("button[type=submit]"), () => ops.edit(b, body), own).then(() => ops.done());
+      },
+    },
+    h("h3", t("pi.editor", { kind: ui.word("bulletinKind", b.kind) }), " ", ui.state("pi_" + b.state), " ", h("small.muted", t("pi.revision", { n: b.revision }))),
+    ui.field(t("pi.headline"), fields.headline), ui.field(t("pi.description"), fields.description),
+    ui.field(t("pi.instruction"), fields.instruction), ui.field(t("pi.areas"), fields.areas, t("assess.expertsHint")),
+    h("p.buttons",
+      draft ? h("button", { type: "submit", "data-action": "save-draft" }, t("pi.save")) : null, " ",
+      h("button", { type: "button", "data-action": "cap-preview", onclick: showCap }, t("pi.capPreview")), " ",
+      draft && has(me, APPROVERS) ? h("button.primary", { type: "button", "data-action": "approve-draft", onclick: (e) => approve(e.target, b, ops, own) }, t("pi.approve")) : null, " ",
+      withdrawable && has(me, APPROVERS) ? h("button", { type: "button", "data-action": "withdraw-draft", onclick: (e) => withdraw(e.target, b, ops, own) }, t("pi.withdraw")) : null, " ",
+      h("button.link", { type: "button", onclick: () => ops.close() }, t("common.close"))),
+    own, h("h4", t("pi.capTitle")), preview);
+    showCap();
+    return form;
+  }
+
+  async function approve(button, b, ops, own) {
+    const note = h("textarea", { name: "note", rows: 2, maxlength: 2000 });
+    const body = [h("p", t("pi.approveAsk")), h("blockquote", h("strong", b.headline), h("br"), b.description), ui.field(t("pi.note"), note)];
+    if (!(await ui.confirmDialog(t("pi.approveTitle"), body, t("pi.approve")))) return;
+    ui.act(button, () => ops.approve(b, note.value), own).then(() => ops.done());
+  }
+
+  /** A dialog asking for a reason (required) before `confirmLabel`; resolves to the reason, or null. */
+  async function askReason(title, lead, confirmLabel) {
+    const reason = h("textarea", { name: "reason", rows: 2, required: true, maxlength: 2000 });
+    const go = ui.confirmDialog(title, [lead, ui.field(t("termination.reason"), reason)], confirmLabel);
+    const ok = document.querySelector("dialog.modal:last-of-type button.primary");
+    ok.disabled = true;
+    reason.addEventListener("input", () => { ok.disabled = !reason.value.trim(); });
+    return (await go) ? reason.value : null;
+  }
+
+  async function withdraw(button, b, ops, own) {
+    const reason = await askReason(t("pi.withdrawTitle"), h("p", b.headline), t("pi.withdraw"));
+    if (reason === null) return;
+    ui.act(button, () => ops.withdraw(b, reason), own).then(() => ops.done());
+  }
 
   /** The expert group's assessments: the list, and a form to record one (kept while the page refreshes). */
   function assessments(section, incidentId, send) {
@@ -100,7 +170,7 @@
     fill(section.body, list, editor, has(me, DRAFTERS) ? draftForm : null, status);
 
     const columns = [
-      { title: t("pi.kind"), cell: (b) => [ui.word("bulletinKind", b.kind), b.warning_level ? [" ", h("span.badge.warning-" + b.warning_level, ui.word("warningLevel", b.warning_level))] : null] },
+      { title: t("pi.kind"), cell: (b) => [ui.word("bulletinKind", b.kind), b.warning_level ? [" ", warningBadge(b.warning_level)] : null] },
       { title: t("col.status"), cell: (b) => ui.state("pi_" + b.state) },
       { title: t("pi.headline"), cell: (b) => b.headline },
       { title: t("col.actions"), class: "actions", cell: (b) => h("div.row-actions",
@@ -108,64 +178,19 @@
           b.state === "draft" ? t("pi.edit") : t("pi.view"))) },
     ];
 
+    // The incident's calls behind the shared editor (draftEditor).
+    const ops = {
+      cap: (b) => api.call("publicInfoCap", { params: { incident_id: incidentId, draft_id: b.id }, accept: "application/cap+xml" }),
+      edit: (b, body) => send("editPublicInfo", { draft_id: b.id }, body),
+      approve: (b, note) => send("approvePublicInfo", { draft_id: b.id }, { note: note }),
+      withdraw: (b, reason) => send("withdrawPublicInfo", { draft_id: b.id }, { reason: reason }),
+      done: () => section.reload(),
+      close: () => { open = null; showEditor(); },
+    };
+
     function showEditor() {
       const b = items.find((x) => x.id === open);
-      if (!b) {
-        fill(editor);
-        return;
-      }
-      const draft = b.state === "draft";
-      const preview = h("pre.cap", { "aria-live": "polite", tabindex: "0" });
-      const own = h("div.status", { role: "status" });
-      const fields = {
-        headline: h("input", { name: "headline", value: b.headline, maxlength: 200, required: true, readOnly: !draft }),
-        description: h("textarea", { name: "description", rows: 4, maxlength: 4000, readOnly: !draft }, b.description),
-        instruction: h("textarea", { name: "instruction", rows: 2, maxlength: 2000, readOnly: !draft }, b.instruction),
-        areas: h("input", { name: "areas", value: (b.areas || []).join("、"), readOnly: !draft }),
-      };
-      const showCap = () => api.call("publicInfoCap", { params: { incident_id: incidentId, draft_id: b.id }, accept: "application/cap+xml" })
-        .then((xml) => fill(preview, xml)).catch((err) => fill(preview, err.message));
-      const form = h("form.stack.draft-editor", {
-        onsubmit: (e) => {
-          e.preventDefault();
-          const body = {};
-          for (const name of EDITABLE) if (fields[name].value !== (b[name] || "")) body[name] = fields[name].value;
-          const areas = splitNames(fields.areas.value);
-          if (areas.join("、") !== (b.areas || []).join("、")) body.areas = areas;
-          if (!Object.keys(body).length) return;
-          ui.act(form.querySelector("button[type=submit]"), () => send("editPublicInfo", { draft_id: b.id }, body), own)
-            .then(() => section.reload());
-        },
-      },
-      h("h3", t("pi.editor", { kind: ui.word("bulletinKind", b.kind) }), " ", ui.state("pi_" + b.state), " ", h("small.muted", t("pi.revision", { n: b.revision }))),
-      ui.field(t("pi.headline"), fields.headline), ui.field(t("pi.description"), fields.description),
-      ui.field(t("pi.instruction"), fields.instruction), ui.field(t("pi.areas"), fields.areas, t("assess.expertsHint")),
-      h("p.buttons",
-        draft ? h("button", { type: "submit", "data-action": "save-draft" }, t("pi.save")) : null, " ",
-        h("button", { type: "button", "data-action": "cap-preview", onclick: showCap }, t("pi.capPreview")), " ",
-        draft && has(me, APPROVERS) ? h("button.primary", { type: "button", "data-action": "approve-draft", onclick: (e) => approve(e.target, b, own) }, t("pi.approve")) : null, " ",
-        (draft || b.state === "published") && has(me, APPROVERS) ? h("button", { type: "button", "data-action": "withdraw-draft", onclick: (e) => withdraw(e.target, b, own) }, t("pi.withdraw")) : null, " ",
-        h("button.link", { type: "button", onclick: () => { open = null; showEditor(); } }, t("common.close"))),
-      own, h("h4", t("pi.capTitle")), preview);
-      fill(editor, form);
-      showCap();
-    }
-
-    async function approve(button, b, own) {
-      const note = h("textarea", { name: "note", rows: 2, maxlength: 2000 });
-      const body = [h("p", t("pi.approveAsk")), h("blockquote", h("strong", b.headline), h("br"), b.description), ui.field(t("pi.note"), note)];
-      if (!(await ui.confirmDialog(t("pi.approveTitle"), body, t("pi.approve")))) return;
-      ui.act(button, () => send("approvePublicInfo", { draft_id: b.id }, { note: note.value }), own).then(() => section.reload());
-    }
-
-    async function withdraw(button, b, own) {
-      const reason = h("textarea", { name: "reason", rows: 2, required: true, maxlength: 2000 });
-      const go = ui.confirmDialog(t("pi.withdrawTitle"), [h("p", b.headline), ui.field(t("termination.reason"), reason)], t("pi.withdraw"));
-      const ok = document.querySelector("dialog.modal:last-of-type button.primary");
-      ok.disabled = true;
-      reason.addEventListener("input", () => { ok.disabled = !reason.value.trim(); });
-      if (!(await go)) return;
-      ui.act(button, () => send("withdrawPublicInfo", { draft_id: b.id }, { reason: reason.value }), own).then(() => section.reload());
+      fill(editor, b ? draftEditor(b, ops, me) : null);
     }
 
     return {
@@ -184,5 +209,8 @@
     };
   }
 
-  T.panels = { assessments: assessments, publicInfo: publicInfo };
+  T.panels = {
+    assessments: assessments, publicInfo: publicInfo, draftEditor: draftEditor, askReason: askReason,
+    WARNING_LEVELS: WARNING_LEVELS, DRAFTERS: DRAFTERS, APPROVERS: APPROVERS, has: has, splitNames: splitNames, warningBadge: warningBadge,
+  };
 })(window.Tocsin = window.Tocsin || {});

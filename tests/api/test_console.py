@@ -77,6 +77,7 @@ async def test_the_console_page_loads_its_scripts_and_stylesheet(client: httpx.A
         "ui.js",
         "attention.js",
         "publicinfo.js",
+        "warnings.js",
         "incidents.js",
         "drills.js",
         "tabletop.js",

@@ -162,7 +162,7 @@ def test_the_keyboard_reaches_the_skip_link_then_the_navigation(
     for _ in range(4):
         page.keyboard.press("Tab")
         order.append(page.evaluate("() => document.activeElement.textContent.trim()"))
-    assert [o.split()[0] for o in order] == ["Tocsin", "需要处理", "事件", "演练"]  # 需要处理 carries its count
+    assert [o.split()[0] for o in order] == ["Tocsin", "需要处理", "事件", "预警"]  # 需要处理 carries its count
     positive = "() => Array.from(document.querySelectorAll('[tabindex]')).filter((el) => el.tabIndex > 0).length"
     assert page.evaluate(positive) == 0, "no tabindex above 0: the order is the page's order"
     page.context.close()
@@ -207,4 +207,39 @@ def test_an_unknown_incident_says_so_and_its_forms_stay_disabled(browser: Browse
     expect(page.get_by_role("alert")).to_contain_text("没有编号为 INC-NOPE 的事件")
     expect(page.get_by_role("button", name="调整响应级别…")).to_be_disabled()
     expect(page.get_by_label("备注内容")).to_be_disabled()
+    page.context.close()
+
+
+@pytest.fixture(scope="module")
+def a_warning(console_platform: Platform) -> str:
+    """A standalone warning waiting for approval (issued through the API), for the warning pages."""
+    body = {"hazard": "野生毒蘑菇中毒", "warning_level": "orange", "areas": ["城关街道"], "basis": "抽检趋势"}
+    with console_platform.client() as client:
+        reply = client.post("/api/v1/warnings", params={"wait": 10}, json=body)
+    assert reply.status_code in (200, 202), reply.text
+    warning_id: str = reply.json()["warning_id"]
+    return warning_id
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1366", "390"])
+def test_the_warning_pages_fit_are_readable_and_label_every_control(
+    browser: Browser, console_platform: Platform, a_warning: str, viewport: ViewportSize
+) -> None:
+    page = open_page(browser, console_platform, viewport)
+    base = f"{console_platform.base_url}/console/#"
+    page.goto(f"{base}/warnings")
+    expect(page.locator(f"tr[data-warning='{a_warning}'] .badge.warning-orange")).to_have_text("橙色预警")
+    expect(page.locator("form.issue-warning")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / f"warnings-{viewport['width']}.png"), full_page=True)
+    assert page.evaluate(OVERFLOW) <= 0, f"the warnings at {viewport['width']} px scroll sideways"
+    assert page.evaluate(CONTRAST_PROBLEMS) == []
+    assert page.evaluate(UNLABELLED) == []
+    page.goto(f"{base}/warnings/{a_warning}")
+    expect(page.locator("#warning-bulletins form.draft-editor pre.cap")).to_contain_text("<msgType>Alert</msgType>")
+    expect(page.locator("h1 .badge.state-w_draft")).to_have_text("待审批")
+    page.screenshot(path=str(ARTIFACTS / f"warning-{viewport['width']}.png"), full_page=True)
+    assert page.evaluate(OVERFLOW) <= 0, f"a warning at {viewport['width']} px scrolls sideways"
+    assert page.evaluate(CONTRAST_PROBLEMS) == []
+    assert page.evaluate(UNLABELLED) == []
+    assert page.evaluate(SHOWN_KEYS) == [], "no dictionary key on screen"
     page.context.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -239,3 +240,51 @@ def test_a_drill_is_started_paused_and_finished_and_its_report_opens_without_a_r
     show.click()
     expect(page.locator("iframe.report")).to_be_visible()
     expect(page.locator(".progress .scenario-time").first).to_contain_text("推演时间")
+
+
+def test_a_warning_is_issued_found_in_the_attention_view_previewed_and_approved_by_publicity(
+    page: Page, console_platform: Platform
+) -> None:
+    duty = console_platform.add_user("duty-wrn-console", "duty_officer")
+    publicity = console_platform.add_user("publicity-wrn-console", "publicity")
+    hazard = f"野生毒蘑菇中毒（{uuid.uuid4().hex[:6]}）"
+    sign_in(page, console_platform, duty)
+    expect(page.get_by_role("heading", name="需要处理", level=1)).to_be_visible()
+    page.get_by_role("link", name="预警", exact=True).click()
+    expect(page.get_by_role("heading", name="预警", level=1)).to_be_visible()
+    form = page.locator("form.issue-warning")
+    form.get_by_label("危害").fill(hazard)
+    form.get_by_label("预警级别").select_option("yellow")
+    form.get_by_label("发布范围").fill("城关街道、东城街道")
+    form.get_by_label("依据").fill("近两周抽检发现多批次野生菌含毒")
+    form.get_by_role("button", name="按模板起草预警").click()
+    expect(page).to_have_url(re.compile(r"#/warnings/WRN-"))
+    warning_id = page.url.rsplit("/", 1)[-1]
+    expect(page.locator("h1")).to_contain_text(hazard)
+    expect(page.locator("h1 .badge.state-w_draft")).to_have_text("待审批")
+    editor = page.locator("#warning-bulletins form.draft-editor")
+    expect(editor.get_by_label("标题")).not_to_have_value("")
+    expect(editor.get_by_role("button", name="批准发布")).to_have_count(0)  # a duty officer issues, never approves
+
+    page.get_by_role("button", name="退出").click()
+    sign_in(page, console_platform, publicity)
+    draft = page.locator(f"section[data-kind='draft'] li[data-incident='{warning_id}']")
+    expect(draft).to_contain_text(hazard)
+    expect(draft.locator(".badge.warning-yellow")).to_have_text("黄色预警")
+    expect(page.locator("section[data-kind='draft'] h2")).not_to_have_text(re.compile(r"\(0\)"))
+    draft.get_by_role("link", name="审阅草稿").click()
+    expect(page).to_have_url(re.compile(f"#/warnings/{warning_id}$"))
+    cap = editor.locator("pre.cap")
+    expect(cap).to_contain_text("<status>Draft</status>")
+    expect(cap).to_contain_text("<msgType>Alert</msgType>")
+    expect(cap).to_contain_text("黄色预警")
+    editor.get_by_role("button", name="批准发布").click()
+    page.get_by_role("dialog", name="批准向公众发布").get_by_role("button", name="批准发布").click()
+    expect(page.locator("h1 .badge.state-w_active")).to_have_text("发布中", timeout=60_000)
+    expect(page.locator("#warning-bulletins tbody tr").first.locator(".badge.state")).to_have_text("已发布")
+    page.get_by_role("link", name="返回预警列表").click()
+    row = page.locator(f"tr[data-warning='{warning_id}']")
+    expect(row.locator(".badge.state-w_active")).to_have_text("发布中")
+    expect(row.locator(".badge.warning-yellow")).to_be_visible()
+    page.get_by_role("link", name=re.compile("需要处理")).click()
+    expect(page.locator(f"section[data-kind='draft'] li[data-incident='{warning_id}']")).to_have_count(0)
