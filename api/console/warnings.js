@@ -50,14 +50,12 @@
         }, status);
       },
     },
-    h("h2", t("warning.issue")),
-    h("div.body",
       ui.field(t("pi.hazard"), h("input", { name: "hazard", required: true, maxlength: 200 }), t("warning.hazardHint")),
       ui.field(t("pi.warningLevel"), ui.select("warning_level", P.WARNING_LEVELS.map((w) => [w, ui.word("warningLevel", w)]), "blue")),
       ui.field(t("pi.areas"), h("input", { name: "areas", required: true, maxlength: 2000 }), t("assess.expertsHint")),
       ui.field(t("warning.basis"), h("textarea", { name: "basis", rows: 2, maxlength: 2000 }), t("warning.basisHint")),
-      h("button.primary", { type: "submit", "data-action": "issue-warning" }, t("warning.issueSubmit")), status));
-    return h("section.panel", form);
+      h("button.primary", { type: "submit", "data-action": "issue-warning" }, t("warning.issueSubmit")), status);
+    return h("section.panel", h("h2", t("warning.issue")), h("div.body", form));
   }
 
   /** #/warnings: every warning the user may see, active first, newest first within a state; the issue form. */
