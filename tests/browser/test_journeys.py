@@ -288,3 +288,38 @@ def test_a_warning_is_issued_found_in_the_attention_view_previewed_and_approved_
     expect(row.locator(".badge.warning-yellow")).to_be_visible()
     page.get_by_role("link", name=re.compile("需要处理")).click()
     expect(page.locator(f"section[data-kind='draft'] li[data-incident='{warning_id}']")).to_have_count(0)
+
+
+def test_a_live_warning_is_raised_to_orange_and_lifted_from_its_page(page: Page, console_platform: Platform) -> None:
+    hazard = f"野生毒蘑菇中毒（{uuid.uuid4().hex[:6]}）"
+    with console_platform.client() as client:
+        issued = client.post(
+            "/api/v1/warnings",
+            params={"wait": 10},
+            json={"hazard": hazard, "warning_level": "yellow", "areas": ["城关街道"]},
+        ).json()
+        warning_id, draft_id = issued["warning_id"], issued["draft_id"]
+        approved = client.post(f"/api/v1/warnings/{warning_id}/public-info/{draft_id}/approve", params={"wait": 10})
+        assert approved.status_code == 200, approved.text
+    sign_in(page, console_platform)
+    expect(page.get_by_role("heading", name="需要处理", level=1)).to_be_visible()
+    page.goto(f"{console_platform.base_url}/console/#/warnings/{warning_id}")
+    head = page.locator("h1")
+    expect(head.locator(".badge.state-w_active")).to_have_text("发布中", timeout=60_000)
+    decisions = page.locator("form.adjust-warning")
+    decisions.get_by_label("新的预警级别").select_option("orange")
+    decisions.get_by_role("button", name="起草调整").click()
+    editor = page.locator("#warning-bulletins form.draft-editor")
+    expect(editor.locator("pre.cap")).to_contain_text("<msgType>Update</msgType>")
+    editor.get_by_role("button", name="批准发布").click()
+    page.get_by_role("dialog", name="批准向公众发布").get_by_role("button", name="批准发布").click()
+    expect(head.locator(".badge.warning-orange")).to_have_text("橙色预警", timeout=60_000)
+    page.get_by_role("button", name="解除预警…").click()
+    dialog = page.get_by_role("dialog", name="解除预警")
+    dialog.get_by_label("理由（必填）").fill("抽检连续两周合格")
+    dialog.get_by_role("button", name="解除预警").click()
+    expect(editor.locator("pre.cap")).to_contain_text("<msgType>Cancel</msgType>")
+    editor.get_by_role("button", name="批准发布").click()
+    page.get_by_role("dialog", name="批准向公众发布").get_by_role("button", name="批准发布").click()
+    expect(head.locator(".badge.state-w_lifted")).to_have_text("已解除", timeout=60_000)
+    expect(page.locator("#warning-bulletins tbody tr")).to_have_count(3)
