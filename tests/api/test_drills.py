@@ -63,7 +63,14 @@ async def test_the_scenarios_are_listed_with_what_they_exercise(client: httpx.As
     reply = await client.get(f"{API}/drills/scenarios", headers=tokens.role("observer"))
     assert reply.status_code == 200, reply.text
     by_id = {s["id"]: s for s in reply.json()}
-    assert set(by_id) == {"cross_town_tabletop", "public_opinion", "rural_dinner", "sampling_recall", "school_canteen"}
+    assert set(by_id) == {
+        "cross_town_tabletop",
+        "exam_season_guarantee",
+        "public_opinion",
+        "rural_dinner",
+        "sampling_recall",
+        "school_canteen",
+    }
     school = by_id["school_canteen"]
     assert (school["playbook"], school["injects"], school["duration_seconds"]) == ("food_safety", 8, 14400.0)
     assert school["objectives"][0] == {"id": "alerting", "title": "30 分钟内通知领导小组及成员单位，通报教育部门"}

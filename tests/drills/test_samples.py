@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -12,6 +13,8 @@ from drills.scenario import load_scenario, sample_scenarios
 from drills.scoring import score_run
 from drills.simulate import simulate
 from infra.district.loader import SAMPLE_DIR as SAMPLE_DISTRICT
+from infra.wire.report import ReportIn
+from playbooks.grading import grade
 from tests.drills.factories import LIBRARY
 
 SAMPLES = {p.stem: p for p in sample_scenarios()}
@@ -20,6 +23,7 @@ SAMPLES = {p.stem: p for p in sample_scenarios()}
 def test_the_samples_are_shipped() -> None:
     assert sorted(SAMPLES) == [
         "cross_town_tabletop",
+        "exam_season_guarantee",
         "public_opinion",
         "rural_dinner",
         "sampling_recall",
@@ -142,5 +146,32 @@ def test_the_cross_town_drill_spreads_one_product_over_two_towns_and_runs_to_aft
     result = simulate(scenario, "perfect", library=LIBRARY, speed=600).result
     assert result.offset(result.ended_at) == scenario.end
     assert [p.state for p in result.discussion.phases] == ["closed"] * len(scenario.phases)
+    score = score_run(result)
+    assert (score.percent, score.discussion.percent if score.discussion else None) == (100.0, 100.0)
+
+
+def test_the_exam_season_guarantee_is_level_ii_only_because_of_the_major_event() -> None:
+    scenario = load_scenario(SAMPLES["exam_season_guarantee"], LIBRARY)
+    update = scenario.inject("escalation_update").report or {}
+    assert update["facts"]["major_event"] is True and 50 <= update["facts"]["cases"] < 100
+    result = simulate(scenario, "absent", library=LIBRARY, speed=600).result
+    levels = [(result.offset(o.at), o.level) for o in result.observations if isinstance(o, IncidentObserved)]
+    assert levels == [(timedelta(hours=34, minutes=40), "II")]
+    facts = ReportIn.model_validate({**update, "report_id": "x", "reported_at": "2027-06-07T19:40:00+08:00"})
+    during = facts.to_domain().facts
+    playbook = LIBRARY.get("food_safety")
+    assert grade(playbook, during, venue_type="restaurant").rule_id == "II.major_event"
+    ordinary = grade(playbook, replace(during, major_event=False), venue_type="restaurant")
+    assert ordinary.level.value == "IV"
+
+
+def test_the_exam_season_guarantee_starts_with_deployment_and_runs_to_aftermath_and_lessons() -> None:
+    scenario = load_scenario(SAMPLES["exam_season_guarantee"], LIBRARY)
+    first, last = scenario.phases[0], scenario.phases[-1]
+    assert not first.jump and all(i.at is None or i.at > first.end for i in scenario.injects)
+    assert last.jump and {p.step for q in last.questions for p in q.points} >= {"final_summary", "destroy_food"}
+    assert {u for q in scenario.questions() for u in q.to} >= {"education", "police", "inspection_institute"}
+    result = simulate(scenario, "perfect", library=LIBRARY, speed=600).result
+    assert result.offset(result.ended_at) == scenario.end
     score = score_run(result)
     assert (score.percent, score.discussion.percent if score.discussion else None) == (100.0, 100.0)
