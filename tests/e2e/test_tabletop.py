@@ -181,10 +181,11 @@ def test_a_tabletop_exercise_runs_phase_by_phase_to_its_report(drills_platform: 
     assert town.post(f"{API}/drills/{exercise_id}/phases/aftermath/advance").status_code == 403
 
 
-async def test_the_cross_town_sample_plays_its_phases_with_the_perfect_bot_through_the_real_broker(
-    drills_platform: Platform,
+@pytest.mark.parametrize("name", ["cross_town_tabletop", "exam_season_guarantee"])
+async def test_the_discussion_samples_play_their_phases_with_the_perfect_bot_through_the_real_broker(
+    drills_platform: Platform, name: str
 ) -> None:
-    path = SCENARIO_DIR / "cross_town_tabletop.yaml"
+    path = SCENARIO_DIR / f"{name}.yaml"
     scenario = load_scenario(path)
     live = await run_live(
         scenario,
