@@ -207,13 +207,20 @@ async def _serve(settings: Any) -> None:
 def control(
     exercise_id: Annotated[str, typer.Argument(help="The exercise to steer (EX-...).")],
     action: Annotated[
-        str, typer.Argument(help="pause | resume | stop | speed | fire | hold | release | skip | cancel.")
+        str, typer.Argument(help="pause | resume | stop | speed | fire | hold | release | skip | cancel | advance.")
     ],
-    inject_id: Annotated[str | None, typer.Argument(help="The inject, for fire/hold/release/skip/cancel.")] = None,
+    inject_id: Annotated[
+        str | None,
+        typer.Argument(help="The inject, for fire/hold/release/skip/cancel; the phase in play, for advance."),
+    ] = None,
     speed: Annotated[float | None, typer.Option("--speed", help="The new speed (1 to 600), for `speed`.")] = None,
     wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for the drill's answer (0: do not).")] = 10.0,
 ) -> None:
-    """Publish a controller command for a hosted drill and print its answer (exit 1 if rejected or none)."""
+    """Publish a controller command for a hosted drill and print its answer (exit 1 if rejected or none).
+
+    `advance PHASE_ID` closes the phase in play of a discussion-based drill (AdvancePhase, ADR 0029): the next
+    phase opens, or after the last one the exercise ends.
+    """
     import asyncio
 
     from infra.settings import Settings
@@ -222,6 +229,10 @@ def control(
     answer = asyncio.run(_send_command(Settings(), exercise_id, kind, payload, wait))
     if wait > 0:
         _print_answer(exercise_id, answer, wait)
+
+
+PHASE_ACTION = "advance"
+"""The facilitator's verb: close the phase in play (AdvancePhase)."""
 
 
 def _usage(message: str) -> typer.Exit:
@@ -234,12 +245,16 @@ def _control_command(
     action: str, inject_id: str | None, speed: float | None
 ) -> tuple[DrillCommandType, dict[str, Any]]:
     """The command ACTION names and its payload; exit 2 when an argument is missing, extra or out of range."""
-    from drills.control import ACTIONS, INJECT_COMMANDS, SET_SPEED
+    from drills.control import ACTIONS, ADVANCE_PHASE, INJECT_COMMANDS, SET_SPEED
 
+    payload: dict[str, Any] = {"requested_by": {"user": _console_user(), "roles": ["drill_controller"]}}
+    if action == PHASE_ACTION:
+        if not inject_id:
+            raise _usage(f"{action} needs the PHASE_ID of the phase in play")
+        return ADVANCE_PHASE, {**payload, "phase_id": inject_id}
     kind = ACTIONS.get(action)
     if kind is None:
-        raise _usage(f"ACTION {action!r} is not one of {', '.join(ACTIONS)}")
-    payload: dict[str, Any] = {"requested_by": {"user": _console_user(), "roles": ["drill_controller"]}}
+        raise _usage(f"ACTION {action!r} is not one of {', '.join([*ACTIONS, PHASE_ACTION])}")
     if kind in INJECT_COMMANDS:
         if not inject_id:
             raise _usage(f"{action} needs an INJECT_ID")

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+import typer
 from typer.testing import CliRunner
 
 from drills.schema import SCHEMA
+from infra.wire import DrillCommandType
 from tests.drills.factories import SMALL, line_of, write
-from tocsin.cli_drill import app
+from tocsin.cli_drill import _control_command, app
 
 runner = CliRunner()
 
@@ -17,7 +20,7 @@ runner = CliRunner()
 def test_check_of_the_samples_succeeds() -> None:
     result = runner.invoke(app, ["check"])
     assert result.exit_code == 0
-    assert result.stdout.startswith("OK: 5 scenario(s) valid")
+    assert result.stdout.startswith("OK: 6 scenario(s) valid")
 
 
 def test_check_of_a_broken_file_prints_file_line_field_and_fails(tmp_path: Path) -> None:
@@ -74,3 +77,17 @@ def test_score_demo_of_a_tabletop_prints_the_discussion_beside_the_timing() -> N
     assert "discussion   0.0 / 100, overall   0.0 / 100" in result.stdout
     assert "   0.0  recovery  0 0 0 2" in result.stdout
     assert "terminate  answers 0 (no answer from leading_group, district_office)" in result.stdout
+
+
+def test_control_advance_closes_the_named_phase_and_needs_one() -> None:
+    kind, payload = _control_command("advance", "first_response", None)
+    assert (kind, payload["phase_id"], payload["requested_by"]["roles"]) == (
+        DrillCommandType.ADVANCE_PHASE,
+        "first_response",
+        ["drill_controller"],
+    )
+    with pytest.raises(typer.Exit) as missing:
+        _control_command("advance", None, None)
+    assert missing.value.exit_code == 2
+    result = runner.invoke(app, ["control", "EX-x", "advanced"])
+    assert result.exit_code == 2 and "advance" in result.output
