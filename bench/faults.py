@@ -47,6 +47,7 @@ from typing import Any, NoReturn
 
 import httpx
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -210,6 +211,8 @@ class Run:
     recovery: float | None = None
     restored_after: float | None = None
     """Seconds from the fault until it was undone (the process or broker restarted, PostgreSQL started)."""
+    fault_error: str | None = None
+    """Why the fault could not be done as planned (the run then counts as failed)."""
     crashes: Counter[str] = field(default_factory=Counter)
     """Processes that exited on their own (not killed by the fault), restarted by `supervise` as systemd would."""
 
@@ -252,8 +255,11 @@ def live_leader(cluster: LocalCluster, topic: str, killed: set[int], timeout: fl
     """The leader of `topic`[0] once it is none of the `killed` nodes (the controller needs seconds to notice)."""
     deadline = time.monotonic() + timeout
     while True:
-        leader = asyncio.run(leader_of(cluster, topic))
-        if leader not in killed or time.monotonic() > deadline:
+        try:
+            leader = asyncio.run(leader_of(cluster, topic))
+        except KafkaError:  # asked a node that is down: ask again
+            leader = min(killed) if killed else -1
+        if (leader not in killed and leader > 0) or time.monotonic() > deadline:
             return leader
         time.sleep(0.5)
 
@@ -270,15 +276,17 @@ def broker_fault(run: Run, rng: random.Random, *, random_node: bool, then_leader
     """Kill one broker (a random one or the leader), maybe the leader after it, and restart them seconds later."""
     topic = run.platform.topic("incident-events")
     killed: set[int] = set()
-    if random_node:
-        killed.add(rng.randint(1, len(run.cluster.nodes)))
-        kill_node(run, min(killed), "chosen by the seed")
-    if then_leader or not random_node:
-        leader = live_leader(run.cluster, topic, killed)
-        kill_node(run, leader, f"leader of {topic}[0]")
-    time.sleep(rng.uniform(5.0, 12.0))
-    run.cluster.start(timeout=240)
-    run.note("restarted the killed broker(s)")
+    try:
+        if random_node:
+            killed.add(rng.randint(1, len(run.cluster.nodes)))
+            kill_node(run, min(killed), "chosen by the seed")
+        if then_leader or not random_node:
+            leader = live_leader(run.cluster, topic, killed)
+            kill_node(run, leader, f"leader of {topic}[0]")
+        time.sleep(rng.uniform(5.0, 12.0))
+    finally:
+        run.cluster.start(timeout=240)
+        run.note("restarted the killed broker(s)")
 
 
 def rebalance(run: Run, rng: random.Random) -> None:
@@ -390,7 +398,11 @@ def fault_thread(run: Run, rng: random.Random, at: float, stop: threading.Event)
     probe = opening(f"probe-{run.seed}")
     poster = threading.Thread(target=post_until_accepted, args=(run.platform, probe, run.ledger, stop))
     poster.start()
-    strike(run, rng)
+    try:
+        strike(run, rng)
+    except Exception as exc:
+        run.fault_error = repr(exc)
+        run.note(f"the fault itself failed: {exc!r}")
     run.restored_after = time.monotonic() - started
     poster.join()
     incident = None
@@ -453,6 +465,8 @@ def one_run(cluster: LocalCluster, root: Path, fault: str, seed: int, plan: Plan
     tag = f"{fault}-{seed}-{uuid.uuid4().hex[:6]}"
     workdir = root / tag
     workdir.mkdir(parents=True)
+    if any(node.pid is None for node in cluster.status()):  # a previous run's fault left a broker down
+        cluster.start(timeout=240)
     began = time.monotonic()
     with HttpReceiver() as hooks, contextlib.ExitStack() as stack:
         postgres = stack.enter_context(PrivatePostgres(workdir / "pg")) if fault == "postgres-down" else None
@@ -500,6 +514,7 @@ def one_run(cluster: LocalCluster, root: Path, fault: str, seed: int, plan: Plan
         "answers": dict(run.ledger.answers),
         "reads_while_down": dict(run.reads),
         "crashes": dict(run.crashes),
+        "fault_error": run.fault_error,
         "given_up": given_up,
         "settle_s": round(settled - began, 1),
         "events": run.events,
@@ -521,7 +536,7 @@ def summarise(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             {
                 "fault": fault,
                 "runs": len(mine),
-                "failed_runs": len(mine) - len(ok),
+                "failed_runs": sum(1 for r in mine if "error" in r or r.get("fault_error")),
                 "accepted": sum(r["accepted"] for r in ok),
                 "lost": sum(r["lost"]["count"] for r in ok),
                 "counted_twice": sum(r["counted_twice"]["count"] for r in ok),
@@ -660,7 +675,7 @@ def run(argv: Sequence[str] | None = None, *, out: Callable[[str], None] = print
     args.json.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     say(f"figures written to {args.json}")
     shutil.rmtree(root / "cluster", ignore_errors=True)
-    broken = [r for r in figures["runs"] if "error" in r or not r.get("clean")]
+    broken = [r for r in figures["runs"] if "error" in r or r.get("fault_error") or not r.get("clean")]
     return 1 if broken else 0
 
 
