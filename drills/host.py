@@ -61,6 +61,7 @@ from infra.kafka.reading import read_from_end
 from infra.kafka.security import client_options
 from infra.settings import Settings
 from infra.wire import DrillEventType
+from infra.wire.drill import UPDATE_IMPROVEMENT_ITEM
 from playbooks.organisation import Organisation
 
 log = structlog.get_logger("tocsin.drills.host")
@@ -297,8 +298,8 @@ class DrillHost(DrillHooks):
             return
         if not isinstance(message, dict) or message.get("exercise_id") != self.exercise_id:
             return
-        if message.get("type") == START:
-            return  # the drill service's business (a repeated start of this exercise)
+        if message.get("type") in (START, UPDATE_IMPROVEMENT_ITEM):
+            return  # the drill service's business (a repeated start, the plan of a finished run)
         try:
             command = command_from_envelope(message)
         except DrillCommandError as error:

@@ -3,24 +3,42 @@
 Items come from expected actions done late or missed, questions an addressed unit did not answer, and
 questions and capabilities the evaluators rated M or U. Due dates count from the report date: 14 days for
 what was missed, unanswered or rated U, 30 days for what was late or rated M. Pure; the date is passed in.
+
+After the exercise each item is tracked (ADR 0029): `open` → `in_progress` → `done` (reopening goes back), each
+change with who, when and a note (`track`). Item ids are `ip-01`, `ip-02`... in plan order.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, timedelta
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from drills.errors import DrillCommandError
 from drills.evaluation import DiscussionScore, QuestionResult
 from drills.model import Scenario
 from drills.scoring import LATE, MISSED, Score
 
 URGENT_DAYS = 14
 LATER_DAYS = 30
-CSV_HEADER = ("issue", "action", "owner", "owner_name", "due", "source")
+CSV_HEADER = ("issue", "action", "owner", "owner_name", "due", "source", "id", "status")
+OPEN, IN_PROGRESS, DONE = "open", "in_progress", "done"
+STATUSES = (OPEN, IN_PROGRESS, DONE)
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    OPEN: (IN_PROGRESS, DONE),
+    IN_PROGRESS: (OPEN, DONE),
+    DONE: (IN_PROGRESS,),
+}
+"""Where an item's status may go from each status (a note alone may be added in any status)."""
+MAX_NOTE = 2000
+
+
+def item_id(n: int) -> str:
+    """The id of the plan's `n`-th item (0-based): ip-01, ip-02..."""
+    return f"ip-{n + 1:02d}"
 
 
 @dataclass(frozen=True)
@@ -33,10 +51,14 @@ class PlanItem:
     owner_name: str
     due: date
     source: str
+    id: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
+        """JSON-ready form, open and untracked (`status`, `history`)."""
         return {
+            "id": self.id,
+            "status": OPEN,
+            "history": [],
             "issue": self.issue,
             "action": self.action,
             "owner": self.owner,
@@ -64,7 +86,24 @@ def improvement_plan(scenario: Scenario, score: Score, report_date: date) -> lis
             items.append(item(exp.title, action, exp.unit, LATER_DAYS, f"action:{exp.id}"))
     if score.discussion is not None:
         items += _discussion_items(scenario, score.discussion, item)
-    return items
+    return [replace(i, id=item_id(n)) for n, i in enumerate(items)]
+
+
+def track(item: Mapping[str, Any], status: str, note: str, by: str, at: datetime) -> dict[str, Any]:
+    """The item after `by` sets its status (with a note) at `at`; raise DrillCommandError when it may not."""
+    current = str(item.get("status") or OPEN)
+    if status not in STATUSES:
+        raise DrillCommandError(f"{status!r} is not a status of an improvement item ({', '.join(STATUSES)})")
+    if len(note) > MAX_NOTE:
+        raise DrillCommandError(f"the note is {len(note)} characters; at most {MAX_NOTE}")
+    if status == current and not note.strip():
+        raise DrillCommandError(f"item {item.get('id')!r} is already {current}; say what changed in a note")
+    if status != current and status not in TRANSITIONS.get(current, ()):
+        raise DrillCommandError(
+            f"item {item.get('id')!r} is {current}; it can become {' or '.join(TRANSITIONS.get(current, ()))}"
+        )
+    change = {"from": current, "status": status, "note": note, "by": by, "at": at.isoformat()}
+    return {**item, "status": status, "history": [*list(item.get("history") or []), change]}
 
 
 def _discussion_items(
@@ -120,5 +159,32 @@ def plan_csv(items: list[PlanItem]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_HEADER)
     for i in items:
-        writer.writerow((i.issue, i.action, i.owner, i.owner_name, i.due.isoformat(), i.source))
+        writer.writerow((i.issue, i.action, i.owner, i.owner_name, i.due.isoformat(), i.source, i.id, OPEN))
     return out.getvalue()
+
+
+TRACKERS = ("drill_controller", "commander")
+"""Who may update any item; an owner unit's users may update their own unit's items."""
+
+
+def apply_tracking(
+    plan: Sequence[Mapping[str, Any]], payload: Mapping[str, Any], at: datetime
+) -> tuple[int, dict[str, Any]]:
+    """Apply an UpdateImprovementItem payload to the plan: (the item's index, the item after); DrillCommandError."""
+    wanted = payload.get("item_id")
+    index = next((n for n, i in enumerate(plan) if (i.get("id") or item_id(n)) == wanted), None)
+    if index is None:
+        raise DrillCommandError(f"the improvement plan has no item {wanted!r}")
+    item = {**plan[index], "id": plan[index].get("id") or item_id(index)}
+    who = payload.get("requested_by")
+    who = who if isinstance(who, Mapping) else {}
+    roles = who.get("roles")
+    if not (isinstance(roles, list) and any(r in TRACKERS for r in roles)) and who.get("unit") != item.get("owner"):
+        raise DrillCommandError(
+            f"{who.get('user') or 'the caller'} may not update item {item['id']} of {item.get('owner')}: "
+            "a drill controller, a commander or the owner unit's users may"
+        )
+    status, note = payload.get("status"), payload.get("note") or ""
+    if not isinstance(status, str) or not isinstance(note, str):
+        raise DrillCommandError("payload.status and payload.note must be text")
+    return index, track(item, status, note, str(who.get("user") or "unknown"), at)

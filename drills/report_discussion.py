@@ -81,18 +81,25 @@ def discussion_blocks(result: RunResult, score: Score) -> list[Block]:
 
 
 def discussion_strengths(scenario: Scenario, discussion: DiscussionScore | None) -> tuple[str, ...]:
-    """Questions every evaluator rated P, with their notes."""
+    """Questions and capabilities every evaluator rated P or S (performed), with the ratings and notes."""
     if discussion is None:
         return ()
-    return tuple(
-        f"{', '.join(scenario.unit_name(u) for u in q.question.to)}：{q.question.text}（P；{_notes(q.ratings)}）"
+    lines = [
+        f"{', '.join(scenario.unit_name(u) for u in q.question.to)}：{q.question.text}"
+        f"（{'/'.join(r.rating for r in q.ratings)}；{_notes(q.ratings)}）"
         for q in discussion.questions
-        if q.ratings and all(r.rating == "P" for r in q.ratings)
-    )
+        if q.ratings and all(r.rating in ("P", "S") for r in q.ratings)
+    ]
+    lines += [
+        f"{scenario.capability_title(r.capability)}（{r.rating}；{r.note or '—'}）"
+        for r in discussion.capability_ratings
+        if r.rating in ("P", "S") and r.capability is not None
+    ]
+    return tuple(lines)
 
 
 def discussion_improvements(scenario: Scenario, discussion: DiscussionScore | None) -> tuple[str, ...]:
-    """Questions rated M or U (with the notes) and addressees that did not answer."""
+    """Questions and capabilities rated M or U (with the notes) and addressees that did not answer."""
     if discussion is None:
         return ()
     lines: list[str] = []
@@ -104,6 +111,11 @@ def discussion_improvements(scenario: Scenario, discussion: DiscussionScore | No
                 f"（{'/'.join(r.rating for r in low)}；{_notes(low)}）"
             )
         lines += [f"{scenario.unit_name(u)}：未回答 did not answer “{q.question.text}”" for u in q.unanswered]
+    lines += [
+        f"{scenario.capability_title(r.capability)}（{r.rating}；{r.note or '—'}）"
+        for r in discussion.capability_ratings
+        if r.rating in ("M", "U") and r.capability is not None
+    ]
     return tuple(lines)
 
 

@@ -1,10 +1,11 @@
 """The drill service (`tocsin drill serve`, ADR 0018): hosts every drill started on Kafka.
 
 It consumes `<prefix>drill-commands` in consumer group `tocsin-drills` and hosts each valid `StartDrill` as an
-asyncio task (drills/host.py); an invalid one gets `DrillCommandRejected`. Other command types are left to the
-hosts, which read the topic themselves. Offsets are committed once a run is started. On start-up, runs the read
-model still shows `running` or `paused` (their host is gone) are published as `failed` ("drill host
-restarted"); on SIGTERM/SIGINT the runs in progress end as `failed` ("drill service stopped").
+asyncio task (drills/host.py); an invalid one gets `DrillCommandRejected`. It also tracks finished runs'
+improvement plans: `UpdateImprovementItem` becomes `ImprovementItemUpdated` (or a rejection, ADR 0029). Other
+command types are left to the hosts, which read the topic themselves. Offsets are committed once a run is started.
+On start-up, runs the read model still shows `running` or `paused` (their host is gone) are published as `failed`
+("drill host restarted"); on SIGTERM/SIGINT the runs in progress end as `failed` ("drill service stopped").
 One drill service per deployment.
 """
 
@@ -33,6 +34,7 @@ from drills.control import (
     speed_of,
 )
 from drills.host import DrillHost, DrillRequest, drill_topics, ensure_drill_topics, publish_drill_event
+from drills.improvement import apply_tracking
 from drills.runner import DrillCommandError
 from drills.scenario import ScenarioError, parse_scenario
 from infra.db.drills import DrillFilter, get_drill_run, list_drill_runs
@@ -40,7 +42,7 @@ from infra.db.engine import Database
 from infra.db.migrate import upgrade
 from infra.kafka.security import client_options
 from infra.settings import Settings
-from infra.wire import DrillEventType
+from infra.wire import DrillCommandType, DrillEventType
 from playbooks import PlaybookLibrary, load_library
 
 log = structlog.get_logger("tocsin.drills.service")
@@ -124,6 +126,7 @@ class DrillService:
         self.hosts: dict[str, tuple[DrillHost, asyncio.Task[Any]]] = {}
         self._producer: AIOKafkaProducer | None = None
         self._db: Database | None = None
+        self._plans: dict[str, list[dict[str, Any]]] = {}  # plans this service updated (ahead of the read model)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until `stop` is set; then end the runs in progress as failed."""
@@ -191,6 +194,9 @@ class DrillService:
         except ValueError:
             log.warning("drill.service.unreadable", position=position)
             return
+        if isinstance(message, dict) and message.get("type") == DrillCommandType.UPDATE_IMPROVEMENT_ITEM:
+            await self.track(message)
+            return
         if not isinstance(message, dict) or message.get("type") != START:
             return
         command_id, exercise_id = message.get("id"), message.get("exercise_id")
@@ -213,6 +219,47 @@ class DrillService:
                 )
             return
         self.start(request)
+
+    async def track(self, message: Mapping[str, Any]) -> None:
+        """Apply an UpdateImprovementItem to a finished run's plan: publish ImprovementItemUpdated or a rejection."""
+        command_id, exercise_id = message.get("id"), message.get("exercise_id")
+        if not isinstance(exercise_id, str) or not exercise_id or not isinstance(command_id, str):
+            log.warning("drill.track.unaddressed", command_id=command_id)
+            return
+        payload = message.get("payload")
+        try:
+            plan = await self._plan(exercise_id)
+            now = datetime.now(UTC)
+            index, item = apply_tracking(plan, payload if isinstance(payload, Mapping) else {}, now)
+        except DrillCommandError as error:
+            await self._publish(
+                exercise_id,
+                DRILL_COMMAND_REJECTED,
+                {"command_id": command_id, "command": message.get("type"), "reason": str(error)},
+                causation=command_id,
+            )
+            return
+        plan[index] = item
+        await self._publish(
+            exercise_id,
+            DrillEventType.IMPROVEMENT_ITEM_UPDATED,
+            {"exercise_id": exercise_id, "item_id": item["id"], "item": item},
+            causation=command_id,
+        )
+
+    async def _plan(self, exercise_id: str) -> list[dict[str, Any]]:
+        """The finished run's improvement plan as this service last left it; DrillCommandError before the end."""
+        if exercise_id in self._plans:
+            return self._plans[exercise_id]
+        assert self._db is not None
+        row = await get_drill_run(self._db, exercise_id)
+        if row is None:
+            raise DrillCommandError(f"no drill run {exercise_id!r}")
+        plan = (row.snapshot or {}).get("improvement_plan")
+        if row.state != "finished" or not isinstance(plan, list):
+            raise DrillCommandError(f"exercise {exercise_id} is {row.state}; its improvement plan comes at its end")
+        self._plans[exercise_id] = [dict(i) for i in plan if isinstance(i, dict)]
+        return self._plans[exercise_id]
 
     def start(self, request: DrillRequest) -> DrillHost:
         """Host `request` as a task of this service."""

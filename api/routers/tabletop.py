@@ -27,7 +27,7 @@ from infra.db.drills import ENDED
 from infra.db.models import DrillRunRow
 from infra.db.users import Identity
 from infra.wire import DrillCommandType
-from infra.wire.drill import ADVANCE_PHASE, ANSWER_QUESTION, RECORD_OBSERVATION
+from infra.wire.drill import ADVANCE_PHASE, ANSWER_QUESTION, RECORD_OBSERVATION, UPDATE_IMPROVEMENT_ITEM
 
 router = APIRouter(tags=["drills"], responses=AUTH)
 
@@ -37,12 +37,14 @@ EVALUATORS = ("evaluator",)
 """Who rates: evaluators only (a controller runs the exercise, an evaluator judges it)."""
 DISCUSSION_READERS = tuple(dict.fromkeys((*READERS, *ANSWERERS)))
 """Who reads a run's phases, questions, answers and ratings."""
-PLAN_HEADER = ("issue", "action", "owner", "owner_name", "due", "source")
+PLAN_HEADER = ("issue", "action", "owner", "owner_name", "due", "source", "id", "status")
 """The improvement plan's CSV columns (drills/improvement.py writes the same)."""
 
 Id = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
 Text = Annotated[str, Field(min_length=1, max_length=4000)]
 Rating = Literal["P", "S", "M", "U"]
+ItemStatus = Literal["open", "in_progress", "done"]
+ItemId = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^ip-[0-9]+$")]
 
 
 class _Body(BaseModel):
@@ -104,6 +106,40 @@ class DiscussionOut(BaseModel):
     )
 
 
+class PlanItemIn(_Body):
+    """A change of an improvement item's status (open → in_progress → done; a reopen goes back), with a note."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [{"status": "in_progress", "note": "已修订接报流程，6 月底前组织复训"}]},
+    )
+
+    status: ItemStatus
+    note: str = Field("", max_length=2000)
+
+
+class PlanItemOut(BaseModel):
+    """One improvement item and how it is tracked."""
+
+    id: str
+    issue: str
+    action: str
+    owner: str
+    owner_name: str
+    due: str
+    source: str
+    status: str = Field(description="open | in_progress | done")
+    history: list[dict[str, Any]] = Field(description="each change: {from, status, note, by, at}")
+
+
+class PlanOut(BaseModel):
+    """A finished run's improvement plan with each item's tracking."""
+
+    exercise_id: str
+    items: list[PlanItemOut]
+
+
 PLAN_CONTENT: Responses = {
     200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "The improvement plan as CSV"},
     404: {"model": Problem, "description": "No such run, or it has not ended yet"},
@@ -139,10 +175,13 @@ async def _running(send: CommandSender, exercise_id: str) -> DrillRunRow:
 
 
 async def _publish(
-    send: CommandSender, exercise_id: str, kind: DrillCommandType, payload: dict[str, Any]
+    send: CommandSender, exercise_id: str, kind: DrillCommandType, payload: dict[str, Any], *, unit: str | None = None
 ) -> DrillCommandOut:
     identity = send.identity
-    body = {**payload, "requested_by": {"user": identity.name, "roles": list(identity.roles)}}
+    who: dict[str, Any] = {"user": identity.name, "roles": list(identity.roles)}
+    if unit is not None:
+        who["unit"] = unit
+    body = {**payload, "requested_by": who}
     target = Target(send.svc.settings.topic("drill-commands"), exercise_id, None, "exercise", exercise_id)
     outcome = await send.submit(kind, target, body)
     return DrillCommandOut(**outcome.model_dump(), exercise_id=exercise_id)
@@ -266,11 +305,84 @@ async def get_improvement_plan(exercise_id: ExerciseId, db: DbDep, identity: Cur
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(PLAN_HEADER)
-    for item in plan:
-        if isinstance(item, dict):
-            writer.writerow(tuple(str(item.get(k) or "") for k in PLAN_HEADER))
+    for item in _plan_items(plan):
+        writer.writerow(tuple(str(getattr(item, k) or "") for k in PLAN_HEADER))
     return Response(
         out.getvalue(),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="improvement-plan-{exercise_id}.csv"'},
     )
+
+
+def _plan_items(plan: list[Any]) -> list[PlanItemOut]:
+    """The plan's items, each with its id (ip-01... by position for plans written before ids) and status."""
+    return [
+        PlanItemOut(
+            id=str(item.get("id") or f"ip-{n + 1:02d}"),
+            issue=str(item.get("issue") or ""),
+            action=str(item.get("action") or ""),
+            owner=str(item.get("owner") or ""),
+            owner_name=str(item.get("owner_name") or ""),
+            due=str(item.get("due") or ""),
+            source=str(item.get("source") or ""),
+            status=str(item.get("status") or "open"),
+            history=[h for h in item.get("history") or [] if isinstance(h, dict)],
+        )
+        for n, item in enumerate(plan)
+        if isinstance(item, dict)
+    ]
+
+
+def _plan(row: DrillRunRow) -> list[PlanItemOut]:
+    plan = (row.snapshot or {}).get("improvement_plan")
+    if not isinstance(plan, list):
+        raise NotFound(f"drill run {row.exercise_id!r} is {row.state}; its improvement plan is written when it ends")
+    return _plan_items(plan)
+
+
+def _may_read_plan(identity: Identity, exercise_id: str) -> None:
+    if not identity.has(*READERS) and identity.exercise_id not in (None, exercise_id):
+        raise NotFound(f"no drill run {exercise_id!r}")  # a participant sees only their own exercise
+
+
+@router.get(
+    "/drills/{exercise_id}/improvement-plan",
+    response_model=PlanOut,
+    responses=PLAN_CONTENT | {200: {"description": "The improvement plan with each item's status and history"}},
+    **requires(*DISCUSSION_READERS),
+)
+async def get_plan(exercise_id: ExerciseId, db: DbDep, identity: CurrentUser) -> PlanOut:
+    """A finished run's improvement plan: issue, action, owner unit, due date, status and its history."""
+    _may_read_plan(identity, exercise_id)
+    row = await run_or_404(db, exercise_id, identity)
+    return PlanOut(exercise_id=exercise_id, items=_plan(row))
+
+
+@router.post(
+    "/drills/{exercise_id}/improvement-plan/{item_id}",
+    status_code=202,
+    response_model=DrillCommandOut,
+    responses=CONTROL_RESPONSES,
+    summary="Track an improvement item (status and note)",
+    **requires(*DISCUSSION_READERS),
+)
+async def update_plan_item(
+    exercise_id: ExerciseId, item_id: ItemId, body: PlanItemIn, send: SenderDep
+) -> DrillCommandOut:
+    """A drill controller or commander, or a user of the item's owner unit, sets its status (open, in_progress,
+    done) with a note. Publishes `UpdateImprovementItem`; the drill service applies it (`ImprovementItemUpdated`)."""
+    identity = send.identity
+    _may_read_plan(identity, exercise_id)
+    row = await run_or_404(send.svc.db, exercise_id, identity)
+    item = next((i for i in _plan(row) if i.id == item_id), None)
+    if item is None:
+        raise NotFound(f"drill run {exercise_id!r} has no improvement item {item_id!r}")
+    if not identity.has(*WRITERS) and (identity.unit is None or identity.unit != item.owner):
+        raise Forbidden(
+            f"{identity.name} may not update {item_id} of {item.owner}: a drill controller, a commander or "
+            "the owner unit's users may"
+        )
+    if item.status == body.status and not body.note:
+        raise Conflict(f"{item_id} is already {item.status}; say what changed in a note")
+    payload = {"item_id": item_id, "status": body.status, "note": body.note}
+    return await _publish(send, exercise_id, UPDATE_IMPROVEMENT_ITEM, payload, unit=identity.unit)

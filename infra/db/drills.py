@@ -3,6 +3,8 @@
 - `DrillUpdated` carries a run's whole state; the row keeps the newest by `seq` (older or replayed ones
   change nothing), so projection is idempotent and order-tolerant within a run.
 - `DrillReportWritten` stores the after-action report (Markdown and self-contained HTML).
+- `ImprovementItemUpdated` (ADR 0029) replaces one item of the finished run's `snapshot.improvement_plan` with
+  the item as the drill service left it (status and history): replays set the same item again.
 - A `DrillUpdated` caused by a command (its `causation` is a command id) records the command as applied in
   `command_results`; `DrillCommandRejected` records it as rejected with the reason. The API's `?wait` reads
   both, exactly as for incident commands.
@@ -41,7 +43,8 @@ __all__ = [
 DRILL_UPDATED = DrillEventType.UPDATED
 DRILL_REJECTED = DrillEventType.COMMAND_REJECTED
 DRILL_REPORT = DrillEventType.REPORT_WRITTEN
-DRILL_EVENT_TYPES = frozenset({DRILL_UPDATED, DRILL_REJECTED, DRILL_REPORT})
+DRILL_PLAN_ITEM = DrillEventType.IMPROVEMENT_ITEM_UPDATED
+DRILL_EVENT_TYPES = frozenset({DRILL_UPDATED, DRILL_REJECTED, DRILL_REPORT, DRILL_PLAN_ITEM})
 """The event types on `drill-events` that the read model projects (others are ignored)."""
 STATES = ("running", "paused", "finished", "failed")
 """A run's states; the last two are final."""
@@ -88,6 +91,8 @@ async def apply_drill_events(db: Database, messages: Sequence[dict[str, Any]]) -
         for statement in statements:
             if isinstance(statement, _ReportWrite):
                 await _write_report(session, db, statement)
+            elif isinstance(statement, _PlanItemWrite):
+                await _write_plan_item(session, statement)
             else:
                 await session.execute(statement)
 
@@ -101,6 +106,14 @@ class _ReportWrite:
     at: datetime
     markdown: str
     html: str
+
+
+@dataclass(frozen=True)
+class _PlanItemWrite:
+    """Replace one item of a run's improvement plan (its tracked status and history)."""
+
+    exercise_id: str
+    item: dict[str, Any]
 
 
 def _statements(db: Database, message: dict[str, Any]) -> list[Any]:
@@ -122,6 +135,8 @@ def _statements(db: Database, message: dict[str, Any]) -> list[Any]:
             if not command_id:
                 raise DrillEventInvalid(f"{kind} {message.get('id')!r}: no command_id and no causation")
             return [_result(db, command_id, "rejected", str(payload.get("reason") or "rejected by the drill host"), at)]
+        if kind == DRILL_PLAN_ITEM:
+            return _plan_item(db, message, payload, at)
         exercise_id = _exercise_id(message, payload)
         return [
             _ReportWrite(
@@ -177,6 +192,31 @@ def _updated(db: Database, message: dict[str, Any], payload: dict[str, Any], at:
     if isinstance(causation, str) and _is_command_id(causation):
         statements.append(_result(db, causation, "applied", "", at))
     return statements
+
+
+def _plan_item(db: Database, message: dict[str, Any], payload: dict[str, Any], at: datetime) -> list[Any]:
+    item = payload["item"]
+    if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+        raise DrillEventInvalid(f"{DRILL_PLAN_ITEM} {message.get('id')!r}: item is {item!r}, not an item with an id")
+    statements: list[Any] = [_PlanItemWrite(_exercise_id(message, payload), item)]
+    causation = message.get("causation")
+    if isinstance(causation, str) and _is_command_id(causation):
+        statements.append(_result(db, causation, "applied", "", at))
+    return statements
+
+
+async def _write_plan_item(session: AsyncSession, write: _PlanItemWrite) -> None:
+    """Put the item in place of the one with its id (by position for plans written before items had ids)."""
+    row = await session.get(DrillRunRow, write.exercise_id, with_for_update=True)
+    plan = (row.snapshot or {}).get("improvement_plan") if row is not None else None
+    if row is None or not isinstance(plan, list):
+        return
+    wanted = write.item["id"]
+    items = [
+        write.item if isinstance(i, dict) and (i.get("id") or f"ip-{n + 1:02d}") == wanted else i
+        for n, i in enumerate(plan)
+    ]
+    row.snapshot = {**row.snapshot, "improvement_plan": items}
 
 
 def _result(db: Database, command_id: str, status: str, reason: str, at: datetime) -> Any:

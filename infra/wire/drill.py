@@ -21,6 +21,8 @@ CANCEL = DrillCommandType.CANCEL
 ADVANCE_PHASE = DrillCommandType.ADVANCE_PHASE
 ANSWER_QUESTION = DrillCommandType.ANSWER_QUESTION
 RECORD_OBSERVATION = DrillCommandType.RECORD_OBSERVATION
+UPDATE_IMPROVEMENT_ITEM = DrillCommandType.UPDATE_IMPROVEMENT_ITEM
+"""Tracks an item of a finished run's improvement plan; the drill service applies it (not a run's host)."""
 
 RUN_COMMANDS = (PAUSE, RESUME, STOP, SET_SPEED)
 """Commands on the whole run (no inject id)."""
@@ -47,6 +49,7 @@ ACTIONS: dict[str, DrillCommandType] = {**RUN_ACTIONS, **INJECT_ACTIONS}
 DRILL_UPDATED = DrillEventType.UPDATED
 DRILL_COMMAND_REJECTED = DrillEventType.COMMAND_REJECTED
 DRILL_REPORT_WRITTEN = DrillEventType.REPORT_WRITTEN
+IMPROVEMENT_ITEM_UPDATED = DrillEventType.IMPROVEMENT_ITEM_UPDATED
 """Event types on the drill-events topic."""
 
 

@@ -82,6 +82,7 @@ class DrillCommandType(StrEnum):
     ADVANCE_PHASE = "AdvancePhase"
     ANSWER_QUESTION = "AnswerQuestion"
     RECORD_OBSERVATION = "RecordObservation"
+    UPDATE_IMPROVEMENT_ITEM = "UpdateImprovementItem"
 
 
 class DrillEventType(StrEnum):
@@ -90,3 +91,4 @@ class DrillEventType(StrEnum):
     UPDATED = "DrillUpdated"
     COMMAND_REJECTED = "DrillCommandRejected"
     REPORT_WRITTEN = "DrillReportWritten"
+    IMPROVEMENT_ITEM_UPDATED = "ImprovementItemUpdated"

@@ -3,6 +3,7 @@ read and the improvement plan as CSV (published commands recorded in memory; run
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -11,7 +12,8 @@ import pytest
 from api.publisher import InMemoryPublisher
 from infra.db.drills import apply_drill_event
 from infra.db.engine import Database
-from infra.wire import DrillCommandType
+from infra.wire import DrillCommandType, DrillEventType
+from infra.wire.envelope import Envelope
 from tests.api.conftest import EXERCISE, Tokens
 from tests.integration.db import drill_events as ev
 
@@ -123,8 +125,76 @@ async def test_the_improvement_plan_is_csv_once_the_run_has_ended(client: httpx.
     reply = await client.get(f"{API}/drills/{OTHER}/improvement-plan.csv", headers=tokens.role("commander"))
     assert reply.status_code == 200 and reply.headers["content-type"].startswith("text/csv")
     assert reply.text.splitlines() == [
-        "issue,action,owner,owner_name,due,source",
-        "未回答 not answered: 善后做什么？,组织培训,cdc,区疾控中心,2026-06-15,question:q_summary",
+        "issue,action,owner,owner_name,due,source,id,status",
+        "未回答 not answered: 善后做什么？,组织培训,cdc,区疾控中心,2026-06-15,question:q_summary,ip-01,open",
     ]
     running = await client.get(f"{API}/drills/{EXERCISE}/improvement-plan.csv", headers=tokens.role("commander"))
     assert running.status_code == 404
+
+
+@pytest.mark.usefixtures("runs")
+async def test_the_plan_lists_each_item_with_its_status_once_the_run_has_ended(
+    client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    reply = await client.get(f"{API}/drills/{OTHER}/improvement-plan", headers=tokens.role("commander"))
+    assert reply.status_code == 200, reply.text
+    [item] = reply.json()["items"]
+    assert (item["id"], item["owner"], item["status"], item["history"]) == ("ip-01", "cdc", "open", [])
+    running = await client.get(f"{API}/drills/{EXERCISE}/improvement-plan", headers=tokens.role("commander"))
+    assert running.status_code == 404
+    hidden = await client.get(f"{API}/drills/{OTHER}/improvement-plan", headers=tokens.headers("drill_town"))
+    assert hidden.status_code == 404
+
+
+@pytest.mark.usefixtures("runs")
+async def test_the_owner_unit_and_the_commander_track_an_item_and_others_may_not(
+    client: httpx.AsyncClient, tokens: Tokens, publisher: InMemoryPublisher
+) -> None:
+    url = f"{API}/drills/{OTHER}/improvement-plan/ip-01"
+    body = {"status": "in_progress", "note": "已制定培训计划"}
+    mine = await client.post(url, json=body, headers=tokens.headers("cdc1"))
+    assert mine.status_code == 202, mine.text
+    value = publisher.find(mine.json()["command_id"]).value
+    assert value["type"] == DrillCommandType.UPDATE_IMPROVEMENT_ITEM and value["exercise_id"] == OTHER
+    assert {k: value["payload"][k] for k in ("item_id", "status", "note")} == {"item_id": "ip-01", **body}
+    assert value["payload"]["requested_by"] == {"user": "cdc1", "roles": ["unit_responder"], "unit": "cdc"}
+    chief = await client.post(url, json={"status": "done"}, headers=tokens.role("commander"))
+    assert chief.status_code == 202, chief.text
+    duty = await client.post(url, json=body, headers=tokens.role("duty_officer"))
+    assert duty.status_code == 403 and "owner unit" in duty.json()["detail"]
+    unknown = await client.post(
+        f"{API}/drills/{OTHER}/improvement-plan/ip-09", json=body, headers=tokens.role("commander")
+    )
+    assert unknown.status_code == 404
+    bad = await client.post(url, json={"status": "closed"}, headers=tokens.role("commander"))
+    assert bad.status_code == 422
+    same = await client.post(url, json={"status": "open"}, headers=tokens.role("commander"))
+    assert same.status_code == 409
+
+
+@pytest.mark.usefixtures("runs")
+async def test_an_applied_item_update_is_projected_into_the_plan_and_its_csv(
+    client: httpx.AsyncClient, tokens: Tokens, db: Database
+) -> None:
+    change = {
+        "from": "open",
+        "status": "in_progress",
+        "note": "已培训",
+        "by": "cdc1",
+        "at": "2026-06-10T08:00:00+00:00",
+    }
+    item = {**PLAN[0], "id": "ip-01", "status": "in_progress", "history": [change]}
+    event = Envelope.new(
+        DrillEventType.IMPROVEMENT_ITEM_UPDATED,
+        at=datetime(2026, 6, 10, 8, tzinfo=UTC),
+        mode="exercise",
+        payload={"exercise_id": OTHER, "item_id": "ip-01", "item": item},
+        exercise_id=OTHER,
+    )
+    await apply_drill_event(db, event.to_dict())
+    await apply_drill_event(db, event.to_dict())  # a replay changes nothing
+    reply = await client.get(f"{API}/drills/{OTHER}/improvement-plan", headers=tokens.role("commander"))
+    [tracked] = reply.json()["items"]
+    assert (tracked["status"], tracked["history"]) == ("in_progress", [change])
+    csv_reply = await client.get(f"{API}/drills/{OTHER}/improvement-plan.csv", headers=tokens.role("commander"))
+    assert csv_reply.text.splitlines()[1].endswith(",ip-01,in_progress")

@@ -14,7 +14,8 @@ from drills.control import ADVANCE_PHASE, ANSWER_QUESTION, RECORD_OBSERVATION, a
 from drills.discussion import Answer, Rating
 from drills.effects import ExerciseEnded, PhaseChanged, PublishReport
 from drills.evaluation import RATING_VALUES, combined, counted, score_discussion
-from drills.improvement import improvement_plan, plan_csv
+from drills.improvement import apply_tracking, improvement_plan, plan_csv, track
+from drills.report_discussion import discussion_improvements, discussion_strengths
 from drills.runner import DrillCommandError, DrillRun
 from drills.scenario import ScenarioError
 from drills.scoring import score_run
@@ -320,5 +321,57 @@ def test_the_plan_lists_unanswered_and_low_rated_questions_with_owners_and_due_d
     ]
     assert "未提时限" in discussion[1].issue
     text = plan_csv(plan)
-    assert text.splitlines()[0] == "issue,action,owner,owner_name,due,source"
+    assert text.splitlines()[0] == "issue,action,owner,owner_name,due,source,id,status"
+    assert [i.id for i in plan] == [f"ip-{n:02d}" for n in range(1, len(plan) + 1)]
     assert text.count("\n") == len(plan) + 1
+
+
+ITEM = {"id": "ip-01", "owner": "cdc", "status": "open", "history": []}
+
+
+def test_an_improvement_item_goes_open_in_progress_done_with_who_when_and_a_note() -> None:
+    started = track(ITEM, "in_progress", "已制定培训计划", "cdc1", at(10))
+    done = track(started, "done", "已完成复训", "chief", at(20))
+    assert done["status"] == "done"
+    assert [(h["from"], h["status"], h["by"], h["note"]) for h in done["history"]] == [
+        ("open", "in_progress", "cdc1", "已制定培训计划"),
+        ("in_progress", "done", "chief", "已完成复训"),
+    ]
+    assert done["history"][1]["at"] == at(20).isoformat()
+    assert track(done, "in_progress", "复查未通过", "chief", at(30))["status"] == "in_progress"  # reopened
+    with pytest.raises(DrillCommandError, match="it can become in_progress"):
+        track(done, "open", "", "chief", at(30))
+    with pytest.raises(DrillCommandError, match="already open"):
+        track(ITEM, "open", " ", "chief", at(30))
+    assert track(ITEM, "open", "仍在协调", "chief", at(30))["history"][0]["note"] == "仍在协调"
+    with pytest.raises(DrillCommandError, match="not a status"):
+        track(ITEM, "closed", "", "chief", at(30))
+
+
+def test_only_a_controller_a_commander_or_the_owner_unit_tracks_an_item() -> None:
+    plan = [ITEM, {**ITEM, "id": "ip-02", "owner": "publicity"}]
+    mine = {"item_id": "ip-01", "status": "done", "note": "", "requested_by": {"user": "cdc1", "unit": "cdc"}}
+    assert apply_tracking(plan, mine, at(5))[0] == 0
+    theirs = {**mine, "item_id": "ip-02"}
+    with pytest.raises(DrillCommandError, match="may not update item ip-02 of publicity"):
+        apply_tracking(plan, theirs, at(5))
+    chief = {**theirs, "requested_by": {"user": "chief", "roles": ["commander"]}}
+    assert apply_tracking(plan, chief, at(5))[1]["status"] == "done"
+    with pytest.raises(DrillCommandError, match="no item 'ip-07'"):
+        apply_tracking(plan, {**chief, "item_id": "ip-07"}, at(5))
+    legacy = [{k: v for k, v in ITEM.items() if k != "id"}]  # plans written before items had ids
+    assert apply_tracking(legacy, mine, at(5))[1]["id"] == "ip-01"
+
+
+def test_strengths_are_what_was_rated_p_or_s_and_areas_for_improvement_what_was_rated_m_or_u() -> None:
+    run = tabletop()
+    run.tick(at(60))
+    run.rate(Rating("r1", "ev1", "S", "时限意识强", at(40), "q_alert"))
+    run.rate(Rating("r2", "ev1", "U", "分工不清", at(41), capability="coordination"))
+    run.stop(at(60))
+    discussion = score_run(run.result()).discussion
+    strengths = discussion_strengths(run.scenario, discussion)
+    improvements = discussion_improvements(run.scenario, discussion)
+    assert any("（S；时限意识强）" in line for line in strengths)
+    assert any("（U；分工不清）" in line for line in improvements)
+    assert not any("分工不清" in line for line in strengths)

@@ -180,6 +180,28 @@ def test_a_tabletop_exercise_runs_phase_by_phase_to_its_report(drills_platform: 
     assert {"owner": "district_office", "source": "question:summary"}.items() <= rows[-1].items()
     assert town.post(f"{API}/drills/{exercise_id}/phases/aftermath/advance").status_code == 403
 
+    # after the exercise: the plan's items are tracked through the drill service (UpdateImprovementItem)
+    item = rows[-1]["id"]
+    url = f"{API}/drills/{exercise_id}/improvement-plan/{item}"
+    started = chief.post(url, params=wait, json={"status": "in_progress", "note": "已修订总结评估流程"})
+    assert started.status_code == 200, started.text
+    done = chief.post(url, params=wait, json={"status": "done", "note": "已复训"})
+    assert done.status_code == 200, done.text
+    reopened = chief.post(url, params=wait, json={"status": "open"})  # done → open is not a move: reopen first
+    assert reopened.status_code == 409 and "it can become in_progress" in reopened.text
+
+    def tracked() -> dict[str, Any] | None:
+        items = chief.get(f"{API}/drills/{exercise_id}/improvement-plan").json()["items"]
+        mine = next(i for i in items if i["id"] == item)
+        return mine if mine["status"] == "done" else None
+
+    history = platform.wait_for(tracked, timeout=30, what="the tracked item")["history"]
+    assert [(h["from"], h["status"], h["note"]) for h in history] == [
+        ("open", "in_progress", "已修订总结评估流程"),
+        ("in_progress", "done", "已复训"),
+    ]
+    assert history[0]["by"] and history[0]["by"] == history[1]["by"]
+
 
 @pytest.mark.parametrize("name", ["cross_town_tabletop", "exam_season_guarantee"])
 async def test_the_discussion_samples_play_their_phases_with_the_perfect_bot_through_the_real_broker(
