@@ -173,7 +173,13 @@ class Notifier:
         work = [self._deliver_job(job, incident, event) for job in jobs]
         if approved:
             work.append(self._publish(data, event))
-        return [record for records in await asyncio.gather(*work) for record in records]
+        # every job runs to its end before a failure is raised, so a retry of the event (the worker waiting out a
+        # database outage) never overlaps a send still in flight from this attempt
+        outcomes = await asyncio.gather(*work, return_exceptions=True)
+        failures = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+        if failures:
+            raise failures[0]
+        return [record for records in outcomes if not isinstance(records, BaseException) for record in records]
 
     def _jobs(self, event: Envelope, data: JsonObject, incident: JsonObject) -> list[_Job]:
         """A planned step goes to its recipients (a task to its owner); an escalation to the next role up."""

@@ -6,11 +6,12 @@ docs/adr/0016, the RecordDelivery command) is in streams/delivery.py.
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, partial
 
 import faust
 import httpx
 
+from infra.db.retry import retry_while_database_down
 from infra.wire import Envelope
 from streams import topics
 from streams.app import app, clock, settings
@@ -37,4 +38,5 @@ async def notify(stream: faust.StreamT[bytes]) -> None:
     Many events are in flight at once, so their pages meet in the channel scheduler, most urgent first.
     """
     async for _event, event in envelopes(stream, topics.reports_dlq, clock):
-        await notifier().process(event)
+        # a database outage is waited out on the event (not committed): a crash here let faust commit past it
+        await retry_while_database_down(partial(notifier().process, event), what="notifier")
