@@ -20,6 +20,15 @@
   const POLL_RUNNING_MS = 2000;
   const POLL_PAUSED_MS = 5000;
   const POLL_LIST_MS = 5000;
+  const POLL_PLAN_MS = 5000; // a participant (who cannot read the run itself) waits for the plan this often
+  const PLAN_TRACKERS = ["drill_controller", "commander"]; // and the owner unit's own users, for their items
+  const ITEM_STATUSES = ["open", "in_progress", "done"];
+
+  Object.assign(api.PATHS, {
+    improvementPlan: "GET /api/v1/drills/{exercise_id}/improvement-plan",
+    improvementPlanCsv: "GET /api/v1/drills/{exercise_id}/improvement-plan.csv",
+    updateImprovementItem: "POST /api/v1/drills/{exercise_id}/improvement-plan/{item_id}",
+  });
 
   const items = (body) => (Array.isArray(body) ? body : (body && (body.items || body.runs || body.scenarios)) || []);
   const count = (value) => (Array.isArray(value) ? value.length : value === undefined || value === null ? "" : String(value));
@@ -107,6 +116,90 @@
       }
     })();
     return () => { clearTimeout(timer); listReload.dispose(); };
+  }
+
+  /**
+   * The tracked improvement plan of an ended run (docs/adr/0029, addendum): each item with its owner, due date,
+   * status and history, and a status control (open / in progress / done, with a note) for drill controllers,
+   * commanders and the owner unit's users. `refresh()` loads it (once it exists); `poll()` keeps asking until it does.
+   */
+  function planPanel(exerciseId) {
+    const params = { exercise_id: exerciseId };
+    const el = h("div.improvement-plan", { hidden: true }, h("h3", t("plan.title")));
+    const body = h("div");
+    const status = h("span.status", { role: "status" });
+    el.appendChild(body);
+    let me = null;
+    let loaded = false;
+    let polling = false;
+    let timer = null;
+    let disposed = false;
+
+    const mayTrack = (item) => !!me && ((me.roles || []).some((r) => PLAN_TRACKERS.includes(r)) || (!!me.unit && me.unit === item.owner));
+
+    function trackForm(item) {
+      if (!mayTrack(item)) return null;
+      const next = item.status === "open" ? "in_progress" : item.status === "in_progress" ? "done" : "in_progress";
+      return h("form.inline.track", {
+        "data-item": item.id,
+        onsubmit: (e) => {
+          e.preventDefault();
+          const f = e.target;
+          const payload = { status: f.elements.status.value, note: f.elements.note.value };
+          ui.act(f.querySelector("button"), () => api.command("updateImprovementItem", Object.assign({ item_id: item.id }, params), payload)
+            .then((outcome) => { reload.soon(); return api.outcomeMessage(outcome); }), status);
+        },
+      }, ui.field(t("plan.status"), ui.select("status", ITEM_STATUSES.map((s) => [s, ui.word("item", s)]), next)), " ",
+      ui.field(t("plan.note"), h("input", { name: "note", maxlength: 2000 })), " ",
+      h("button", { type: "submit" }, t("plan.update")));
+    }
+
+    function history(item) {
+      const changes = item.history || [];
+      if (!changes.length) return null;
+      return h("ul.history", changes.map((c) => h("li", ui.timeCell(c.at), " ", ui.text(c.by), " ",
+        ui.word("item", c.from) + " → " + ui.word("item", c.status), c.note ? "：" + c.note : "")));
+    }
+
+    const columns = [
+      { title: t("plan.issue"), cell: (i) => [h("strong", i.issue), h("br"), h("small.muted", i.action)] },
+      { title: t("plan.owner"), cell: (i) => i.owner_name || i.owner },
+      { title: t("plan.due"), cell: (i) => i.due },
+      { title: t("plan.status"), cell: (i) => [h("span.badge.item-" + i.status, { "data-status": i.status }, ui.word("item", i.status)), history(i)] },
+      { title: t("col.actions"), cell: trackForm, class: "actions" },
+    ];
+
+    function render(plan) {
+      el.hidden = false;
+      const items = plan.items || [];
+      fill(body, items.length ? ui.table(columns, items, t("plan.empty")) : h("p.empty", t("plan.empty")),
+        h("p", h("button", {
+          type: "button", onclick: (e) => ui.act(e.target, () => api.download("improvementPlanCsv", params, {},
+            "improvement-plan-" + exerciseId + ".csv"), status),
+        }, t("plan.csv")), " ", status));
+      el.querySelectorAll("table tbody tr").forEach((tr, n) => { if (items[n]) tr.setAttribute("data-item", items[n].id); });
+    }
+
+    const reload = ui.reloader(async function () {
+      clearTimeout(timer);
+      try {
+        if (me === null) me = await api.call("whoami").catch(() => ({ roles: [] }));
+        const active = document.activeElement;
+        const typing = loaded && active && el.contains(active) && ["INPUT", "SELECT"].includes(active.tagName);
+        const plan = await api.call("improvementPlan", { params: params });
+        loaded = true;
+        if (!typing) render(plan);
+      } catch (err) {
+        if (err.status !== 404) ui.showError(err, status);
+      }
+      if (!loaded && polling && !disposed) timer = setTimeout(reload.soon, POLL_PLAN_MS);
+    });
+    return {
+      el: el,
+      refresh: () => { if (!loaded) reload.soon(); },
+      poll: () => { polling = true; if (!loaded) reload.soon(); },
+      dispose: () => { disposed = true; clearTimeout(timer); reload.dispose(); },
+    };
   }
 
   /** #/drills/{exercise_id}: the run, polled every 2 s while it runs, with the controller's commands. */
@@ -233,7 +326,8 @@
       }, reportStatus);
     }
     const reportButton = h("button", { type: "button", "data-action": "show-report", onclick: showReport, disabled: true }, t("drill.showReport"));
-    fill(report.body, h("p", reportButton, " ", reportStatus), reportView);
+    const plan = planPanel(exerciseId);
+    fill(report.body, h("p", reportButton, " ", reportStatus), reportView, plan.el);
 
     function warnings(title, list) {
       if (!Array.isArray(list) || list.length === 0) return null;
@@ -273,6 +367,7 @@
       reportButton.disabled = !r.has_report;
       if (!r.has_report && !reportView.firstChild) fill(reportStatus, h("span.muted", LIVE_STATES.includes(r.state) ? t("drill.reportLater") : t("drill.reportWriting")));
       else if (r.has_report && reportStatus.querySelector(".muted")) fill(reportStatus);
+      if (!LIVE_STATES.includes(r.state) && r.improvement_plan) plan.refresh();
     }
 
     const reload = ui.reloader(async function () {
@@ -294,6 +389,7 @@
           fill(head, h("h1", exerciseId), h("p.error", err.message));
         }
         next = err.status === 404 || err.status === 0 || err.status >= 500 ? POLL_PAUSED_MS : null;
+        if (!run && err.status === 403) plan.poll(); // a participant: not the run, but their units' items once it ends
       }
       if (next !== null && !disposed) timer = setTimeout(reload.soon, next);
     });
@@ -302,6 +398,7 @@
       disposed = true;
       clearTimeout(timer);
       reload.dispose();
+      plan.dispose();
       if (reportUrl) URL.revokeObjectURL(reportUrl);
     };
   }

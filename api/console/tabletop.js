@@ -3,7 +3,7 @@
 "use strict";
 
 (function (T) {
-  const { h, fill } = T.ui;
+  const { h, fill, t } = T.ui;
   const ui = T.ui;
   const api = T.api;
 
@@ -12,49 +12,21 @@
     advancePhase: "POST /api/v1/drills/{exercise_id}/phases/{phase_id}/advance",
     answerQuestion: "POST /api/v1/drills/{exercise_id}/questions/{question_id}/answers",
     recordObservation: "POST /api/v1/drills/{exercise_id}/observations",
-    improvementPlan: "GET /api/v1/drills/{exercise_id}/improvement-plan.csv",
   });
 
   const POLL_MS = 2000;
+  const LIVE = ["running", "paused"];
   const RATINGS = ["P", "S", "M", "U"];
   const FACILITATORS = ["drill_controller", "commander"];
   const ANSWERERS = ["unit_responder", "duty_officer", "commander", "drill_controller", "publicity"];
   const SEE_POINTS = ["drill_controller", "commander", "evaluator", "observer"];
-  const WORDS = {
-    zh: {
-      title: "讨论式推演：阶段与问题", phase: "阶段", inPlay: "进行中", awaiting: "本阶段情景时间已到，等待导调结束本阶段",
-      close: "结束本阶段，进入下一阶段", closeLast: "结束最后阶段，结束演练", closeAsk: "结束阶段 {phase}？此后不能回到本阶段。",
-      to: "提问对象", capability: "能力", points: "预案要点", answers: "回答", noAnswers: "尚无回答",
-      answer: "提交回答", unit: "回答单位", ratings: "评估观察", rate: "记录评估", note: "说明",
-      rateCapability: "按能力评估", plan: "下载改进计划（CSV）", pending: "未开始", current: "进行中", closed: "已结束",
-      P: "P 无挑战完成", S: "S 有一些挑战", M: "M 有重大挑战", U: "U 未能完成",
-    },
-    en: {
-      title: "Discussion-based exercise: phases and questions", phase: "Phase", inPlay: "in play",
-      awaiting: "The phase's scenario time is over: waiting for the facilitator to close it",
-      close: "Close this phase, open the next", closeLast: "Close the last phase, end the exercise",
-      closeAsk: "Close phase {phase}? It cannot be reopened.",
-      to: "To", capability: "Capability", points: "Expected points", answers: "Answers", noAnswers: "No answer yet",
-      answer: "Send answer", unit: "Answering unit", ratings: "Observations", rate: "Record observation", note: "Note",
-      rateCapability: "Rate a capability", plan: "Download the improvement plan (CSV)", pending: "pending",
-      current: "in play", closed: "closed",
-      P: "P performed without challenges", S: "S with some challenges", M: "M with major challenges", U: "U unable to perform",
-    },
-  };
-  const say = (key, params) => {
-    const text = (WORDS[ui.lang()] || WORDS.zh)[key] || WORDS.zh[key] || key;
-    return params ? text.replace(/\{(\w+)\}/g, (_, name) => String(params[name] === undefined ? "" : params[name])) : text;
-  };
-  const span = (seconds) => {
-    const total = Math.round(Number(seconds) || 0);
-    return "T+" + Math.floor(total / 3600) + ":" + String(Math.floor((total % 3600) / 60)).padStart(2, "0");
-  };
   const has = (me, roles) => !!me && (me.roles || []).some((r) => roles.includes(r));
 
-  /** The tabletop panel of one run; polls its discussion; returns a function that stops it. */
+  /** The tabletop panel of one run; polls its discussion while the run goes; returns a function that stops it. */
   function panel(root, exerciseId) {
     const params = { exercise_id: exerciseId };
-    const box = h("section.panel.tabletop", { hidden: true }, h("h2", say("title")));
+    const box = h("section.panel.tabletop", { hidden: true, "aria-labelledby": "tabletop-title" },
+      h("h2", { id: "tabletop-title" }, t("tabletop.title")));
     const body = h("div.body");
     const status = h("span.status", { role: "status" });
     box.appendChild(body);
@@ -64,10 +36,11 @@
     let capabilityTitles = {};
     let timer = null;
     let disposed = false;
-    const drafts = {}; // typed but unsent answers and notes survive a refresh
+    let force = false; // after one's own command, draw even while a control has the focus
+    const drafts = {}; // typed but unsent answers and notes survive a redraw
 
     const send = (name, extra, payload) => api.command(name, Object.assign({}, params, extra), payload)
-      .then((outcome) => { reload.soon(); return api.outcomeMessage(outcome); });
+      .then((outcome) => { force = true; reload.soon(); return api.outcomeMessage(outcome); });
 
     function draft(key, control) {
       if (drafts[key] !== undefined) control.value = drafts[key];
@@ -79,12 +52,12 @@
       const current = (discussion.phases || []).find((p) => p.id === discussion.current_phase);
       if (!current || current.state !== "current" || !has(me, FACILITATORS)) return null;
       const last = discussion.phases[discussion.phases.length - 1].id === current.id;
-      const label = last ? say("closeLast") : say("close");
+      const label = last ? t("tabletop.closeLast") : t("tabletop.close");
       return h("p.buttons", h("button", {
-        type: "button", "data-command": "advancePhase", disabled: !["running", "paused"].includes(run.state),
+        type: "button", "data-command": "advancePhase", disabled: !LIVE.includes(run.state),
         onclick: async (e) => {
           const button = e.target;
-          if (!(await ui.confirmDialog(label, h("p", say("closeAsk", { phase: current.title })), label))) return;
+          if (!(await ui.confirmDialog(label, h("p", t("tabletop.closeAsk", { phase: current.title })), label))) return;
           ui.act(button, () => send("advancePhase", { phase_id: current.id }), status);
         },
       }, label));
@@ -92,8 +65,10 @@
 
     function answerForm(question) {
       if (!has(me, ANSWERERS)) return null;
-      const text = draft("a:" + question.id, h("textarea", { name: "text", rows: 3, required: true, maxlength: 4000 }));
-      const unit = me.unit ? null : ui.field(say("unit"), ui.select("unit", question.to.map((u) => [u, names[u] || u]), question.to[0]));
+      const key = "a:" + question.id;
+      const text = draft(key, h("textarea", { name: "text", rows: 3, required: true, maxlength: 4000 }));
+      const unit = me.unit ? null
+        : ui.field(t("tabletop.unit"), ui.select("unit", question.to.map((u) => [u, names[u] || u]), question.to[0]));
       return h("form.answer", {
         onsubmit: (e) => {
           e.preventDefault();
@@ -101,9 +76,9 @@
           const payload = { text: f.elements.text.value };
           if (f.elements.unit) payload.unit = f.elements.unit.value;
           ui.act(f.querySelector("button"), () => send("answerQuestion", { question_id: question.id }, payload)
-            .then((m) => { delete drafts["a:" + question.id]; return m; }), status);
+            .then((m) => { delete drafts[key]; return m; }), status);
         },
-      }, ui.field(say("answers"), text), unit, h("button", { type: "submit" }, say("answer")));
+      }, ui.field(t("tabletop.yourAnswer"), text), unit, h("button", { type: "submit" }, t("tabletop.answer")));
     }
 
     function ratingForm(target, key) {
@@ -114,50 +89,56 @@
           e.preventDefault();
           const f = e.target;
           const payload = Object.assign({ rating: f.elements.rating.value, note: f.elements.note.value }, target);
-          ui.act(f.querySelector("button"), () => send("recordObservation", {}, payload), status);
+          ui.act(f.querySelector("button"), () => send("recordObservation", {}, payload)
+            .then((m) => { delete drafts["r:" + key]; return m; }), status);
         },
-      }, ui.field(say("rate"), ui.select("rating", RATINGS.map((r) => [r, say(r)]), "P")), " ", ui.field(say("note"), note), " ",
-      h("button", { type: "submit" }, say("rate")));
+      }, ui.field(t("tabletop.rating"), ui.select("rating", RATINGS.map((r) => [r, ui.word("rating", r)]), "P")), " ",
+      ui.field(t("tabletop.note"), note), " ", h("button", { type: "submit" }, t("tabletop.rate")));
     }
 
-    function question(q, discussion) {
+    function ratingList(ratings) {
+      return ratings.length ? [h("h5", t("tabletop.ratings")), h("ul.ratings", ratings.map((r) => h("li",
+        h("span.badge.rating-" + r.rating, { title: ui.word("rating", r.rating) }, r.rating), " ",
+        h("span.muted", ui.word("rating", r.rating)), " · ", ui.text(r.evaluator), r.note ? "：" + r.note : "")))] : null;
+    }
+
+    function question(q, discussion, live) {
       const answers = (discussion.answers || []).filter((a) => a.question_id === q.id);
       const ratings = (discussion.ratings || []).filter((r) => r.question_id === q.id);
       return h("article.question", { "data-question": q.id },
         h("h4", q.text),
-        h("p.muted", say("to") + ": " + q.to.map((u) => names[u] || u).join(", ") + " · " + say("capability") + ": "
+        h("p.muted", t("tabletop.to") + ": " + q.to.map((u) => names[u] || u).join(", ") + " · " + t("tabletop.capability") + ": "
           + (capabilityTitles[q.capability] || q.capability)),
-        has(me, SEE_POINTS) && (q.expect || []).length ? h("details", h("summary", say("points")),
+        has(me, SEE_POINTS) && (q.expect || []).length ? h("details", h("summary", t("tabletop.points")),
           h("ul", q.expect.map((p) => h("li", p.point + (p.step ? "（" + p.step + "）" : ""))))) : null,
-        h("h5", say("answers")),
+        h("h5", t("tabletop.answers")),
         answers.length ? h("ul.answers", answers.map((a) => h("li", h("strong", names[a.unit] || a.unit), " ", ui.text(a.text),
-          h("small.muted", " — " + a.by + " " + span(a.elapsed_seconds))))) : h("p.empty", say("noAnswers")),
-        ratings.length ? [h("h5", say("ratings")), h("ul.ratings", ratings.map((r) => h("li",
-          h("span.badge", r.rating), " ", r.evaluator, r.note ? "：" + r.note : "")))] : null,
-        answerForm(q), ratingForm({ question_id: q.id }, q.id));
+          h("small.muted", " — " + ui.text(a.by) + " " + ui.scenarioTime(a.elapsed_seconds))))) : h("p.empty", t("tabletop.noAnswers")),
+        ratingList(ratings),
+        live ? answerForm(q) : null, live ? ratingForm({ question_id: q.id }, q.id) : null);
     }
 
     function render(run) {
       const discussion = run.discussion;
       box.hidden = !discussion;
       if (!discussion) return;
+      const live = LIVE.includes(run.state);
       const capabilities = discussion.capabilities || [];
       names = discussion.unit_names || {};
       capabilityTitles = Object.fromEntries(capabilities.map((c) => [c.id, c.title]));
       fill(body,
-        run.awaiting_facilitator && run.state !== "finished" ? h("p.warning", { role: "status" }, say("awaiting")) : null,
+        run.awaiting_facilitator && live ? h("p.warning", { role: "status" }, t("tabletop.awaiting")) : null,
         phaseControl(run, discussion), status,
         (discussion.phases || []).map((p) => h("div.phase.phase-" + p.state, { "data-phase": p.id },
-          h("h3", say("phase") + " " + p.title + " ", h("span.badge", say(p.state)), h("small.muted", " " + span(p.start_seconds) + "–" + span(p.end_seconds))),
+          h("h3", t("tabletop.phase") + " " + p.title + " ", h("span.badge.phase-state", ui.word("phase", p.state)), " ",
+            ui.scenarioCell(ui.scenarioTime(p.start_seconds) + "–" + ui.scenarioTime(p.end_seconds))),
           p.jump && p.state !== "pending" ? h("p.explanation", p.jump) : null,
           p.narrative && p.state !== "pending" ? h("p", p.narrative) : null,
-          p.state === "pending" ? null : (p.questions || []).map((q) => question(q, discussion)))),
-        has(me, ["evaluator"]) && capabilities.length ? h("div.capability-rating", h("h3", say("rateCapability")),
-          capabilities.map((c) => h("div", h("strong", c.title), " ", ratingForm({ capability: c.id }, "c:" + c.id)))) : null,
-        run.state === "finished" ? h("p", h("button", {
-          type: "button", onclick: (e) => ui.act(e.target, () => api.download("improvementPlan", params, {},
-            "improvement-plan-" + exerciseId + ".csv"), status),
-        }, say("plan"))) : null);
+          p.state === "pending" ? null : (p.questions || []).map((q) => question(q, discussion, live)))),
+        live && has(me, ["evaluator"]) && capabilities.length ? h("div.capability-rating", h("h3", t("tabletop.rateCapability")),
+          capabilities.map((c) => h("div", { "data-capability": c.id }, h("strong", c.title), " ",
+            ratingList((discussion.ratings || []).filter((r) => r.capability === c.id)),
+            ratingForm({ capability: c.id }, "c:" + c.id)))) : null);
     }
 
     const reload = ui.reloader(async function () {
@@ -168,8 +149,11 @@
         const active = document.activeElement;
         const typing = active && box.contains(active) && ["TEXTAREA", "INPUT", "SELECT"].includes(active.tagName);
         const run = await api.call("discussion", { params: params });
-        if (!typing) render(run);
-        if (!["running", "paused"].includes(run.state)) next = null;
+        if (!typing || force || !LIVE.includes(run.state)) {
+          force = false;
+          render(run);
+        }
+        if (!LIVE.includes(run.state)) next = null;
       } catch (err) {
         next = err.status === 404 || err.status === 0 || err.status >= 500 ? POLL_MS * 2 : null;
       }
