@@ -20,7 +20,7 @@
   const POLL_RUNNING_MS = 2000;
   const POLL_PAUSED_MS = 5000;
   const POLL_LIST_MS = 5000;
-  const POLL_PLAN_MS = 5000; // a participant (who cannot read the run itself) waits for the plan this often
+  const POLL_PLAN_MS = 5000; // the improvement plan, once the run has ended (its items are tracked for weeks)
   const PLAN_TRACKERS = ["drill_controller", "commander"]; // and the owner unit's own users, for their items
   const ITEM_STATUSES = ["open", "in_progress", "done"];
 
@@ -121,7 +121,8 @@
   /**
    * The tracked improvement plan of an ended run (docs/adr/0029, addendum): each item with its owner, due date,
    * status and history, and a status control (open / in progress / done, with a note) for drill controllers,
-   * commanders and the owner unit's users. `refresh()` loads it (once it exists); `poll()` keeps asking until it does.
+   * commanders and the owner unit's users. `start()` asks for it every 5 s (404 until the run has ended and the
+   * plan is written), so its items' changes, by whoever makes them, show without a reload.
    */
   function planPanel(exerciseId) {
     const params = { exercise_id: exerciseId };
@@ -131,7 +132,7 @@
     el.appendChild(body);
     let me = null;
     let loaded = false;
-    let polling = false;
+    let started = false;
     let timer = null;
     let disposed = false;
 
@@ -191,13 +192,13 @@
         if (!typing) render(plan);
       } catch (err) {
         if (err.status !== 404) ui.showError(err, status);
+        if (err.status === 401 || err.status === 403) return; // not this user's to see: stop asking
       }
-      if (!loaded && polling && !disposed) timer = setTimeout(reload.soon, POLL_PLAN_MS);
+      if (!disposed) timer = setTimeout(reload.soon, POLL_PLAN_MS);
     });
     return {
       el: el,
-      refresh: () => { if (!loaded) reload.soon(); },
-      poll: () => { polling = true; if (!loaded) reload.soon(); },
+      start: () => { if (!started) { started = true; reload.now(); } },
       dispose: () => { disposed = true; clearTimeout(timer); reload.dispose(); },
     };
   }
@@ -367,7 +368,7 @@
       reportButton.disabled = !r.has_report;
       if (!r.has_report && !reportView.firstChild) fill(reportStatus, h("span.muted", LIVE_STATES.includes(r.state) ? t("drill.reportLater") : t("drill.reportWriting")));
       else if (r.has_report && reportStatus.querySelector(".muted")) fill(reportStatus);
-      if (!LIVE_STATES.includes(r.state) && r.improvement_plan) plan.refresh();
+      if (!LIVE_STATES.includes(r.state)) plan.start();
     }
 
     const reload = ui.reloader(async function () {
@@ -389,7 +390,7 @@
           fill(head, h("h1", exerciseId), h("p.error", err.message));
         }
         next = err.status === 404 || err.status === 0 || err.status >= 500 ? POLL_PAUSED_MS : null;
-        if (!run && err.status === 403) plan.poll(); // a participant: not the run, but their units' items once it ends
+        if (!run && err.status === 403) plan.start(); // a participant: not the run, but the plan once it ends
       }
       if (next !== null && !disposed) timer = setTimeout(reload.soon, next);
     });
