@@ -22,6 +22,7 @@
   const POLL_LIST_MS = 5000;
   const POLL_PLAN_MS = 5000; // the improvement plan, once the run has ended (its items are tracked for weeks)
   const PLAN_TRACKERS = ["drill_controller", "commander"]; // and the owner unit's own users, for their items
+  const RUN_READERS = ["drill_controller", "commander", "duty_officer", "observer", "evaluator"]; // the CSV too
   const ITEM_STATUSES = ["open", "in_progress", "done"];
 
   Object.assign(api.PATHS, {
@@ -174,10 +175,10 @@
       el.hidden = false;
       const items = plan.items || [];
       fill(body, items.length ? ui.table(columns, items, t("plan.empty")) : h("p.empty", t("plan.empty")),
-        h("p", h("button", {
+        h("p", (me.roles || []).some((r) => RUN_READERS.includes(r)) ? h("button", {
           type: "button", onclick: (e) => ui.act(e.target, () => api.download("improvementPlanCsv", params, {},
             "improvement-plan-" + exerciseId + ".csv"), status),
-        }, t("plan.csv")), " ", status));
+        }, t("plan.csv")) : null, " ", status));
       el.querySelectorAll("table tbody tr").forEach((tr, n) => { if (items[n]) tr.setAttribute("data-item", items[n].id); });
     }
 
@@ -383,6 +384,14 @@
           : run.has_report ? null : POLL_REPORT_MS;
       } catch (err) {
         // Just started: the drill service may not have reported the run yet (404); keep asking.
+        if (!run && err.status === 403) {
+          // A participant (a unit's user of this exercise) reads its discussion and plan, not the run itself.
+          fill(head, h("div.exercise-banner", ui.exerciseMark(exerciseId), " " + t("drill.banner", { id: exerciseId })),
+            h("h1", exerciseId), h("p.muted", t("drill.participantView")));
+          [controls.el, about.el, score.el, injects.el, messages.el, reportButton.parentNode].forEach((el) => { el.hidden = true; });
+          plan.start();
+          return;
+        }
         fill(status, h("span.error", err.message));
         if (!run && err.status === 404) {
           fill(head, h("h1", exerciseId), h("p", t("drill.waiting"), " ", h("span.error", err.message)));
@@ -390,7 +399,6 @@
           fill(head, h("h1", exerciseId), h("p.error", err.message));
         }
         next = err.status === 404 || err.status === 0 || err.status >= 500 ? POLL_PAUSED_MS : null;
-        if (!run && err.status === 403) plan.start(); // a participant: not the run, but the plan once it ends
       }
       if (next !== null && !disposed) timer = setTimeout(reload.soon, next);
     });

@@ -98,8 +98,7 @@
 
     function ratingList(ratings) {
       return ratings.length ? [h("h5", t("tabletop.ratings")), h("ul.ratings", ratings.map((r) => h("li",
-        h("span.badge.rating-" + r.rating, { title: ui.word("rating", r.rating) }, r.rating), " ",
-        h("span.muted", ui.word("rating", r.rating)), " · ", ui.text(r.evaluator), r.note ? "：" + r.note : "")))] : null;
+        h("span.badge.rating-" + r.rating, ui.word("rating", r.rating)), " ", ui.text(r.evaluator), r.note ? "：" + r.note : "")))] : null;
     }
 
     function question(q, discussion, live) {

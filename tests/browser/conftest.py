@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -106,3 +107,23 @@ def sign_in(page: Page, platform: Platform, token: str | None = None) -> None:
     page.goto(f"{platform.base_url}/console/")
     page.get_by_label("访问令牌").fill(token or platform.token)
     page.get_by_role("button", name="登录").click()
+
+
+def start_tabletop(platform: Platform) -> str:
+    """A short two-phase discussion-based exercise (the scenario of tests/e2e/test_tabletop.py), started through the
+    API by the platform's commander at 600×; its exercise id."""
+    from tests.e2e.test_tabletop import SCENARIO
+
+    with platform.client() as chief:
+        started = chief.post("/api/v1/drills", params={"wait": 20}, json={"scenario_yaml": SCENARIO, "speed": 600})
+    assert started.status_code == 201, started.text
+    exercise_id: str = started.json()["exercise_id"]
+    return exercise_id
+
+
+def exercise_user(platform: Platform, role: str, exercise_id: str, unit: str | None = None) -> str:
+    """A new user of one exercise (and unit); its token."""
+    name = f"tt-{role}-{uuid.uuid4().hex[:6]}"
+    scope = ("--unit", unit) if unit else ()
+    platform.tocsin("user", "add", name, "--role", role, "--exercise", exercise_id, *scope)
+    return platform.tocsin("token", "issue", name, "--label", "browser tests").split()[-1]

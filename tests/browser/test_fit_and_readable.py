@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
-from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE, in_thread, sign_in
+from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE, exercise_user, in_thread, sign_in, start_tabletop
 from tests.e2e.kafka_io import produce_raw
 from tests.e2e.platform import Platform, incident_for_venue
 from tests.factories import report_dict
@@ -243,3 +243,33 @@ def test_the_warning_pages_fit_are_readable_and_label_every_control(
     assert page.evaluate(UNLABELLED) == []
     assert page.evaluate(SHOWN_KEYS) == [], "no dictionary key on screen"
     page.context.close()
+
+
+@pytest.fixture(scope="module")
+def a_tabletop(console_platform: Platform) -> tuple[str, str]:
+    """A discussion-based exercise in play (its first phase) and an evaluator of it: (exercise id, their token)."""
+    exercise_id = start_tabletop(console_platform)
+    return exercise_id, exercise_user(console_platform, "evaluator", exercise_id)
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1366", "390"])
+def test_the_tabletop_panel_fits_is_readable_and_labels_every_control(
+    browser: Browser, console_platform: Platform, a_tabletop: tuple[str, str], viewport: ViewportSize
+) -> None:
+    exercise_id, evaluator = a_tabletop
+    # the facilitator (a commander: the phase control and the answer forms), then the evaluator (the rating forms)
+    for who, token in (("facilitator", console_platform.token), ("evaluator", evaluator)):
+        page = browser.new_context(viewport=viewport, locale="zh-CN", timezone_id="UTC").new_page()
+        page.set_default_timeout(30_000)
+        sign_in(page, console_platform, token)
+        expect(page.locator("#who")).not_to_be_empty()
+        page.goto(f"{console_platform.base_url}/console/#/drills/{exercise_id}")
+        panel = page.locator("section.tabletop")
+        expect(panel.locator("[data-phase='first_hour'] .phase-state")).to_have_text("进行中", timeout=60_000)
+        expect(panel.locator("[data-question='town_first_hour'] form").first).to_be_visible()
+        page.screenshot(path=str(ARTIFACTS / f"tabletop-{who}-{viewport['width']}.png"), full_page=True)
+        assert page.evaluate(OVERFLOW) <= 0, f"the tabletop page at {viewport['width']} px scrolls sideways ({who})"
+        assert page.evaluate(CONTRAST_PROBLEMS) == [], who
+        assert page.evaluate(UNLABELLED) == [], who
+        assert page.evaluate(SHOWN_KEYS) == [], who
+        page.context.close()

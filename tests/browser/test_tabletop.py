@@ -4,40 +4,18 @@ each page live, never reloaded."""
 
 from __future__ import annotations
 
-import re
-import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
-from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE, sign_in
+from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE, exercise_user, sign_in, start_tabletop
 from tests.browser.test_fit_and_readable import CONTRAST_PROBLEMS, OVERFLOW, SHOWN_KEYS, UNLABELLED
 from tests.e2e.platform import Platform
-from tests.e2e.test_tabletop import SCENARIO
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
-API = "/api/v1"
 ANSWER = "2 小时内报告区食安办，组织就医，封存留样"
-
-
-def start_tabletop(platform: Platform) -> str:
-    """The short two-phase scenario of the e2e test, started through the API as the facilitator; its exercise id."""
-    with platform.client() as chief:
-        started = chief.post(f"{API}/drills", params={"wait": 20}, json={"scenario_yaml": SCENARIO, "speed": 600})
-    assert started.status_code == 201, started.text
-    exercise_id: str = started.json()["exercise_id"]
-    return exercise_id
-
-
-def exercise_user(platform: Platform, role: str, exercise_id: str, unit: str | None = None) -> str:
-    """A user of one exercise (and unit); its token."""
-    name = f"tt-{role}-{uuid.uuid4().hex[:6]}"
-    scope = ("--unit", unit) if unit else ()
-    platform.tocsin("user", "add", name, "--role", role, "--exercise", exercise_id, *scope)
-    return platform.tocsin("token", "issue", name, "--label", "browser tests").split()[-1]
 
 
 @pytest.fixture
@@ -171,19 +149,3 @@ def test_a_tabletop_exercise_is_facilitated_answered_rated_and_its_plan_tracked_
         for viewport in (DESKTOP, PHONE):
             tab.set_viewport_size(viewport)
             readable(tab, what)
-
-
-@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1366", "390"])
-def test_the_live_tabletop_panel_fits_is_readable_and_labels_every_control(
-    browser: Browser, console_platform: Platform, tabs: list[Page], viewport: ViewportSize
-) -> None:
-    exercise_id = start_tabletop(console_platform)
-    evaluator = exercise_user(console_platform, "evaluator", exercise_id)
-    pages: dict[str, Any] = {"tabletop-facilitator": None, "tabletop-evaluator": evaluator}
-    for what, token in pages.items():
-        tab = open_tab(browser, tabs, viewport)
-        open_run(tab, console_platform, exercise_id, token)
-        question = tab.locator("[data-question='town_first_hour']")
-        expect(question.locator("form").first).to_be_visible()
-        expect(tab.locator("section.tabletop .phase-state").first).to_have_text(re.compile("进行中"))
-        readable(tab, what)
