@@ -21,7 +21,7 @@
   const POLL_PAUSED_MS = 5000;
   const POLL_LIST_MS = 5000;
   const POLL_PLAN_MS = 5000; // the improvement plan, once the run has ended (its items are tracked for weeks)
-  const PLAN_TRACKERS = ["drill_controller", "commander"]; // and the owner unit's own users, for their items
+  const WRITERS = ["drill_controller", "commander"]; // steer a run and track its plan (api/routers/drills.py WRITERS)
   const RUN_READERS = ["drill_controller", "commander", "duty_officer", "observer", "evaluator"]; // the CSV too
   const ITEM_STATUSES = ["open", "in_progress", "done"];
 
@@ -137,7 +137,7 @@
     let timer = null;
     let disposed = false;
 
-    const mayTrack = (item) => !!me && ((me.roles || []).some((r) => PLAN_TRACKERS.includes(r)) || (!!me.unit && me.unit === item.owner));
+    const mayTrack = (item) => !!me && ((me.roles || []).some((r) => WRITERS.includes(r)) || (!!me.unit && me.unit === item.owner));
 
     function trackForm(item) {
       if (!mayTrack(item)) return null;
@@ -208,6 +208,7 @@
   function runView(root, exerciseId) {
     const params = { exercise_id: exerciseId };
     let run = null;
+    let me = null; // whoami: only drill controllers and commanders steer the run (evaluators and observers read it)
     let timer = null;
     let disposed = false;
     const head = h("div.summary");
@@ -246,7 +247,10 @@
     [pause, resume, stop, speedForm.querySelector("button")].forEach((b) => { b.disabled = true; });
     fill(controls.body, h("div.progress-line"), h("p.buttons", pause, " ", resume, " ", stop), speedForm, status);
 
+    const steers = () => !!me && (me.roles || []).some((r) => WRITERS.includes(r));
+
     function injectButtons(inject) {
+      if (!steers()) return [];
       const live = run && LIVE_STATES.includes(run.state);
       return (INJECT_ACTIONS[inject.state] || []).map((action) => h("button.small", {
         type: "button", disabled: !live, title: "→ " + ui.word("state", ACTION_TARGET[action]),
@@ -356,6 +360,7 @@
       resume.disabled = r.state !== "paused";
       stop.disabled = !LIVE_STATES.includes(r.state);
       speedForm.querySelector("button").disabled = !LIVE_STATES.includes(r.state);
+      pause.parentNode.hidden = speedForm.hidden = !steers();
       const speedInput = speedForm.elements.speed;
       if (document.activeElement !== speedInput) speedInput.value = r.speed || "";
       fill(rejected, warnings(t("drill.rejected"), r.rejected), warnings(t("drill.unanswered"), r.unanswered));
@@ -376,6 +381,7 @@
       clearTimeout(timer);
       let next = POLL_RUNNING_MS;
       try {
+        if (me === null) me = await api.call("whoami").catch(() => ({ roles: [] }));
         const body = await api.call("drill", { params: params });
         run = body && body.snapshot ? Object.assign({}, body, body.snapshot) : body;
         render(run);

@@ -30,7 +30,7 @@
     const body = h("div.body");
     const status = h("span.status", { role: "status" });
     box.appendChild(body);
-    root.appendChild(box);
+    root.insertBefore(box, root.querySelector(".columns")); // the discussion first: it is the exercise
     let me = null;
     let names = {};
     let capabilityTitles = {};

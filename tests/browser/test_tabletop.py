@@ -87,6 +87,7 @@ def test_a_tabletop_exercise_is_facilitated_answered_rated_and_its_plan_tracked_
     rated = rater.locator("[data-question='town_first_hour']")
     expect(rated.locator("ul.answers")).to_contain_text(ANSWER)
     expect(rated.locator("details summary")).to_have_text("预案要点")
+    expect(rater.get_by_role("button", name="暂停")).to_have_count(0)  # an evaluator judges, the controller steers
     rated.get_by_label("评估等级").select_option("S")
     rated.get_by_label("说明").fill("未提及登记就餐人员")
     rated.get_by_role("button", name="记录评估").click()
