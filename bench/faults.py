@@ -32,7 +32,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import statistics
 import sys
 import threading
@@ -55,7 +54,7 @@ from bench.district import district_on_receivers
 from bench.ledger import Ledger, Quiescence, Rows, verdict
 from bench.platform import Platform
 from bench.postgres import PrivatePostgres
-from bench.receivers import HttpReceiver
+from bench.receivers import HttpReceiver, free_port_run
 from infra.db.engine import Database
 from infra.db.models import TimelineRow
 from infra.db.rebuild import table_rows
@@ -107,28 +106,6 @@ FULL = Plan(reports=48, rate=2.0)
 def say(message: str) -> None:
     """Progress on stderr, stamped with the wall clock."""
     print(f"[{datetime.now().strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def free_port_run(count: int) -> int:
-    """A port P with P..P+count-1 all free a moment ago (node i listens on P+2(i-1), its controller one above)."""
-    for _ in range(100):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = int(probe.getsockname()[1])
-        if base + count >= 65535:
-            continue
-        held: list[socket.socket] = []
-        try:
-            for port in range(base, base + count):
-                held.append(socket.socket())
-                held[-1].bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in held:
-                sock.close()
-    raise RuntimeError(f"no {count} consecutive free ports on 127.0.0.1")
 
 
 # ---------------------------------------------------------------------------------------------------- reports

@@ -19,7 +19,6 @@ import json
 import os
 import re
 import signal
-import socket
 import statistics
 import threading
 import time
@@ -32,10 +31,10 @@ from typing import Any, NoReturn
 import httpx
 
 from bench.district import district_on_receivers
-from bench.faults import ROLES, opening, say
+from bench.faults import opening, say, start
 from bench.ledger import lag_by_role
 from bench.platform import Platform
-from bench.receivers import HttpReceiver
+from bench.receivers import HttpReceiver, free_port_run
 from infra.kafka.broker import LocalBroker
 from infra.settings import Settings
 
@@ -43,21 +42,6 @@ PARTITIONS = 4
 VENUE = re.compile(r"venue-soak-\d+")
 """The soak's venues, as a page's subject names them."""
 SAMPLE_SECONDS = 10.0
-STARTUP = 300.0
-
-
-def two_free_ports() -> int:
-    """A port that was free a moment ago with the next one free too (the controller listens on port+1)."""
-    for _ in range(50):
-        with socket.socket() as first, socket.socket() as second:
-            first.bind(("127.0.0.1", 0))
-            port = int(first.getsockname()[1])
-            try:
-                second.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no two consecutive free ports on 127.0.0.1")
 
 
 def rss_mb(pid: int) -> float | None:
@@ -181,7 +165,7 @@ def growth(samples: list[dict[str, Any]]) -> dict[str, float | None]:
 
 def soak(minutes: float, rate: float, root: Path) -> dict[str, Any]:
     """Run the soak; its figures."""
-    broker = LocalBroker(Settings(data_dir=root / "kafka-home", kafka_bootstrap=f"127.0.0.1:{two_free_ports()}"))
+    broker = LocalBroker(Settings(data_dir=root / "kafka-home", kafka_bootstrap=f"127.0.0.1:{free_port_run(2)}"))
     say(f"starting a broker of the soak's own on {broker.bootstrap}")
     broker.start(timeout=240)
     stop = threading.Event()
@@ -204,13 +188,7 @@ def soak(minutes: float, rate: float, root: Path) -> dict[str, Any]:
             )
             os.environ["TOCSIN_KAFKA_CREDENTIALS_DIR"] = str(broker.credentials_dir)
             try:
-                platform.create_api_user()
-                platform.start("api")
-                for role in ROLES:
-                    platform.start_worker(role, "a")
-                platform.wait_ready(timeout=STARTUP)
-                for role in ROLES:
-                    platform.wait_role_ready(role, "a", timeout=STARTUP)
+                start(platform)
                 pages = FirstPages(hooks)
                 began = time.perf_counter()
                 threading.Thread(target=generate, args=(platform, pages, rate, stop), daemon=True).start()

@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 import structlog
 
+from bench.receivers import free_port_run
 from infra.kafka.broker import LocalBroker
 from infra.settings import Settings
 from infra.wire import EventType
 from tests.e2e.platform import Platform, incident_for_venue, timeline
-from tests.e2e.test_local_broker_restart import two_free_ports
 from tests.factories import report_dict
 
 pytestmark = [pytest.mark.e2e, pytest.mark.subprocess]
@@ -31,7 +31,7 @@ log = structlog.get_logger(__name__)
 @pytest.fixture
 def platform_on_own_broker(tmp_path: Path) -> Iterator[tuple[Platform, LocalBroker]]:
     """The API and a worker on a secured broker of this test's own; all stopped at the end."""
-    broker = LocalBroker(Settings(data_dir=tmp_path / "kafka-home", kafka_bootstrap=f"127.0.0.1:{two_free_ports()}"))
+    broker = LocalBroker(Settings(data_dir=tmp_path / "kafka-home", kafka_bootstrap=f"127.0.0.1:{free_port_run(2)}"))
     broker.start(timeout=180)
     workdir = tmp_path / "platform"
     workdir.mkdir()

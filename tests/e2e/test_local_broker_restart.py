@@ -8,12 +8,12 @@ after `make test` failed. Removing a reporter now retires its credential instead
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from bench.receivers import free_port_run
 from infra.kafka.admin import probe
 from infra.kafka.broker import LocalBroker
 from infra.kafka.credentials import read_credentials
@@ -26,24 +26,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.subprocess]
 PRINCIPALS = ("admin", "api", "worker", "drill")
 
 
-def two_free_ports() -> int:
-    """A port that was free a moment ago with the next one free too (the controller listens on port+1)."""
-    for _ in range(50):
-        with socket.socket() as first, socket.socket() as second:
-            first.bind(("127.0.0.1", 0))
-            port = int(first.getsockname()[1])
-            try:
-                second.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no two consecutive free ports on 127.0.0.1")
-
-
 @pytest.fixture
 def own_broker(tmp_path: Path) -> Iterator[LocalBroker]:
     """A secured local broker under tmp_path, stopped at the end."""
-    broker = LocalBroker(Settings(data_dir=tmp_path, kafka_bootstrap=f"127.0.0.1:{two_free_ports()}"))
+    broker = LocalBroker(Settings(data_dir=tmp_path, kafka_bootstrap=f"127.0.0.1:{free_port_run(2)}"))
     broker.start(timeout=120)
     try:
         yield broker

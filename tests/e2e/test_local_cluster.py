@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
+from bench.receivers import free_port_run
 from infra.kafka.admin import ensure_topics
 from infra.kafka.cluster import LocalCluster
 from infra.kafka.security import KafkaSecurity
@@ -29,29 +29,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.subprocess]
 
 NODES = 3
 TOPIC = "cluster-test.reports"
-
-
-def free_port_run(count: int) -> int:
-    """A port P with P..P+count-1 all free a moment ago (node i listens on P+2(i-1), its controller one above)."""
-    for _ in range(100):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = int(probe.getsockname()[1])
-        if base + count >= 65535:
-            continue
-        sockets = []
-        try:
-            for port in range(base, base + count):
-                held = socket.socket()
-                sockets.append(held)
-                held.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
-        finally:
-            for held in sockets:
-                held.close()
-    raise RuntimeError(f"no {count} consecutive free ports on 127.0.0.1")
 
 
 @pytest.fixture

@@ -13,19 +13,16 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
+from bench.ledger import Quiescence
 from infra.channels import DeliveryStatus
 from infra.kafka.reading import from_start
-from infra.kafka.security import client_options
 from infra.wire import EventType, stable_id
 from streams.delivery import IN_DOUBT
 from tests.e2e.district import district_on_receivers
@@ -38,13 +35,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.subprocess]
 PARTITIONS = 4
 ROLES = ("intake", "writer", "notifier", "projector")
 WORKER_IDS = ("a", "b")
-CONSUMED = {
-    "intake": ("reports", "reports.accepted"),
-    "writer": ("incident-commands",),
-    "notifier": ("incident-events",),
-    "projector": ("incident-events",),
-}
-"""The topics each role's consumer group reads (streams/worker.py)."""
 VENUES = 40
 """New incidents: one level-IV report (35 cases) at a venue of its own; each pages the district's people."""
 JOINING = 20
@@ -107,7 +97,9 @@ def test_two_processes_per_role_count_each_report_once_and_page_no_one_twice_whe
         for report in stream[third:]:
             accept(client, report, ledger)
 
-    platform.wait_for(Quiescence(platform), what="every group to commit everything on its topics", timeout=SETTLE)
+    platform.wait_for(
+        Quiescence(platform, PARTITIONS), what="every group to commit everything on its topics", timeout=SETTLE
+    )
 
     found = incidents(platform, limit=500)
     entries = {incident["id"]: timeline(platform, incident["id"]) for incident in found}
@@ -237,53 +229,3 @@ async def _trail(platform: Platform, report_ids: list[str]) -> dict[str, list[st
                                 kind = str(json.loads(message.value).get("type", "report"))
                                 found[report_id].append(f"{name}:{tp.partition}:{message.offset} {kind}")
     return found
-
-
-class Quiescence:
-    """A probe: true once every role's group has committed all of its topics twice in a row, 2 s apart or more.
-
-    A committed offset is past a message only once its processing (pages, the events and commands it produces)
-    is done, so a group with nothing uncommitted has nothing left to do; the second look proves that nothing
-    new was produced in between. A killed member's uncommitted partitions count until a survivor replays them.
-    """
-
-    def __init__(self, platform: Platform) -> None:
-        self.platform = platform
-        self.last: tuple[float, dict[TopicPartition, int]] | None = None
-
-    def __call__(self) -> bool:
-        """Whether the platform has been idle with nothing uncommitted since the previous idle look."""
-        backlog, ends = asyncio.run(uncommitted(self.platform))
-        if backlog:
-            self.last = None
-            return False
-        now = time.monotonic()
-        if self.last is None or self.last[1] != ends:
-            self.last = (now, ends)
-            return False
-        return now - self.last[0] >= 2.0
-
-
-async def uncommitted(platform: Platform) -> tuple[int, dict[TopicPartition, int]]:
-    """Messages the role groups have not committed yet (over every partition of their topics), and the end offsets."""
-    topics = {platform.topic(name) for names in CONSUMED.values() for name in names}
-    partitions = [TopicPartition(topic, p) for topic in sorted(topics) for p in range(PARTITIONS)]
-    consumer = AIOKafkaConsumer(**client_options(platform.bootstrap), enable_auto_commit=False)
-    admin = AIOKafkaAdminClient(**client_options(platform.bootstrap))
-    await consumer.start()
-    await admin.start()
-    try:
-        ends = await consumer.end_offsets(partitions)
-        starts = await consumer.beginning_offsets(partitions)
-        backlog = 0
-        for role, names in CONSUMED.items():
-            committed = await admin.list_consumer_group_offsets(f"{platform.prefix}{role}")
-            for tp in partitions:
-                if tp.topic.removeprefix(platform.prefix) in names:
-                    meta = committed.get(tp)
-                    done = meta.offset if meta is not None and meta.offset >= 0 else starts[tp]
-                    backlog += max(0, ends[tp] - done)
-        return backlog, ends
-    finally:
-        await admin.close()
-        await consumer.stop()
