@@ -33,6 +33,17 @@ class Answer:
     text: str
     at: datetime
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "id": self.id,
+            "question_id": self.question_id,
+            "unit": self.unit,
+            "by": self.by,
+            "text": self.text,
+            "at": self.at.isoformat(),
+        }
+
 
 @dataclass(frozen=True)
 class Rating:
@@ -45,6 +56,18 @@ class Rating:
     at: datetime
     question_id: str | None = None
     capability: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "id": self.id,
+            "evaluator": self.evaluator,
+            "rating": self.rating,
+            "note": self.note,
+            "question_id": self.question_id,
+            "capability": self.capability,
+            "at": self.at.isoformat(),
+        }
 
     @property
     def target(self) -> str:
@@ -170,30 +193,8 @@ class Discussion:
                 }
                 for p in self.scenario.phases
             ],
-            "answers": [
-                {
-                    "id": a.id,
-                    "question_id": a.question_id,
-                    "unit": a.unit,
-                    "by": a.by,
-                    "text": a.text,
-                    "at": a.at.isoformat(),
-                    "elapsed_seconds": (a.at - start).total_seconds(),
-                }
-                for a in self.answers
-            ],
-            "ratings": [
-                {
-                    "id": r.id,
-                    "evaluator": r.evaluator,
-                    "rating": r.rating,
-                    "note": r.note,
-                    "question_id": r.question_id,
-                    "capability": r.capability,
-                    "at": r.at.isoformat(),
-                }
-                for r in self.ratings
-            ],
+            "answers": [{**a.to_dict(), "elapsed_seconds": (a.at - start).total_seconds()} for a in self.answers],
+            "ratings": [r.to_dict() for r in self.ratings],
         }
 
     def _asked(self, question_id: str) -> Question:

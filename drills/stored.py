@@ -22,29 +22,8 @@ def discussion_to_dict(record: DiscussionRecord) -> dict[str, Any]:
             }
             for p in record.phases
         ],
-        "answers": [
-            {
-                "id": a.id,
-                "question_id": a.question_id,
-                "unit": a.unit,
-                "by": a.by,
-                "text": a.text,
-                "at": a.at.isoformat(),
-            }
-            for a in record.answers
-        ],
-        "ratings": [
-            {
-                "id": r.id,
-                "evaluator": r.evaluator,
-                "rating": r.rating,
-                "note": r.note,
-                "at": r.at.isoformat(),
-                "question_id": r.question_id,
-                "capability": r.capability,
-            }
-            for r in record.ratings
-        ],
+        "answers": [a.to_dict() for a in record.answers],
+        "ratings": [r.to_dict() for r in record.ratings],
     }
 
 
