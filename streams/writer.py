@@ -214,11 +214,7 @@ class IncidentWriter:
     def _store(
         self, envelope: Envelope, incident: Incident, stored: StoredState | None, *, next_attention: str | None
     ) -> None:
-        data = to_dict(incident)
-        data[NEXT_ATTENTION] = next_attention
-        recent = [*((stored or {}).get(RECENT_COMMANDS) or ()), envelope.id]
-        data[RECENT_COMMANDS] = recent[-REMEMBERED_COMMANDS:]
-        self.store[incident.id] = data
+        self._remember({**to_dict(incident), NEXT_ATTENTION: next_attention}, stored, envelope.id)
 
 
 def _person(command: Command) -> str | None:
