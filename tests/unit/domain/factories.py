@@ -20,6 +20,7 @@ _LIBRARY = load_library()
 
 COMMANDER = Actor("指挥长", frozenset({Role.COMMANDER}))
 DUTY_OFFICER = Actor("值班员", frozenset({Role.DUTY_OFFICER}))
+PUBLICITY = Actor("宣传干事", frozenset({Role.PUBLICITY}))
 
 
 def responder(unit: str, name: str = "联络员") -> Actor:

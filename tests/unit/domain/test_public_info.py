@@ -6,14 +6,12 @@ import pytest
 
 from playbooks.assessment import Recommendation
 from playbooks.commands import (
-    Actor,
     ApprovePublicInfo,
     DecideLevel,
     Delivery,
     DraftPublicInfo,
     EditPublicInfo,
     RecordDelivery,
-    Role,
     WithdrawPublicInfo,
 )
 from playbooks.events import PublicInfoDrafted, PublicInfoPublished, PublicInfoWithdrawn
@@ -22,9 +20,8 @@ from playbooks.incident import Incident, from_dict, to_dict
 from playbooks.levels import Level
 from playbooks.public_info import BulletinEdit, BulletinKind, BulletinState, MsgType, WarningLevel
 from playbooks.response import ItemStatus
-from tests.unit.domain.factories import COMMANDER, DUTY_OFFICER, assessed, ctx, incident_with, report
+from tests.unit.domain.factories import COMMANDER, DUTY_OFFICER, PUBLICITY, assessed, ctx, incident_with, report
 
-PUBLICITY = Actor("宣传干事", frozenset({Role.PUBLICITY}))
 STEP_DRAFT = "step-public_information"
 
 

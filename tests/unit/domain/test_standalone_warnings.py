@@ -27,9 +27,8 @@ from playbooks.warnings import (
     is_warning_id,
     issue_warning,
 )
-from tests.unit.domain.factories import DUTY_OFFICER, ctx
+from tests.unit.domain.factories import DUTY_OFFICER, PUBLICITY, ctx
 
-PUBLICITY = Actor("宣传干事", frozenset({Role.PUBLICITY}))
 WARNING_ID = "WRN-0001"
 ALERT = first_draft_id(WARNING_ID)
 
