@@ -28,6 +28,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
 import os
 import random
 import shutil
@@ -38,7 +39,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,10 +52,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from bench.district import district_on_receivers
-from bench.ledger import Ledger, Quiescence, Rows, verdict
+from bench.ledger import Ledger, Quiescence, Rows, first_page_latencies, verdict
 from bench.platform import Platform
 from bench.postgres import PrivatePostgres
-from bench.receivers import HttpReceiver, free_port_run
+from bench.receivers import NO_ANSWER, HttpReceiver, free_port_run
 from infra.db.engine import Database
 from infra.db.models import TimelineRow
 from infra.db.rebuild import table_rows
@@ -73,7 +74,13 @@ FAULTS = (
     "kill-broker-then-leader",
     "rebalance-notifier",
     "postgres-down",
+    "channel-hangs",
+    "channel-500",
 )
+CHANNEL_FAULTS = {"channel-hangs": NO_ANSWER, "channel-500": 500}
+"""Faults that break the webhook of the person paged most so far: held unanswered, or answered 500."""
+CHANNEL_DOWN = 90.0
+"""How long that webhook stays broken; the report stream runs on through it and for a while after."""
 PARTITIONS = 4
 RESTART_SECONDS = 1.0
 """How long a killed process stays down: systemd's RestartSec in infra/systemd/tocsin-worker@.service."""
@@ -192,6 +199,8 @@ class Run:
     """Why the fault could not be done as planned (the run then counts as failed)."""
     crashes: Counter[str] = field(default_factory=Counter)
     """Processes that exited on their own (not killed by the fault), restarted by `supervise` as systemd would."""
+    broken: tuple[str, float, float] | None = None
+    """A channel fault's broken webhook path, and when it broke and was mended (time.perf_counter())."""
 
     def note(self, what: str) -> None:
         """Log a step of the fault, with the time since the run's start."""
@@ -292,6 +301,28 @@ def postgres_down(run: Run) -> None:
     run.note(f"PostgreSQL started; API reads meanwhile: {dict(run.reads)}")
 
 
+def most_paged(hooks: HttpReceiver, timeout: float = 60.0) -> str:
+    """The webhook path that has accepted the most pages so far (waiting for the first pages if need be)."""
+    deadline = time.monotonic() + timeout
+    while not (paths := Counter(request.path for request in hooks.accepted)):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"no page arrived within {timeout:.0f} s: no webhook to break")
+        time.sleep(0.5)
+    return paths.most_common(1)[0][0]
+
+
+def channel_down(run: Run, status: int) -> None:
+    """Break the most paged person's webhook for CHANNEL_DOWN seconds: it hangs (NO_ANSWER) or answers `status`."""
+    path = most_paged(run.hooks)
+    run.hooks.break_path(path, status)
+    broke = time.perf_counter()
+    run.note(f"webhook {path} {'hangs' if status == NO_ANSWER else f'answers {status}'} for {CHANNEL_DOWN:.0f} s")
+    time.sleep(CHANNEL_DOWN)
+    run.hooks.mend(path)
+    run.broken = (path, broke, time.perf_counter())
+    run.note(f"webhook {path} mended")
+
+
 def strike(run: Run, rng: random.Random) -> None:
     """Do the run's fault."""
     if run.fault.startswith("kill-") and run.fault.removeprefix("kill-") in ROLES:
@@ -308,6 +339,8 @@ def strike(run: Run, rng: random.Random) -> None:
         rebalance(run, rng)
     elif run.fault == "postgres-down":
         postgres_down(run)
+    elif run.fault in CHANNEL_FAULTS:
+        channel_down(run, CHANNEL_FAULTS[run.fault])
     else:
         raise ValueError(f"unknown fault {run.fault!r}: choose from {', '.join(FAULTS)}")
 
@@ -375,12 +408,19 @@ def fault_thread(run: Run, rng: random.Random, at: float, stop: threading.Event)
     probe = opening(f"probe-{run.seed}")
     poster = threading.Thread(target=post_until_accepted, args=(run.platform, probe, run.ledger, stop))
     poster.start()
-    try:
-        strike(run, rng)
-    except Exception as exc:
-        run.fault_error = repr(exc)
-        run.note(f"the fault itself failed: {exc!r}")
-    run.restored_after = time.monotonic() - started
+
+    def struck() -> None:
+        try:
+            strike(run, rng)
+        except Exception as exc:
+            run.fault_error = repr(exc)
+            run.note(f"the fault itself failed: {exc!r}")
+        run.restored_after = time.monotonic() - started
+
+    striking = threading.Thread(target=struck, daemon=True)
+    striking.start()
+    if run.fault not in CHANNEL_FAULTS:  # a broken channel is not undone first: the probe is paged meanwhile
+        striking.join()
     poster.join()
     incident = None
     while not stop.is_set() and time.monotonic() - started < SETTLE:
@@ -388,8 +428,9 @@ def fault_thread(run: Run, rng: random.Random, at: float, stop: threading.Event)
         if incident is not None and paged(run.hooks, incident):
             run.recovery = time.monotonic() - started
             run.note(f"probe report on the read model and paged {run.recovery:.1f} s after the fault")
-            return
+            break
         time.sleep(0.5)
+    striking.join()
 
 
 # ---------------------------------------------------------------------------------------------------- one run
@@ -454,12 +495,15 @@ def one_run(cluster: LocalCluster, root: Path, fault: str, seed: int, plan: Plan
         try:
             start(platform)
             at = rng.uniform(0.2, 0.6) * plan.seconds
+            count = plan.reports
+            if fault in CHANNEL_FAULTS:  # the stream runs through the whole break and 10 s beyond
+                count = max(count, math.ceil(plan.rate * (at + CHANNEL_DOWN + 10)))
             run.note(f"platform ready in {time.monotonic() - began:.0f} s; fault at {at:.1f} s into the stream")
             striker = threading.Thread(target=fault_thread, args=(run, rng, at, stop), daemon=True)
             striker.start()
             threading.Thread(target=supervise, args=(run, stop), daemon=True).start()
             given_up = 0
-            for report in stream_of(plan.reports, tag):
+            for report in stream_of(count, tag):
                 ticked = time.monotonic()
                 given_up += not post_until_accepted(platform, report, run.ledger, stop)
                 time.sleep(max(0.0, 1.0 / plan.rate - (time.monotonic() - ticked)))
@@ -470,6 +514,7 @@ def one_run(cluster: LocalCluster, root: Path, fault: str, seed: int, plan: Plan
             platform.tocsin("projector", "rebuild", "--database-url", rebuilt)
             live = asyncio.run(rows_of(url))
             found = verdict(run.ledger, live, asyncio.run(rows_of(rebuilt)), hooks.requests)
+            paging = channel_figures(run, live) if fault in CHANNEL_FAULTS else {}
         except AssertionError as exc:
             run.note(f"run failed: {exc}")
             return {"fault": fault, "seed": seed, "error": str(exc)[-2000:], "events": run.events}
@@ -495,11 +540,59 @@ def one_run(cluster: LocalCluster, root: Path, fault: str, seed: int, plan: Plan
         "given_up": given_up,
         "settle_s": round(settled - began, 1),
         "events": run.events,
+        **paging,
         **found.figures(),
     }
 
 
+def percentile(values: Sequence[float], fraction: float) -> float | None:
+    """The `fraction` quantile of `values` (nearest rank), rounded to 0.01 s; None when empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, math.ceil(fraction * len(ordered)) - 1)], 2)
+
+
+def spread(values: Sequence[float]) -> dict[str, Any]:
+    """How many, the median and the p99 of some latencies."""
+    return {"count": len(values), "p50": percentile(values, 0.5), "p99": percentile(values, 0.99)}
+
+
+def channel_figures(run: Run, live: Rows) -> dict[str, Any]:
+    """A channel fault's figures: first-page latency to everyone else during the break and outside it, and what
+    became of the pages to the broken webhook."""
+    if run.broken is None:
+        return {}
+    path, broke, mended = run.broken
+    latency = first_page_latencies(run.ledger, live, run.hooks.requests, besides=path)
+    with run.ledger.lock:
+        accepted_at = dict(run.ledger.accepted_at)
+    during = [seconds for report, seconds in latency.items() if broke <= accepted_at[report] <= mended]
+    outside = [seconds for report, seconds in latency.items() if not broke <= accepted_at[report] <= mended]
+    to_broken = [request for request in run.hooks.requests if request.path == path]
+    person = path.rsplit("/", 1)[-1]
+    records = [
+        row["data"]
+        for row in live["timeline"]
+        if row["type"] in (EventType.NOTIFICATION_SENT, EventType.NOTIFICATION_FAILED)
+        and row["data"].get("recipient_id") == person
+    ]
+    return {
+        "broken_path": path,
+        "first_page_during": spread(during),
+        "first_page_outside": spread(outside),
+        "requests_to_broken": dict(Counter(str(request.status) for request in to_broken)),
+        "broken_person_records": dict(Counter(str(record.get("status")) for record in records)),
+    }
+
+
 # ---------------------------------------------------------------------------------------------------- matrix
+
+
+def worst(values: Iterable[float | None]) -> float | None:
+    """The largest of the values that are known (None when none is)."""
+    known = [value for value in values if value is not None]
+    return max(known) if known else None
 
 
 def summarise(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -527,6 +620,8 @@ def summarise(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
                 "rebuild_equal": all(not r["rebuild_differs"] for r in ok),
                 "recovery_median_s": round(statistics.median(recoveries), 1) if recoveries else None,
                 "recovery_max_s": round(max(recoveries), 1) if recoveries else None,
+                "page_p99_during_s": worst(r.get("first_page_during", {}).get("p99") for r in ok),
+                "page_p99_outside_s": worst(r.get("first_page_outside", {}).get("p99") for r in ok),
             }
         )
     return rows
@@ -548,6 +643,8 @@ COLUMNS = (
     ("rebuild_equal", 7),
     ("recovery_median_s", 9),
     ("recovery_max_s", 8),
+    ("page_p99_during_s", 10),
+    ("page_p99_outside_s", 10),
 )
 HEADS = {
     "counted_twice": "twice",
@@ -560,6 +657,8 @@ HEADS = {
     "rebuild_equal": "rebuild",
     "recovery_median_s": "recov.med",
     "recovery_max_s": "recov.max",
+    "page_p99_during_s": "page p99 in",
+    "page_p99_outside_s": "page p99 out",
 }
 
 

@@ -3,7 +3,7 @@
 A `Ledger` holds every report the API answered 202 (report id → venue) and every answer that was not 202. After a
 run has settled (`Quiescence`: every role's group has committed all of its topics, twice in a row), `verdict`
 reads the live read model and a rebuild of it from the log, and the pages the real webhook receiver got, and
-counts what went wrong: reports lost or counted twice, duplicated pages (an idempotency key received twice),
+counts what went wrong: reports lost or counted twice, duplicated pages (an idempotency key accepted twice),
 planned steps with no delivery record, and tables where the read model differs from the rebuild.
 
 The checks are those of tests/e2e/test_scale_out.py, over the database rows instead of the API (the API may be
@@ -30,7 +30,16 @@ from infra.kafka.security import client_options
 from infra.wire import EventType, stable_id
 from streams.delivery import IN_DOUBT
 
-__all__ = ["CONSUMED", "Ledger", "Quiescence", "Verdict", "lag_by_role", "uncommitted", "verdict"]
+__all__ = [
+    "CONSUMED",
+    "Ledger",
+    "Quiescence",
+    "Verdict",
+    "first_page_latencies",
+    "lag_by_role",
+    "uncommitted",
+    "verdict",
+]
 
 CONSUMED = {
     "intake": ("reports", "reports.accepted"),
@@ -48,6 +57,8 @@ class Ledger:
 
     accepted: dict[str, str] = field(default_factory=dict)
     """Report id → venue."""
+    accepted_at: dict[str, float] = field(default_factory=dict)
+    """Report id → time.perf_counter() of its 202 (the receivers stamp pages on the same clock)."""
     answers: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -55,6 +66,7 @@ class Ledger:
         """Record a 202."""
         with self.lock:
             self.accepted[report_id] = venue
+            self.accepted_at.setdefault(report_id, time.perf_counter())
             self.answers["202"] += 1
 
     def refuse(self, status: str) -> None:
@@ -105,7 +117,8 @@ def verdict(ledger: Ledger, live: Rows, rebuilt: Rows, requests: Sequence[Receiv
     received = [row for row in timeline if row["type"] == EventType.REPORT_RECEIVED]
     counted = Counter(row["data"]["report_id"] for row in received)
     placed = {row["data"]["report_id"]: venue_of.get(row["incident_id"]) for row in received}
-    keys = Counter(request.json()["idempotency_key"] for request in requests)
+    # a page counts once it was answered 2xx: a retry after an error or a hang is not a second page
+    keys = Counter(request.json()["idempotency_key"] for request in requests if request.accepted)
     planned = {
         stable_id("deliveries", row["event_id"])
         for row in timeline
@@ -126,6 +139,32 @@ def verdict(ledger: Ledger, live: Rows, rebuilt: Rows, requests: Sequence[Receiv
         in_doubt_pages=sum(1 for status in statuses if status == IN_DOUBT),
         rebuild_differs=sorted(table for table in live if live[table] != rebuilt.get(table)),
     )
+
+
+def first_page_latencies(
+    ledger: Ledger, live: Rows, requests: Sequence[ReceivedRequest], *, besides: str | None = None
+) -> dict[str, float]:
+    """Seconds from each opening report's 202 to its incident's first page answered 2xx (on a path other than
+    `besides`): report id → latency, for every opening report whose incident was paged."""
+    incident_of = {
+        row["data"]["report_id"]: row["incident_id"]
+        for row in live["timeline"]
+        if row["type"] == EventType.REPORT_RECEIVED
+    }
+    first: dict[str, float] = {}
+    for request in requests:
+        if not request.accepted or request.path == besides:
+            continue
+        incident = request.json().get("incident_id")
+        if incident is not None and (incident not in first or request.received_at < first[incident]):
+            first[incident] = request.received_at
+    with ledger.lock:
+        accepted_at = dict(ledger.accepted_at)
+    return {
+        report_id: first[incident_of[report_id]] - at
+        for report_id, at in accepted_at.items()
+        if report_id.endswith("-open") and incident_of.get(report_id) in first
+    }
 
 
 def delivered_pages(live: Rows) -> int:

@@ -98,8 +98,21 @@ class ReceivedRequest:
         return 200 <= self.status < 300
 
 
+HANG_AT_MOST = 120.0
+"""Seconds a request to a hanging path is held at most before its connection is closed unanswered."""
+NO_ANSWER = 0
+"""The status recorded for a request held by a hanging path and never answered."""
+
+
+class _Server(ThreadingHTTPServer):
+    """A threading HTTP server with a real server's listen backlog (the standard library's 5 resets bursts)."""
+
+    request_queue_size = 512
+
+
 class HttpReceiver(_Receiver):
-    """A stdlib HTTP server on 127.0.0.1 that records every request; can fail the next N with a status."""
+    """A stdlib HTTP server on 127.0.0.1 that records every request; can fail the next N with a status, and break
+    one path (hang, or answer an error) until it is mended."""
 
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.host = host
@@ -107,6 +120,9 @@ class HttpReceiver(_Receiver):
         self._requests: list[ReceivedRequest] = []
         self._failures: list[tuple[int, bytes]] = []
         self._answer: tuple[int, bytes] = (200, json.dumps(BOT_OK).encode())
+        self._broken: dict[str, int] = {}
+        """Path → the status it answers while broken (NO_ANSWER: it hangs)."""
+        self._mended = threading.Condition(self._lock)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -139,10 +155,32 @@ class HttpReceiver(_Receiver):
         with self._lock:
             self._answer = (status, json.dumps(body, ensure_ascii=False).encode())
 
-    def _handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+    def break_path(self, path: str, status: int = NO_ANSWER) -> None:
+        """Until `mend`, answer every request to `path` with `status`, or with NO_ANSWER hold it unanswered (at
+        most HANG_AT_MOST seconds, then close the connection): a recipient's endpoint that is down or hangs."""
         with self._lock:
-            status, payload = self._failures.pop(0) if self._failures else self._answer
-            self._requests.append(ReceivedRequest(method, path, headers, body, status, time.perf_counter()))
+            self._broken[path] = status
+
+    def mend(self, path: str) -> None:
+        """Answer `path` normally again (requests it is holding are still closed unanswered)."""
+        with self._mended:
+            self._broken.pop(path, None)
+            self._mended.notify_all()
+
+    def _handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes] | None:
+        """The answer to a request (None: hold it, then close the connection without one), recorded."""
+        with self._mended:
+            received = time.perf_counter()
+            broken = self._broken.get(path)
+            if broken == NO_ANSWER:
+                self._requests.append(ReceivedRequest(method, path, headers, body, NO_ANSWER, received))
+                self._mended.wait_for(lambda: path not in self._broken, timeout=HANG_AT_MOST)
+                return None
+            if broken is not None:
+                status, payload = broken, json.dumps({"error": f"broken on purpose: {broken}"}).encode()
+            else:
+                status, payload = self._failures.pop(0) if self._failures else self._answer
+            self._requests.append(ReceivedRequest(method, path, headers, body, status, received))
         return status, payload
 
     def start(self) -> None:
@@ -156,7 +194,11 @@ class HttpReceiver(_Receiver):
                 if len(body) < length:  # the sender went away mid-request (a killed worker): nothing was received
                     self.close_connection = True
                     return
-                status, payload = receiver._handle("POST", self.path, dict(self.headers.items()), body)
+                answer = receiver._handle("POST", self.path, dict(self.headers.items()), body)
+                if answer is None:  # a hanging path: the sender gets no answer at all
+                    self.close_connection = True
+                    return
+                status, payload = answer
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
@@ -166,7 +208,7 @@ class HttpReceiver(_Receiver):
             def log_message(self, format: str, *args: Any) -> None:
                 return
 
-        self._server = ThreadingHTTPServer((self.host, 0), Handler)
+        self._server = _Server((self.host, 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="http-receiver", daemon=True

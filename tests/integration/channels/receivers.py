@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from bench.receivers import BOT_OK, HttpReceiver, ReceivedMail, ReceivedRequest, SmtpReceiver, free_port
+from bench.receivers import BOT_OK, NO_ANSWER, HttpReceiver, ReceivedMail, ReceivedRequest, SmtpReceiver, free_port
 
-__all__ = ["BOT_OK", "HttpReceiver", "ReceivedMail", "ReceivedRequest", "SmtpReceiver", "free_port"]
+__all__ = ["BOT_OK", "NO_ANSWER", "HttpReceiver", "ReceivedMail", "ReceivedRequest", "SmtpReceiver", "free_port"]

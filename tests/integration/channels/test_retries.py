@@ -12,7 +12,7 @@ from infra.channels import (
     WebhookChannel,
     WeComChannel,
 )
-from tests.integration.channels.receivers import HttpReceiver, SmtpReceiver, free_port
+from tests.integration.channels.receivers import NO_ANSWER, HttpReceiver, SmtpReceiver, free_port
 from tests.unit.channels.fakes import FakeTime, dispatcher, message, recipient
 
 
@@ -68,6 +68,41 @@ async def test_an_unreachable_receiver_is_a_temporary_failure(client: httpx.Asyn
     assert result.status is DeliveryStatus.FAILED
     assert {attempt.outcome for attempt in result.attempts} == {AttemptOutcome.TEMPORARY_ERROR}
     assert len(result.attempts) == 5
+
+
+async def test_a_hanging_endpoint_times_out_each_attempt_and_fails_with_the_reason(http: HttpReceiver) -> None:
+    http.break_path("/hook")
+    async with httpx.AsyncClient(timeout=0.3) as impatient:
+        result = await dispatcher([WebhookChannel(impatient)], time=FakeTime()).deliver(
+            message(), recipient(webhook=f"{http.url}/hook"), "webhook"
+        )
+    http.mend("/hook")
+    assert result.status is DeliveryStatus.FAILED
+    assert [attempt.outcome for attempt in result.attempts] == [AttemptOutcome.TEMPORARY_ERROR] * 5
+    assert "Timeout" in (result.reason or "")
+    assert [request.status for request in http.requests] == [NO_ANSWER] * 5
+
+
+async def test_a_broken_path_answers_its_error_until_mended_and_other_paths_are_served(
+    http: HttpReceiver, client: httpx.AsyncClient
+) -> None:
+    http.break_path("/duty", 500)
+    failed = await dispatcher([WebhookChannel(client)], time=FakeTime()).deliver(
+        message(), recipient(webhook=f"{http.url}/duty"), "webhook"
+    )
+    other = await dispatcher([WebhookChannel(client)]).deliver(
+        message(action="other"), recipient(webhook=f"{http.url}/cdc"), "webhook"
+    )
+    http.mend("/duty")
+    mended = await dispatcher([WebhookChannel(client)]).deliver(
+        message(action="again"), recipient(webhook=f"{http.url}/duty"), "webhook"
+    )
+    assert (failed.status, other.status, mended.status) == (
+        DeliveryStatus.FAILED,
+        DeliveryStatus.DELIVERED,
+        DeliveryStatus.DELIVERED,
+    )
+    assert [r.status for r in http.requests if r.path == "/duty"] == [500] * 5 + [200]
 
 
 async def test_a_rate_limited_bot_is_retried_and_a_refusing_bot_is_not(
