@@ -117,6 +117,10 @@ class Settings(BaseSettings):
     """Seconds without a heartbeat before Kafka gives a dead worker's partitions to the others (faust: 60)."""
     notify_concurrency: int = 32
     """Deliveries in flight at once per channel in one notifier process."""
+    notify_circuit_threshold: int = 5
+    """Failed attempts in a row after which an endpoint is not tried for a while (infra/channels/circuits.py)."""
+    notify_circuit_open_seconds: float = 30.0
+    """How long such an endpoint is not tried before one attempt probes it again."""
     log_level: str = "INFO"
     log_json: bool = True
 

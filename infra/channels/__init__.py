@@ -7,6 +7,7 @@ from infra.channels.base import Channel, MemorySink
 from infra.channels.bots import DingTalkChannel, FeishuChannel, WeComChannel
 from infra.channels.cap import CapAlert, CapArea, CapInfo, cap_alert_from_message, render_cap_alert, severity_for_level
 from infra.channels.cap_feed import CapAlertStore, CapChannel, InMemoryCapAlertStore, exercise_feed, render_atom_feed
+from infra.channels.circuits import Circuits
 from infra.channels.dispatcher import Dispatcher, RetryPolicy, delivery_key
 from infra.channels.email import EmailChannel
 from infra.channels.errors import (
@@ -49,6 +50,7 @@ __all__ = [
     "CapError",
     "CapInfo",
     "Channel",
+    "Circuits",
     "Contact",
     "DeliveryAttempt",
     "DeliveryError",

@@ -50,6 +50,11 @@ class Channel(ABC):
     async def _transmit(self, message: OutboundMessage, address: str) -> None:
         """Transmit an already cleared and marked message; raise Temporary/PermanentDeliveryError on failure."""
 
+    def circuit(self, address: str) -> str:
+        """The circuit breaker `address` is behind (infra/channels/circuits.py): the channel's one server by
+        default (the SMTP server, the SMS gateway); channels that reach each address on its own endpoint refine it."""
+        return self.name
+
 
 class MemorySink(Channel):
     """An exercise sink that keeps every diverted message in memory, for drills and tests."""

@@ -24,6 +24,7 @@ from pydantic import SecretStr
 
 from infra.channels._http import Destination, message_headers, post_json
 from infra.channels.base import Channel
+from infra.channels.circuits import endpoint_circuit
 from infra.channels.errors import PermanentDeliveryError, TemporaryDeliveryError
 from infra.channels.model import OutboundMessage
 from infra.channels.outbound import OutboundPolicy, pin, safe_url
@@ -70,6 +71,10 @@ class _BotChannel(Channel):
         self._secrets = {address: Robot(secret=SecretStr(secret)) for address, secret in (secrets or {}).items()}
         self._secrets.update(robots or {})
         self._policy = policy
+
+    def circuit(self, address: str) -> str:
+        """Each address is an endpoint of its own: one recipient's failing endpoint does not pause the others."""
+        return endpoint_circuit(self.name, address)
 
     @abstractmethod
     def _request(self, text: str, url: str, secret: str | None) -> tuple[str, dict[str, Any]]:

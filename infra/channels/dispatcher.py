@@ -7,10 +7,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 import structlog
 
 from infra.channels.base import Channel, cleared
+from infra.channels.circuits import Circuits
 from infra.channels.errors import DeliveryError, PermanentDeliveryError, TemporaryDeliveryError, UnknownChannelError
 from infra.channels.isolation import ExerciseRegistry, Route, route
 from infra.channels.model import (
@@ -100,6 +102,7 @@ class Dispatcher:
         *,
         sleep: Sleep = asyncio.sleep,
         scheduler: PageScheduler | None = None,
+        circuits: Circuits | None = None,
     ) -> None:
         if any(channel is sink for channel in channels.values()):
             raise ValueError("the exercise sink must not also be an ordinary channel")
@@ -111,6 +114,7 @@ class Dispatcher:
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
         self._scheduler = scheduler
+        self._circuits = circuits or Circuits()
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
 
     async def deliver(self, message: OutboundMessage, recipient: Recipient, channel_name: str) -> DeliveryResult:
@@ -198,7 +202,11 @@ class Dispatcher:
             async with self._turn(channel, decision, recipient_id):
                 if number == 1:
                     await self._store.begin(key)
-                attempt = await self._send_once(channel, decision, number, at)
+                attempt = await self._circuits.attempt(
+                    channel.circuit(decision.address),
+                    partial(self._send_once, channel, decision, number, at),
+                    partial(DeliveryAttempt, number, at, channel.name, AttemptOutcome.TEMPORARY_ERROR),
+                )
             attempts.append(attempt)
             if attempt.outcome is not AttemptOutcome.TEMPORARY_ERROR:
                 break

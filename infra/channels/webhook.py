@@ -20,6 +20,7 @@ from pydantic import SecretStr
 
 from infra.channels._http import Destination, encode_json, message_headers, post_body
 from infra.channels.base import Channel
+from infra.channels.circuits import endpoint_circuit
 from infra.channels.errors import PermanentDeliveryError
 from infra.channels.model import OutboundMessage
 from infra.channels.outbound import OutboundPolicy, OutboundRefused, UrlRule, pin, safe_url
@@ -92,6 +93,10 @@ class WebhookChannel(Channel):
         self._policy = policy
         self._signing = signing
         self._wall = wall
+
+    def circuit(self, address: str) -> str:
+        """Each address is an endpoint of its own: one recipient's failing endpoint does not pause the others."""
+        return endpoint_circuit(self.name, address)
 
     async def _transmit(self, message: OutboundMessage, address: str) -> None:
         url, extra, extensions = address, {}, {}

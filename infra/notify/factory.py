@@ -20,6 +20,7 @@ from infra.channels import (
     WebhookChannel,
     WeComChannel,
 )
+from infra.channels.circuits import Circuits
 from infra.channels.outbound import OutboundPolicy, OutboundRefused, check_address, parse_networks, parse_rules
 from infra.channels.scheduler import PageScheduler
 from infra.channels.webhook import WebhookSecrets
@@ -106,4 +107,5 @@ def build_dispatcher(
         clock,
         retry,
         scheduler=PageScheduler(settings.notify_concurrency),
+        circuits=Circuits(settings.notify_circuit_threshold, settings.notify_circuit_open_seconds),
     )

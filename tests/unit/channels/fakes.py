@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from infra.channels import (
     CapDetails,
     Channel,
+    Circuits,
     DeliveryStore,
     ExerciseRegistry,
     InMemoryDeliveryStore,
@@ -106,6 +107,7 @@ def dispatcher(
     time: FakeTime | None = None,
     retry: RetryPolicy | None = None,
     store: DeliveryStore | None = None,
+    circuits: Circuits | None = None,
 ) -> Dispatcher:
     """A Dispatcher over `channels` with fake time, an in-memory store and a memory sink by default."""
     time = time or FakeTime()
@@ -117,4 +119,5 @@ def dispatcher(
         time,
         retry or RetryPolicy(max_attempts=5, base_delay=0.5, factor=2.0, max_delay=4.0),
         sleep=time.sleep,
+        circuits=circuits,
     )
