@@ -160,7 +160,7 @@ class GapSafeConsumer(aiokafka_driver.Consumer):
         by aiokafka (whose position is then past it) and dropped before that."""
         try:
             position = await asyncio.wait_for(self.position(tp), POSITION_WAIT)
-        except (TimeoutError, Exception):  # not assigned any more, or no position yet: nothing fetched
+        except Exception:  # a timeout (no position yet), or not assigned any more: nothing known to be fetched
             position = None
         handed = self._handed.get(tp)
         candidates = [offset for offset in (handed, None if position is None else position - 1) if offset is not None]
