@@ -23,12 +23,23 @@ FIRST_DELAY = 0.5
 MAX_DELAY = 10.0
 
 
+UNAVAILABLE_SQLSTATES = ("53", "57P")
+"""PostgreSQL error classes that are the server's state, not the statement's: insufficient resources (a full disk,
+out of memory, too many connections) and operator intervention (shutting down, starting up)."""
+
+
 def database_down(exc: BaseException) -> bool:
-    """Whether `exc` means the database could not be reached (as opposed to a bad statement or bad data)."""
+    """Whether `exc` means the database cannot do the work now (unreachable, out of disk, shutting down), as opposed
+    to a bad statement or bad data."""
     if isinstance(exc, OperationalError | InterfaceError | PoolTimeout | ConnectionError | TimeoutError):
         return True
     if isinstance(exc, DBAPIError):
-        return bool(exc.connection_invalidated) or "connection" in str(exc.orig).lower()
+        sqlstate = str(getattr(exc.orig, "sqlstate", None) or "")
+        return (
+            bool(exc.connection_invalidated)
+            or "connection" in str(exc.orig).lower()
+            or sqlstate.startswith(UNAVAILABLE_SQLSTATES)
+        )
     return isinstance(exc, OSError)
 
 

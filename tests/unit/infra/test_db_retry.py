@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from infra.db.retry import MAX_DELAY, database_down, retry_while_database_down
 
@@ -40,6 +40,24 @@ def test_work_is_retried_with_a_capped_backoff_until_the_database_answers() -> N
 
 def test_a_refused_connection_counts_as_the_database_being_down() -> None:
     assert database_down(ConnectionRefusedError(111, "Connect call failed"))
+
+
+class PostgresError(Exception):
+    """What SQLAlchemy's asyncpg adapter wraps: a message and its SQLSTATE."""
+
+    def __init__(self, message: str, sqlstate: str) -> None:
+        super().__init__(message)
+        self.sqlstate = sqlstate
+
+
+def test_a_full_disk_or_a_shutting_down_server_counts_as_the_database_being_down() -> None:
+    full = DBAPIError("INSERT", {}, PostgresError('could not extend file "base/16384/16390"', "53100"))
+    stopping = DBAPIError("INSERT", {}, PostgresError("the database system is shutting down", "57P03"))
+    assert database_down(full) and database_down(stopping)
+
+
+def test_a_bad_statement_does_not_count_as_the_database_being_down() -> None:
+    assert not database_down(DBAPIError("INSERT", {}, PostgresError("value too long", "22001")))
 
 
 def test_a_constraint_violation_is_not_retried() -> None:
