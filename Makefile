@@ -76,7 +76,7 @@ unit: $(STAMP) ## Fast tier: every test needing no broker, PostgreSQL or subproc
 FAULT_TESTS := tests/e2e/test_scale_out.py tests/e2e/test_delivery.py tests/e2e/test_kafka_down.py \
                tests/e2e/test_local_cluster.py tests/unit/streams/test_intake_fuzz.py tests/unit/test_loader_fuzz.py
 
-# Then the crash matrix (bench/faults.py: every fault x 2 seeds on a three-broker cluster of its own, ~20 min);
+# Then the crash matrix (bench/faults.py: every fault x 2 seeds on a three-broker cluster of its own, ~40 min on 2 cores);
 # `make faults FAULTS_ARGS=--quick` for one seed and fewer reports.
 FAULTS_ARGS ?=
 
