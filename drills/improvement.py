@@ -21,10 +21,10 @@ from drills.errors import DrillCommandError
 from drills.evaluation import DiscussionScore, QuestionResult
 from drills.model import Scenario
 from drills.scoring import LATE, MISSED, Score
+from infra.wire.drill import IMPROVEMENT_PLAN_COLUMNS
 
 URGENT_DAYS = 14
 LATER_DAYS = 30
-CSV_HEADER = ("issue", "action", "owner", "owner_name", "due", "source", "id", "status")
 OPEN, IN_PROGRESS, DONE = "open", "in_progress", "done"
 STATUSES = (OPEN, IN_PROGRESS, DONE)
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -157,7 +157,7 @@ def plan_csv(items: list[PlanItem]) -> str:
     """The plan as CSV (UTF-8 text, header row first), for a spreadsheet or a task tracker."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_HEADER)
+    writer.writerow(IMPROVEMENT_PLAN_COLUMNS)
     for i in items:
         writer.writerow((i.issue, i.action, i.owner, i.owner_name, i.due.isoformat(), i.source, i.id, OPEN))
     return out.getvalue()

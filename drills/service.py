@@ -211,12 +211,7 @@ class DrillService:
         except DrillCommandError as error:
             log.info("drill.start.rejected", exercise_id=exercise_id, command_id=command_id, reason=str(error))
             if isinstance(exercise_id, str) and exercise_id:
-                await self._publish(
-                    exercise_id,
-                    DRILL_COMMAND_REJECTED,
-                    {"command_id": command_id, "command": START, "reason": str(error)},
-                    causation=command_id if isinstance(command_id, str) else None,
-                )
+                await self._reject(exercise_id, command_id, START, error)
             return
         self.start(request)
 
@@ -232,12 +227,7 @@ class DrillService:
             now = datetime.now(UTC)
             index, item = apply_tracking(plan, payload if isinstance(payload, Mapping) else {}, now)
         except DrillCommandError as error:
-            await self._publish(
-                exercise_id,
-                DRILL_COMMAND_REJECTED,
-                {"command_id": command_id, "command": message.get("type"), "reason": str(error)},
-                causation=command_id,
-            )
+            await self._reject(exercise_id, command_id, message.get("type"), error)
             return
         plan[index] = item
         await self._publish(
@@ -313,6 +303,15 @@ class DrillService:
         if failed:
             log.warning("drill.service.orphans_failed", exercise_ids=failed, reason=RESTARTED)
         return failed
+
+    async def _reject(self, exercise_id: str, command_id: object, command: object, error: DrillCommandError) -> None:
+        """Publish DrillCommandRejected for the command `command_id` of type `command`, with the reason."""
+        await self._publish(
+            exercise_id,
+            DRILL_COMMAND_REJECTED,
+            {"command_id": command_id, "command": command, "reason": str(error)},
+            causation=command_id if isinstance(command_id, str) else None,
+        )
 
     async def _publish(
         self, exercise_id: str, kind: DrillEventType, payload: Mapping[str, Any], causation: str | None = None

@@ -146,9 +146,11 @@ class GapSafeConsumer(aiokafka_driver.Consumer):
         for tp in self.assignment():
             if not self.app.topics.acks_enabled_for(tp.topic) or tp in self._paused_partitions:
                 continue
-            head, handed = self._next_to_process(tp), await self._fetched_up_to(tp)
-            pending = bool(self._acked[tp]) or self._with_agent(tp) or self._queued(tp)
-            if dropped_after_handover(head, handed, pending=pending):
+            head = self._next_to_process(tp)
+            if head is None or self._acked[tp] or self._with_agent(tp) or self._queued(tp):
+                continue  # where it starts is not known, or its messages are pending: no position to ask for
+            handed = await self._fetched_up_to(tp)
+            if dropped_after_handover(head, handed, pending=False):
                 assert head is not None and handed is not None
                 suspects[tp] = (head, handed)
                 if self._suspects.get(tp) == (head, handed):

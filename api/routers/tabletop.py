@@ -27,7 +27,13 @@ from infra.db.drills import ENDED
 from infra.db.models import DrillRunRow
 from infra.db.users import Identity
 from infra.wire import DrillCommandType
-from infra.wire.drill import ADVANCE_PHASE, ANSWER_QUESTION, RECORD_OBSERVATION, UPDATE_IMPROVEMENT_ITEM
+from infra.wire.drill import (
+    ADVANCE_PHASE,
+    ANSWER_QUESTION,
+    IMPROVEMENT_PLAN_COLUMNS,
+    RECORD_OBSERVATION,
+    UPDATE_IMPROVEMENT_ITEM,
+)
 
 router = APIRouter(tags=["drills"], responses=AUTH)
 
@@ -37,8 +43,6 @@ EVALUATORS = ("evaluator",)
 """Who rates: evaluators only (a controller runs the exercise, an evaluator judges it)."""
 DISCUSSION_READERS = tuple(dict.fromkeys((*READERS, *ANSWERERS)))
 """Who reads a run's phases, questions, answers and ratings."""
-PLAN_HEADER = ("issue", "action", "owner", "owner_name", "due", "source", "id", "status")
-"""The improvement plan's CSV columns (drills/improvement.py writes the same)."""
 
 Id = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
 Text = Annotated[str, Field(min_length=1, max_length=4000)]
@@ -55,8 +59,6 @@ class AnswerIn(_Body):
     """A unit's answer to a question of the phase in play (or an earlier one)."""
 
     model_config = ConfigDict(
-        extra="forbid",
-        str_strip_whitespace=True,
         json_schema_extra={"examples": [{"text": "2 小时内向区食安办报告，组织就医", "unit": "town_office"}]},
     )
 
@@ -73,8 +75,6 @@ class ObservationIn(_Body):
     """An evaluator's observation: a question or a capability, rated P/S/M/U, with a note."""
 
     model_config = ConfigDict(
-        extra="forbid",
-        str_strip_whitespace=True,
         json_schema_extra={"examples": [{"question_id": "town_first_hour", "rating": "S", "note": "未提 2 小时时限"}]},
     )
 
@@ -110,8 +110,6 @@ class PlanItemIn(_Body):
     """A change of an improvement item's status (open → in_progress → done; a reopen goes back), with a note."""
 
     model_config = ConfigDict(
-        extra="forbid",
-        str_strip_whitespace=True,
         json_schema_extra={"examples": [{"status": "in_progress", "note": "已修订接报流程，6 月底前组织复训"}]},
     )
 
@@ -304,9 +302,9 @@ async def get_improvement_plan(exercise_id: ExerciseId, db: DbDep, identity: Cur
         raise NotFound(f"drill run {exercise_id!r} is {row.state}; its improvement plan is written when it ends")
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(PLAN_HEADER)
+    writer.writerow(IMPROVEMENT_PLAN_COLUMNS)
     for item in _plan_items(plan):
-        writer.writerow(tuple(str(getattr(item, k) or "") for k in PLAN_HEADER))
+        writer.writerow(tuple(str(getattr(item, k) or "") for k in IMPROVEMENT_PLAN_COLUMNS))
     return Response(
         out.getvalue(),
         media_type="text/csv; charset=utf-8",

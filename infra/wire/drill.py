@@ -46,6 +46,9 @@ INJECT_ACTIONS: dict[str, DrillCommandType] = {
 ACTIONS: dict[str, DrillCommandType] = {**RUN_ACTIONS, **INJECT_ACTIONS}
 """Every controller verb and its command."""
 
+IMPROVEMENT_PLAN_COLUMNS = ("issue", "action", "owner", "owner_name", "due", "source", "id", "status")
+"""The improvement plan's CSV columns (ADR 0029): the drill service writes them, the API serves them."""
+
 DRILL_UPDATED = DrillEventType.UPDATED
 DRILL_COMMAND_REJECTED = DrillEventType.COMMAND_REJECTED
 DRILL_REPORT_WRITTEN = DrillEventType.REPORT_WRITTEN
